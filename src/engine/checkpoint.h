@@ -1,0 +1,30 @@
+// Finds a checkpoint's layout (HF or original/, sharded or not), maps its files, validates
+// every tensor against the config, and hands out typed views. Nothing is copied.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/weights.h"
+
+namespace gptoss::engine {
+
+class MappedFile;  // safetensors.h
+
+struct Checkpoint {
+  Config config;
+  Weights weights;   // views into `files`; valid while this Checkpoint lives
+  ModelInfo info;    // dir, layout, files, file_bytes, fingerprint (load_seconds left 0)
+  std::vector<std::unique_ptr<MappedFile>> files;
+  ~Checkpoint();
+};
+
+// Opens `dir` (see Model::open). Every failure throws LoadError naming the file and the tensor
+// or config key at fault; no tensor byte is read before all validation passed.
+std::unique_ptr<Checkpoint> open_checkpoint(const std::string& dir,
+                                            const std::function<void(const LoadProgress&)>& progress = {});
+
+}  // namespace gptoss::engine

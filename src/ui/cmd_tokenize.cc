@@ -1,0 +1,8 @@
+// Placeholder until its issue lands; replaced by the room that owns it.
+#include "ui/subcommands.h"
+#include "common/error.h"
+
+namespace gptoss::ui {
+int cmd_tokenize(int, char**) { throw gptoss::Error("not built yet"); }
+int cmd_detokenize(int, char**) { throw gptoss::Error("not built yet"); }
+}  // namespace gptoss::ui

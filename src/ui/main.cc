@@ -1,0 +1,70 @@
+// gpt-oss-chat: dispatches to a subcommand; with none (or only options) it starts the chat.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string_view>
+
+#include "common/error.h"
+#include "ui/cli.h"
+#include "ui/subcommands.h"
+
+namespace {
+
+struct Subcommand {
+  const char* name;
+  int (*run)(int argc, char** argv);
+  const char* summary;
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"chat", gptoss::ui::cmd_chat, "the terminal chat (default)"},
+    {"generate", gptoss::ui::cmd_generate, "answer one prompt on stdout"},
+    {"tokenize", gptoss::ui::cmd_tokenize, "UTF-8 text on stdin -> JSON token ids"},
+    {"detokenize", gptoss::ui::cmd_detokenize, "JSON token ids on stdin -> text"},
+    {"harmony", gptoss::ui::cmd_harmony, "render or parse harmony conversations (JSON)"},
+    {"render", gptoss::ui::cmd_render, "the prompt the next turn of a saved session would see"},
+    {"logits", gptoss::ui::cmd_logits, "logits of a token sequence as .npy"},
+    {"make-test-model", gptoss::ui::cmd_make_test_model, "write a random checkpoint"},
+    {"bench", gptoss::ui::cmd_bench, "measure load, prefill and decode speed"},
+};
+
+void print_overview(std::FILE* out) {
+  std::fprintf(out, "usage: gpt-oss-chat [SUBCOMMAND] [OPTIONS]\n\nsubcommands:\n");
+  for (const auto& s : kSubcommands) std::fprintf(out, "  %-16s %s\n", s.name, s.summary);
+  std::fprintf(out, "\n'gpt-oss-chat SUBCOMMAND --help' describes each one.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Subcommand* chosen = &kSubcommands[0];
+  int shift = 0;  // argv index of the subcommand's own name
+  if (argc > 1 && argv[1][0] != '-') {
+    chosen = nullptr;
+    for (const auto& s : kSubcommands) {
+      if (std::strcmp(argv[1], s.name) == 0) chosen = &s;
+    }
+    if (!chosen) {
+      std::fprintf(stderr, "gpt-oss-chat: unknown subcommand '%s'\n", argv[1]);
+      print_overview(stderr);
+      return 2;
+    }
+    shift = 1;
+  } else if (argc > 1 && (std::string_view(argv[1]) == "--version")) {
+    std::printf("gpt-oss-chat %s\n", GPTOSS_VERSION_STRING);
+    return 0;
+  }
+  try {
+    return chosen->run(argc - shift, argv + shift);
+  } catch (const gptoss::ui::UsageError& e) {
+    std::fprintf(stderr, "gpt-oss-chat %s: %s\n(see 'gpt-oss-chat %s --help')\n", chosen->name, e.what(),
+                 chosen->name);
+    return 2;
+  } catch (const gptoss::Error& e) {
+    std::fprintf(stderr, "gpt-oss-chat %s: %s\n", chosen->name, e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpt-oss-chat %s: internal error: %s\n", chosen->name, e.what());
+    return 1;
+  }
+}
