@@ -147,6 +147,7 @@ class Context {
   struct Impl;
 
  private:
+  explicit Context(std::unique_ptr<Impl> impl);  // clone()
   std::unique_ptr<Impl> impl_;
 };
 

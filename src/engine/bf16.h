@@ -1,0 +1,17 @@
+// bf16 -> f32 widening. A bf16 is the top half of an f32, so widening is exact: a shift.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace gptoss::engine {
+
+inline float bf16_to_f32(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
+
+// out[i] = in[i] widened, i < n. The loop vectorises at -O3.
+inline void widen_bf16_f32(float* out, const uint16_t* in, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = bf16_to_f32(in[i]);
+}
+
+}  // namespace gptoss::engine

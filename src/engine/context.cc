@@ -1,0 +1,140 @@
+// Context: one conversation's sequence, KV cache and scratch.
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/forward.h"
+#include "engine/kv_cache.h"
+#include "engine/model_impl.h"
+
+namespace gptoss::engine {
+
+namespace {
+constexpr int kMaxBatch = 256;  // tokens per forward call in prefill; bounds the scratch
+}
+
+struct Context::Impl {
+  Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
+      : model(std::move(m)),
+        cache(model->config(), options.max_tokens, options.rewind_tokens),
+        acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()}), options.max_tokens,
+             model->threads()),
+        logits(model->config().vocab, 0.0f) {
+    tokens.reserve(options.max_tokens);
+  }
+  // A copy: the same cache and sequence, scratch of its own.
+  Impl(const Impl& other)
+      : model(other.model),
+        cache(other.cache),
+        acts(model->config(), other.acts.max_batch, other.cache.capacity(), model->threads()),
+        tokens(other.tokens),
+        logits(other.logits),
+        stats(other.stats) {
+    tokens.reserve(other.tokens.capacity());
+  }
+
+  // Checks what prefill/decode promise to reject before touching the cache.
+  void check(std::span<const int32_t> new_tokens) const {
+    const Config& cfg = model->config();
+    if (new_tokens.empty()) throw gptoss::Error("engine: prefill: no tokens given");
+    if (tokens.size() + new_tokens.size() > static_cast<size_t>(cache.capacity()))
+      throw gptoss::Error("engine: context full (expected at most " + std::to_string(cache.capacity()) +
+                          " tokens, found " + std::to_string(tokens.size() + new_tokens.size()) + ")");
+    for (int32_t id : new_tokens)
+      if (id < 0 || id >= cfg.vocab)
+        throw gptoss::Error("engine: token id out of range (expected 0.." + std::to_string(cfg.vocab - 1) +
+                            ", found " + std::to_string(id) + ")");
+  }
+
+  // Runs new_tokens in batches; logits of the last (all == nullptr) or of every token.
+  void run(std::span<const int32_t> new_tokens, float* all) {
+    const Model::Impl& m = model->impl();
+    const int V = model->config().vocab;
+    size_t done = 0;
+    while (done < new_tokens.size()) {
+      const int n = static_cast<int>(std::min<size_t>(acts.max_batch, new_tokens.size() - done));
+      const bool last_batch = done + n == new_tokens.size();
+      // Plain prefill wants only the very last row's logits: earlier batches skip lm_head.
+      const LogitRows rows = all ? LogitRows::kAll : last_batch ? LogitRows::kLast : LogitRows::kNone;
+      float* out = all ? all + done * V : logits.data();
+      stats.expert_bytes_read += forward_f32(out, rows, m, cache, acts, new_tokens.data() + done, n);
+      tokens.insert(tokens.end(), new_tokens.begin() + done, new_tokens.begin() + done + n);
+      done += n;
+    }
+    if (all) std::copy(all + (new_tokens.size() - 1) * V, all + new_tokens.size() * V, logits.begin());
+  }
+
+  std::shared_ptr<const Model> model;
+  KvCache cache;
+  Activations acts;
+  std::vector<int32_t> tokens;
+  std::vector<float> logits;  // [V] of the last token
+  ContextStats stats;
+};
+
+Context::Context(std::shared_ptr<const Model> model, const ContextOptions& options) {
+  const Config& cfg = model->config();
+  if (options.max_tokens < 1 || (cfg.max_context > 0 && options.max_tokens > cfg.max_context))
+    throw gptoss::Error("engine: max_tokens out of range (expected 1.." + std::to_string(cfg.max_context) +
+                        ", found " + std::to_string(options.max_tokens) + ")");
+  if (options.rewind_tokens < 0)
+    throw gptoss::Error("engine: rewind_tokens must not be negative (found " +
+                        std::to_string(options.rewind_tokens) + ")");
+  impl_ = std::make_unique<Impl>(std::move(model), options);
+}
+
+Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Context::~Context() = default;
+Context::Context(Context&&) noexcept = default;
+Context& Context::operator=(Context&&) noexcept = default;
+
+std::span<const float> Context::prefill(std::span<const int32_t> tokens) {
+  impl_->check(tokens);
+  const auto start = std::chrono::steady_clock::now();
+  impl_->run(tokens, nullptr);
+  impl_->stats.prefill_tokens += tokens.size();
+  impl_->stats.prefill_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return impl_->logits;
+}
+
+void Context::prefill(std::span<const int32_t> tokens, std::span<float> all_logits) {
+  impl_->check(tokens);
+  const size_t V = impl_->model->config().vocab;
+  if (all_logits.size() != tokens.size() * V)
+    throw gptoss::Error("engine: prefill: logits buffer has the wrong size (expected " +
+                        std::to_string(tokens.size() * V) + " floats, found " + std::to_string(all_logits.size()) +
+                        ")");
+  const auto start = std::chrono::steady_clock::now();
+  impl_->run(tokens, all_logits.data());
+  impl_->stats.prefill_tokens += tokens.size();
+  impl_->stats.prefill_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::span<const float> Context::decode(int32_t token) {
+  const std::span<const int32_t> one(&token, 1);
+  impl_->check(one);
+  const auto start = std::chrono::steady_clock::now();
+  impl_->run(one, nullptr);
+  impl_->stats.decode_tokens += 1;
+  impl_->stats.decode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return impl_->logits;
+}
+
+size_t Context::truncate(size_t n) {
+  n = std::min(n, impl_->tokens.size());
+  const size_t kept = impl_->cache.truncate(static_cast<int>(n));
+  impl_->tokens.resize(kept);
+  return kept;
+}
+
+const std::vector<int32_t>& Context::tokens() const { return impl_->tokens; }
+size_t Context::capacity() const { return impl_->cache.capacity(); }
+const ContextStats& Context::stats() const { return impl_->stats; }
+void Context::reset_stats() { impl_->stats = ContextStats{}; }
+const Model& Context::model() const { return *impl_->model; }
+
+Context Context::clone() const { return Context(std::make_unique<Impl>(*impl_)); }
+
+}  // namespace gptoss::engine

@@ -1,0 +1,42 @@
+// The forward pass: model.md's "one forward step", for a batch of tokens at consecutive positions.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/kv_cache.h"
+#include "engine/moe.h"
+
+namespace gptoss::engine {
+
+// All per-step scratch (llama2.c RunState, gemma Activations), sized once for batches of up to
+// max_batch tokens; a step allocates nothing.
+struct Activations {
+  Activations(const Config& cfg, int max_batch, int cache_capacity, int threads);
+
+  int max_batch;
+  std::vector<float> x;           // [B, H] residual stream
+  std::vector<float> t;           // [B, H] normed residual
+  std::vector<float> q;           // [B, NH*D]
+  std::vector<float> k, v;        // [B, NKV*D]
+  std::vector<float> attn;        // [B, NH*D] concatenated head outputs
+  std::vector<float> proj;        // [B, H] attention output projection
+  std::vector<float> router;      // [B, E]
+  std::vector<int> expert_ids;    // [B, K]
+  std::vector<float> expert_w;    // [B, K]
+  std::vector<float> cos, sin;    // [B, D/2] YaRN, per token position
+  std::vector<float> scores;      // attention_scores_size
+  std::vector<float> tile;        // kMatmulTileRows * max(H, NH*D): widened bf16 weights for sgemm
+  MoeScratch moe;
+};
+
+enum class LogitRows { kNone, kLast, kAll };
+
+// Appends tokens [n] (n <= a.max_batch and cache.max_batch(); ids already checked) at positions
+// cache.size() ... and writes logits: none, [V] of the last token (kLast) or [n, V] (kAll).
+// Returns the MXFP4 bytes of the experts read.
+uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, KvCache& cache, Activations& a,
+                     const int32_t* tokens, int n);
+
+}  // namespace gptoss::engine

@@ -1,0 +1,44 @@
+#include "engine/kv_cache.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace gptoss::engine {
+
+KvCache::KvCache(const Config& cfg, int capacity, int rewind_tokens)
+    : capacity_(capacity), row_(static_cast<size_t>(cfg.n_kv_heads) * cfg.head_dim) {
+  const int L = cfg.n_layers, W = cfg.sliding_window;
+  int smallest_ring = capacity;
+  for (int l = 0; l < L; ++l) {
+    const bool sliding = cfg.layer_types[l] == AttentionKind::kSliding && W > 0;
+    const int slots = sliding ? std::min(capacity, W + std::max(rewind_tokens, 0)) : capacity;
+    slots_.push_back(slots);
+    window_.push_back(sliding ? W : 0);
+    if (sliding) sliding_window_ = W, smallest_ring = std::min(smallest_ring, slots);
+    keys_.emplace_back(slots * row_, 0.0f);
+    values_.emplace_back(slots * row_, 0.0f);
+  }
+  // A batch at positions [p, p + n) writes p + n - 1, which overwrites p + n - 1 - ring; the
+  // query at p still sees p - W + 1. So n - 1 - ring < -W + 1, i.e. n <= ring - W + 1.
+  max_batch_ = sliding_window_ > 0 && smallest_ring < capacity ? smallest_ring - sliding_window_ + 1 : capacity;
+  max_batch_ = std::max(max_batch_, 1);
+}
+
+void KvCache::append(int n) {
+  assert(size_ + n <= capacity_);
+  size_ += n;
+  for (int l = 0; l < static_cast<int>(slots_.size()); ++l)
+    oldest_held_ = std::max(oldest_held_, size_ - slots_[l]);
+}
+
+int KvCache::truncate(int n) {
+  assert(n >= 0 && n <= size_);
+  // Position n's query sees [n - W + 1, n) on sliding layers, [0, n) on full ones (never lost).
+  const int needed_from = sliding_window_ > 0 ? std::max(0, n - sliding_window_ + 1) : 0;
+  if (needed_from < oldest_held_) n = 0;
+  size_ = n;
+  if (n == 0) oldest_held_ = 0;
+  return n;
+}
+
+}  // namespace gptoss::engine

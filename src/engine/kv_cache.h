@@ -1,0 +1,56 @@
+// The KV cache: f32 keys and values at absolute positions. A full layer keeps every position;
+// a sliding layer keeps a ring of W + rewind_tokens positions (position p lives in slot
+// p mod ring), enough for its window plus the rewind that truncate() can undo for free.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace gptoss::engine {
+
+class KvCache {
+ public:
+  // capacity: the most positions ever held (ContextOptions::max_tokens).
+  KvCache(const Config& cfg, int capacity, int rewind_tokens);
+
+  int capacity() const { return capacity_; }
+  int size() const { return size_; }           // positions [0, size) have been written
+  int ring(int l) const { return slots_[l]; }  // slots of layer l
+  int window(int l) const { return window_[l]; }  // W on sliding layers, 0 on full ones
+  // Smallest p such that every position in [p, size) is still held by every layer.
+  int oldest_held() const { return oldest_held_; }
+  // The most tokens one batch may append: a sliding layer must not overwrite, while writing a
+  // batch, a position that the batch's first query still sees.
+  int max_batch() const { return max_batch_; }
+
+  // Key / value of layer l at absolute position p: [NKV * D] f32.
+  float* key(int l, int p) { return keys_[l].data() + slot(l, p) * row_; }
+  float* value(int l, int p) { return values_[l].data() + slot(l, p) * row_; }
+  const float* key(int l, int p) const { return keys_[l].data() + slot(l, p) * row_; }
+  const float* value(int l, int p) const { return values_[l].data() + slot(l, p) * row_; }
+
+  // Records that positions [size, size + n) have been written in every layer.
+  void append(int n);
+
+  // Keeps the first n positions (n <= size) if every layer still holds what position n's query
+  // will see (the last W - 1 before it on sliding layers); otherwise keeps none. Returns the
+  // number kept: n or 0.
+  int truncate(int n);
+
+ private:
+  size_t slot(int l, int p) const { return static_cast<size_t>(p % slots_[l]); }
+
+  int capacity_ = 0;
+  int size_ = 0;
+  int oldest_held_ = 0;
+  int max_batch_ = 1;
+  int sliding_window_ = 0;  // W, 0 when no layer slides
+  size_t row_ = 0;          // NKV * D
+  std::vector<int> slots_;
+  std::vector<int> window_;
+  std::vector<std::vector<float>> keys_, values_;  // [L][slots * NKV * D]
+};
+
+}  // namespace gptoss::engine

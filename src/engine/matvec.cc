@@ -1,0 +1,99 @@
+#include "engine/matvec.h"
+
+#include <cblas.h>
+
+#include <cstddef>
+
+#include "engine/bf16.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace gptoss::engine {
+
+namespace {
+
+#if defined(__AVX512F__)
+inline __m512 load_bf16x16(const uint16_t* p) {
+  const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+#endif
+
+// Dot products of NR consecutive rows with x. Two accumulators per row (columns c..c+15 and
+// c+16..c+31 of every 32) keep the FMA chains independent; the tail is scalar.
+template <int NR>
+inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, const uint16_t* bias) {
+  const int cols = w.cols;
+  int c = 0;
+  float sum[NR];
+#if defined(__AVX512F__)
+  __m512 acc0[NR], acc1[NR];
+  for (int i = 0; i < NR; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  for (; c + 32 <= cols; c += 32) {
+    const __m512 x0 = _mm512_loadu_ps(x + c);
+    const __m512 x1 = _mm512_loadu_ps(x + c + 16);
+    for (int i = 0; i < NR; ++i) {
+      const uint16_t* wr = w.row(r0 + i) + c;
+      acc0[i] = _mm512_fmadd_ps(load_bf16x16(wr), x0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(load_bf16x16(wr + 16), x1, acc1[i]);
+    }
+  }
+  for (int i = 0; i < NR; ++i) sum[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i], acc1[i]));
+#else
+  for (int i = 0; i < NR; ++i) sum[i] = 0.0f;
+#endif
+  for (int i = 0; i < NR; ++i) {
+    const uint16_t* wr = w.row(r0 + i);
+    float tail = 0.0f;
+    for (int cc = c; cc < cols; ++cc) tail += bf16_to_f32(wr[cc]) * x[cc];
+    out[r0 + i] = sum[i] + tail + (bias ? bf16_to_f32(bias[r0 + i]) : 0.0f);
+  }
+}
+
+constexpr int kRowsPerTask = 4;
+
+}  // namespace
+
+void matvec_bf16w_f32(float* out, const Bf16Matrix& w, const float* x, const uint16_t* bias, int threads) {
+  const int tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
+  // Tiny matrices (the router) are not worth waking the team.
+  const bool parallel = static_cast<long>(w.rows) * w.cols >= (1 << 16);
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+  for (int task = 0; task < tasks; ++task) {
+    const int r0 = task * kRowsPerTask;
+    if (r0 + kRowsPerTask <= w.rows) {
+      dot_rows<kRowsPerTask>(out, w, r0, x, bias);
+    } else {
+      for (int r = r0; r < w.rows; ++r) dot_rows<1>(out, w, r, x, bias);
+    }
+  }
+}
+
+void matmul_bf16w_f32(float* out, int out_stride, const Bf16Matrix& w, const float* x, int n,
+                      const uint16_t* bias, float* tile, int threads) {
+  if (n < 3) {
+    for (int t = 0; t < n; ++t)
+      matvec_bf16w_f32(out + static_cast<size_t>(t) * out_stride, w, x + static_cast<size_t>(t) * w.cols,
+                       bias, threads);
+    return;
+  }
+  const size_t cols = w.cols;
+  for (int r0 = 0; r0 < w.rows; r0 += kMatmulTileRows) {
+    const int tr = w.rows - r0 < kMatmulTileRows ? w.rows - r0 : kMatmulTileRows;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int i = 0; i < tr; ++i) widen_bf16_f32(tile + i * cols, w.row(r0 + i), cols);
+    // out[:, r0:r0+tr] = x [n, cols] . tile^T [cols, tr]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, tr, static_cast<int>(cols), 1.0f, x,
+                static_cast<int>(cols), tile, static_cast<int>(cols), 0.0f, out + r0, out_stride);
+  }
+  if (bias) {
+    for (int t = 0; t < n; ++t) {
+      float* o = out + static_cast<size_t>(t) * out_stride;
+      for (int r = 0; r < w.rows; ++r) o[r] += bf16_to_f32(bias[r]);
+    }
+  }
+}
+
+}  // namespace gptoss::engine

@@ -1,0 +1,24 @@
+// Dense bf16-weight kernels: weights stay bf16 in the mapping and are widened on the fly;
+// activations and accumulation are f32.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/weights.h"
+
+namespace gptoss::engine {
+
+// out[r] = W[r, :] . x + bias[r]  for r < W.rows. bias [W.rows] bf16, or null. OpenMP over rows.
+void matvec_bf16w_f32(float* out, const Bf16Matrix& w, const float* x, const uint16_t* bias, int threads);
+
+// Rows of the tile matmul_bf16w_f32 widens at a time; its `tile` scratch holds
+// kMatmulTileRows * W.cols floats.
+inline constexpr int kMatmulTileRows = 256;
+
+// out[t, r] = W[r, :] . x[t, :] + bias[r]  for t < n; x [n, W.cols], out [n, W.rows] (row stride
+// out_stride, >= W.rows). For n >= 3 it widens kMatmulTileRows rows of W at a time into `tile`
+// and calls OpenBLAS sgemm (outside any OpenMP region of ours); below that, matvec per token.
+void matmul_bf16w_f32(float* out, int out_stride, const Bf16Matrix& w, const float* x, int n,
+                      const uint16_t* bias, float* tile, int threads);
+
+}  // namespace gptoss::engine

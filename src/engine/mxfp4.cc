@@ -1,0 +1,119 @@
+#include "engine/mxfp4.h"
+
+#include "engine/bf16.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace gptoss::engine {
+
+void split_mxfp4_columns_f32(float* out, const float* x, int cols) {
+  for (int b = 0; b < cols; b += kMxfp4BlockCols) {
+    for (int i = 0; i < kMxfp4BlockCols / 2; ++i) {
+      out[b + i] = x[b + 2 * i];
+      out[b + 16 + i] = x[b + 2 * i + 1];
+    }
+  }
+}
+
+namespace {
+
+#if defined(__AVX512F__)
+
+// NR rows x NT tokens at once. Per (row, token) the arithmetic is always the same: low nibbles
+// accumulate into acc_lo, high into acc_hi, block by block in order, then one reduction; so the
+// grouping (and hence the batch size) never changes a result.
+template <int NR, int NT>
+inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
+                       int r0, int rows, int cols, const float* x_split, int t0) {
+  const int nb = cols / kMxfp4BlockCols;
+  const size_t row_bytes = static_cast<size_t>(cols) / 2;
+  const __m512 table = _mm512_loadu_ps(kFp4);
+  const __m512i low_mask = _mm512_set1_epi32(0x0F);
+  __m512 acc_lo[NR][NT], acc_hi[NR][NT];
+  for (int i = 0; i < NR; ++i)
+    for (int t = 0; t < NT; ++t) acc_lo[i][t] = acc_hi[i][t] = _mm512_setzero_ps();
+  for (int b = 0; b < nb; ++b) {
+    __m512 w_lo[NR], w_hi[NR];
+    for (int i = 0; i < NR; ++i) {
+      const uint8_t* blk = blocks + (r0 + i) * row_bytes + b * kMxfp4BlockBytes;
+      const __m512i codes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+      const __m512 s = _mm512_set1_ps(mxfp4_scale(scales[static_cast<size_t>(r0 + i) * nb + b]));
+      // Multiplying by a power of two is exact: w = FP4[c] * 2^(s-127).
+      w_lo[i] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(codes, low_mask), table), s);
+      w_hi[i] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(codes, 4), table), s);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const float* xb = x_split + static_cast<size_t>(t0 + t) * cols + b * kMxfp4BlockCols;
+      const __m512 x_even = _mm512_loadu_ps(xb);
+      const __m512 x_odd = _mm512_loadu_ps(xb + 16);
+      for (int i = 0; i < NR; ++i) {
+        acc_lo[i][t] = _mm512_fmadd_ps(w_lo[i], x_even, acc_lo[i][t]);
+        acc_hi[i][t] = _mm512_fmadd_ps(w_hi[i], x_odd, acc_hi[i][t]);
+      }
+    }
+  }
+  for (int i = 0; i < NR; ++i) {
+    const float b = bias ? bf16_to_f32(bias[r0 + i]) : 0.0f;
+    for (int t = 0; t < NT; ++t)
+      out[static_cast<size_t>(t0 + t) * rows + r0 + i] =
+          _mm512_reduce_add_ps(_mm512_add_ps(acc_lo[i][t], acc_hi[i][t])) + b;
+  }
+}
+
+#else
+
+// Portable twin of the AVX-512 tile: 16 lanes emulated with arrays, same summation order.
+template <int NR, int NT>
+inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
+                       int r0, int rows, int cols, const float* x_split, int t0) {
+  const int nb = cols / kMxfp4BlockCols;
+  const size_t row_bytes = static_cast<size_t>(cols) / 2;
+  for (int i = 0; i < NR; ++i) {
+    for (int t = 0; t < NT; ++t) {
+      float acc_lo[16] = {}, acc_hi[16] = {};
+      const float* xt = x_split + static_cast<size_t>(t0 + t) * cols;
+      for (int b = 0; b < nb; ++b) {
+        const uint8_t* blk = blocks + (r0 + i) * row_bytes + b * kMxfp4BlockBytes;
+        const float s = mxfp4_scale(scales[static_cast<size_t>(r0 + i) * nb + b]);
+        for (int j = 0; j < 16; ++j) {
+          acc_lo[j] += kFp4[blk[j] & 0x0F] * s * xt[b * 32 + j];
+          acc_hi[j] += kFp4[blk[j] >> 4] * s * xt[b * 32 + 16 + j];
+        }
+      }
+      float sum = 0;
+      for (int j = 0; j < 16; ++j) sum += acc_lo[j] + acc_hi[j];
+      out[static_cast<size_t>(t0 + t) * rows + r0 + i] = sum + (bias ? bf16_to_f32(bias[r0 + i]) : 0.0f);
+    }
+  }
+}
+
+#endif
+
+constexpr int kRowsPerTask = 4;   // decode: 4 rows share nothing but give the FMAs independent chains
+constexpr int kTokensPerTile = 8;  // batch: each decoded block feeds 8 tokens
+
+}  // namespace
+
+void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
+                       int rows, int cols, const float* x_split, int n, int threads) {
+  const int tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int task = 0; task < tasks; ++task) {
+    const int r0 = task * kRowsPerTask;
+    const int nr = rows - r0 < kRowsPerTask ? rows - r0 : kRowsPerTask;
+    if (n == 1 && nr == kRowsPerTask) {
+      mxfp4_tile<kRowsPerTask, 1>(out, blocks, scales, bias, r0, rows, cols, x_split, 0);
+      continue;
+    }
+    for (int i = 0; i < nr; ++i) {
+      int t0 = 0;
+      for (; t0 + kTokensPerTile <= n; t0 += kTokensPerTile)
+        mxfp4_tile<1, kTokensPerTile>(out, blocks, scales, bias, r0 + i, rows, cols, x_split, t0);
+      for (; t0 < n; ++t0) mxfp4_tile<1, 1>(out, blocks, scales, bias, r0 + i, rows, cols, x_split, t0);
+    }
+  }
+}
+
+}  // namespace gptoss::engine

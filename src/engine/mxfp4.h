@@ -1,0 +1,42 @@
+// MXFP4 (model.md "MXFP4"): 32 columns per block, 16 bytes of 4-bit codes (column 2j in the low
+// nibble of byte j, 2j+1 in the high one) and one scale byte s; a code c means FP4[c] * 2^(s-127).
+// The kernels read the packed blocks directly; nothing is ever expanded to 16/32-bit in memory.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace gptoss::engine {
+
+inline constexpr int kMxfp4BlockCols = 32;
+inline constexpr int kMxfp4BlockBytes = 16;
+
+inline constexpr float kFp4[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
+                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+// 2^(s - 127). Its f32 bit pattern is simply s in the exponent field (s = 0 is the subnormal
+// 2^-127; s = 255 overflows to +inf, as 2^128 does in f32).
+inline float mxfp4_scale(uint8_t s) {
+  return s ? std::bit_cast<float>(static_cast<uint32_t>(s) << 23) : std::bit_cast<float>(0x00400000u);
+}
+
+// Column order the kernels want their input in: within each block of 32, the 16 even columns
+// then the 16 odd ones, so low and high nibbles meet contiguous inputs.
+// out[b*32 + i] = x[b*32 + 2i], out[b*32 + 16 + i] = x[b*32 + 2i + 1]; cols % 32 == 0.
+void split_mxfp4_columns_f32(float* out, const float* x, int cols);
+
+// out[t*rows + r] = sum_c W[r, c] x[t, c] + bias[r]  for t < n, r < rows.
+// W: blocks [rows, cols/32, 16] u8 and scales [rows, cols/32] u8; bias [rows] bf16 (or null);
+// x_split [n, cols] f32 in split_mxfp4_columns order. Each packed block is decoded once per
+// group of up to 8 tokens. The result for a token does not depend on n (decode == batch).
+void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
+                       int rows, int cols, const float* x_split, int n, int threads);
+
+// One input vector: matmul_mxfp4w_f32 with n = 1.
+inline void matvec_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales,
+                              const uint16_t* bias, int rows, int cols, const float* x_split, int threads) {
+  matmul_mxfp4w_f32(out, blocks, scales, bias, rows, cols, x_split, 1, threads);
+}
+
+}  // namespace gptoss::engine

@@ -1,0 +1,21 @@
+#include "engine/rmsnorm.h"
+
+#include <cmath>
+#include <cstddef>
+
+#include "engine/bf16.h"
+
+namespace gptoss::engine {
+
+void rmsnorm_bf16w_f32(float* out, const float* x, const uint16_t* w, int n, int H, float eps) {
+  for (int t = 0; t < n; ++t) {
+    const float* xt = x + static_cast<size_t>(t) * H;
+    float* ot = out + static_cast<size_t>(t) * H;
+    double sum_sq = 0.0;
+    for (int i = 0; i < H; ++i) sum_sq += static_cast<double>(xt[i]) * xt[i];
+    const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_sq / H + eps));
+    for (int i = 0; i < H; ++i) ot[i] = xt[i] * inv_rms * bf16_to_f32(w[i]);
+  }
+}
+
+}  // namespace gptoss::engine
