@@ -8,7 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
+
 namespace gptoss::chat {
+
+// A conversation (or render case) that does not have the section 9 shape. what() names the
+// JSON path at fault: "messages[3].role: expected one of user|assistant|tool|system|developer
+// (found \"bot\")".
+class ConversationError : public gptoss::Error {
+ public:
+  using gptoss::Error::Error;
+};
 
 using ordered_json = nlohmann::ordered_json;  // parameter key order matters (properties render in order)
 
@@ -59,8 +69,10 @@ struct Conversation {
   std::vector<Message> messages;
 };
 
-// JSON <-> structs. from_json throws gptoss::Error naming the JSON path at fault
-// (e.g. "messages[3].role: expected a string").
+// JSON <-> structs. from_json throws ConversationError naming the JSON path at fault
+// (e.g. "messages[3].role: expected a string (found number)"); unknown keys are errors too, so
+// a misspelt field is never silently ignored. to_json writes every field (null when not set) in
+// the order of section 9, so to_json(from_json(j)) == j for a complete j.
 Conversation conversation_from_json(const ordered_json& j);
 ordered_json conversation_to_json(const Conversation& c);
 Message message_from_json(const ordered_json& j, const std::string& path = "message");

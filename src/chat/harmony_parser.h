@@ -33,9 +33,10 @@ struct ParserOptions {
   // Start inside the header of a message with this role (the prompt ended in
   // "<|start|>assistant"); nullopt: expect <|start|> first.
   std::optional<std::string> role;
-  // Strict: malformed output is an error. Non-strict: a stop token inside an unfinished header
-  // closes a malformed message (the header text becomes its content); stray tokens before
-  // <|start|> are ignored.
+  // Strict: a stop token inside an unfinished header is header text (so the header ends up
+  // malformed). Non-strict: it closes a malformed message whose header words (after the role)
+  // become its content; harmony keeps such a message only if it is the first one, started with
+  // the given role.
   bool strict = true;
 };
 
@@ -60,8 +61,10 @@ class HarmonyParser {
   // The tokenizer must outlive the parser.
   explicit HarmonyParser(const tokenizer::Tokenizer& tokenizer, ParserOptions options = {});
 
-  // Feeds one token. Returns false if the output is malformed (strict mode); error() then
-  // says why and every later push/finish is ignored. Never throws.
+  // Feeds one token. Returns false if the output is malformed (a token other than <|start|>
+  // between messages, a header that does not parse, ...); error() then says why and every later
+  // push/finish is ignored. Never throws. Special tokens other than the stop tokens add nothing
+  // to content; an id that is not a token adds U+FFFD.
   bool push(int32_t id, EventSink& sink);
   bool push(int32_t id);  // same, events discarded
 
@@ -77,7 +80,7 @@ class HarmonyParser {
   bool in_message() const { return state_ == State::kContent; }
   // The message being received (header + content so far), if in_message().
   std::optional<Message> current() const;
-  // The first error, if the output was malformed (strict mode).
+  // The first error, if the output was malformed: "token 7 (id 200008): <problem>".
   const std::optional<std::string>& error() const { return error_; }
   // Every token pushed so far.
   const std::vector<int32_t>& tokens() const { return tokens_; }
@@ -86,6 +89,7 @@ class HarmonyParser {
   enum class State { kExpectStart, kHeader, kContent };
 
   bool fail(std::string message);
+  std::optional<std::string> header_text();  // the header tokens decoded; nullopt after fail()
   void push_content_bytes(std::string_view bytes, EventSink& sink);
   void end_message(std::optional<int32_t> terminator, EventSink& sink);
   bool close_malformed_header(int32_t terminator, EventSink& sink);
@@ -104,11 +108,13 @@ class HarmonyParser {
 
 // A parsed header (section 8 steps 1-4) from its decoded text (specials as their strings).
 // role: the role the parser was started with, if any. Returns the message with empty content;
-// throws ParseError when the header is malformed (leftover words only when strict).
-Message parse_header(std::string_view header_text, const std::optional<std::string>& role, bool strict);
+// throws ParseError when the header is malformed (no role, unknown role, empty channel, words
+// left over).
+Message parse_header(std::string_view header_text, const std::optional<std::string>& role);
 
 // Parses a whole completion. eos: the stream ended (finish() is called after the last token).
-// Returns the completed messages; throws ParseError naming the problem in strict mode.
+// Returns the completed messages (an unfinished one is left out unless eos); throws ParseError
+// naming the token and the problem when the output is malformed.
 std::vector<Message> parse_tokens(const tokenizer::Tokenizer& tokenizer, std::span<const int32_t> tokens,
                                   const ParserOptions& options, bool eos);
 
