@@ -161,12 +161,13 @@ using ToolHandler = std::function<std::optional<std::string>(const ToolCall&)>;
 // conversation_start_date (a continued session renders the same prefix); otherwise `today`.
 void sync_headers(SessionState& state, const std::string& today);
 
-// The conversation the next prompt shows: messages from first_message on, and (unless
-// keep_reasoning) no analysis messages of completed turns, i.e. before the last user message
-// (spec section 10: all of it, not only before the first final). The ongoing turn keeps all.
+// The conversation the next prompt shows: system, developer, and the messages from
+// first_message on (the context window).
 Conversation prompt_view(const SessionState& state);
 
-// The ids of prompt_view rendered for completion: ... <|start|>assistant.
+// The ids of prompt_view rendered for completion (... <|start|>assistant), with the analysis of
+// completed turns dropped (spec section 10: all of it, CotPolicy::kDropCompletedTurns) unless
+// settings.keep_reasoning; an ongoing tool-call exchange keeps its analysis.
 std::vector<int32_t> render_next_prompt(const SessionState& state, const tokenizer::Tokenizer& tokenizer);
 
 // Today's date as YYYY-MM-DD (UTC), and the current time as ISO 8601 UTC.

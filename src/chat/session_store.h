@@ -1,0 +1,93 @@
+// Session files: a chat saved as versioned JSON, written atomically (docs/session-format.md).
+//
+//   SessionFile file{.title = "Trip", .state = session.state()};
+//   save_session(session_path("trip"), file);          // temp file, fsync, rename, fsync folder
+//   SessionFile again = load_session(session_path("trip"));
+//
+// Loading never modifies the file. A corrupt or truncated file is an error naming its line and
+// column; a file from a newer program is refused; version-0 files are migrated on load.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "chat/chat_session.h"
+#include "chat/conversation.h"
+#include "common/error.h"
+
+namespace gptoss::chat {
+
+class SessionFileError : public gptoss::Error {
+ public:
+  using gptoss::Error::Error;
+};
+
+inline constexpr std::string_view kSessionFormat = "gpt-oss-chat-session";
+inline constexpr int kSessionVersion = 1;  // the version this program writes
+
+struct SessionFile {
+  std::string created;  // ISO 8601 UTC; save_session fills it if empty
+  std::string updated;  // ISO 8601 UTC; save_session sets it to now
+  std::string title;    // save_session derives it from the first user message if empty
+  std::string model_path;
+  std::string model_fingerprint;  // ModelInfo::fingerprint of the model that produced the turns
+  SessionState state;
+};
+
+// JSON <-> SessionFile. `source` names the file in errors. from_json migrates older versions,
+// refuses newer ones, and throws SessionFileError "<source>: <key path>: <problem>".
+ordered_json session_to_json(const SessionFile& file);
+SessionFile session_from_json(const ordered_json& j, const std::string& source);
+
+// Parses the text of a session file; a JSON syntax error is reported as "<source>: <line>:<col>:
+// ...". Throws SessionFileError.
+SessionFile parse_session(std::string_view text, const std::string& source);
+
+// Reads and parses `path` (read-only). Throws SessionFileError naming the path.
+SessionFile load_session(const std::string& path);
+
+// The system calls save_session goes through; tests replace them to inject failures. Each has the
+// POSIX signature and errno convention.
+struct FileOps {
+  std::function<ssize_t(int fd, const void* data, size_t size)> write;
+  std::function<int(int fd)> fsync;
+  std::function<int(const char* from, const char* to)> rename;
+};
+FileOps posix_file_ops();
+
+// Writes `bytes` to `path` atomically: a temp file in the same folder, write, fsync, rename over
+// `path`, fsync the folder. On any failure the temp file is removed, `path` keeps its previous
+// content, and SessionFileError says which step failed. The file gets mode 0600 (chats are
+// private).
+void write_file_atomically(const std::string& path, std::string_view bytes, const FileOps& ops = posix_file_ops());
+
+// Fills created/updated/title as documented above and writes the JSON atomically.
+void save_session(const std::string& path, SessionFile& file, const FileOps& ops = posix_file_ops());
+
+// A title from the first user message: its first line, at most 60 characters (UTF-8 aware).
+std::string title_from_conversation(const Conversation& conversation);
+
+// $XDG_DATA_HOME/gpt-oss-chat/sessions, or ~/.local/share/gpt-oss-chat/sessions. Not created.
+std::string sessions_dir();
+// sessions_dir()/<name>.json. Throws SessionFileError if the name is empty, starts with '.',
+// holds '/' or a control character, or is longer than 100 bytes.
+std::string session_path(const std::string& name);
+
+struct SessionListing {
+  std::string name;  // file name without ".json"
+  std::string path;
+  std::string title, created, updated;
+  uint64_t size_bytes = 0;
+  std::optional<std::string> error;  // set if the file could not be read; the other fields may be empty
+};
+// The *.json files of `dir`, most recently updated first. A missing folder lists nothing.
+std::vector<SessionListing> list_sessions(const std::string& dir);
+
+}  // namespace gptoss::chat
