@@ -1,0 +1,151 @@
+#include "ui/commands.h"
+
+#include <cctype>
+
+namespace gptoss::ui {
+namespace {
+
+enum class Args { kNone, kOptional, kRequired };
+
+struct CommandSpec {
+  const char* name;
+  CommandKind kind;
+  Args args;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"help", CommandKind::kHelp, Args::kNone},         {"?", CommandKind::kHelp, Args::kNone},
+    {"new", CommandKind::kNew, Args::kNone},           {"clear", CommandKind::kNew, Args::kNone},
+    {"save", CommandKind::kSave, Args::kOptional},     {"load", CommandKind::kLoad, Args::kRequired},
+    {"sessions", CommandKind::kSessions, Args::kNone}, {"effort", CommandKind::kEffort, Args::kOptional},
+    {"system", CommandKind::kSystem, Args::kOptional}, {"retry", CommandKind::kRetry, Args::kNone},
+    {"undo", CommandKind::kUndo, Args::kNone},         {"think", CommandKind::kThink, Args::kOptional},
+    {"stats", CommandKind::kStats, Args::kNone},       {"quit", CommandKind::kQuit, Args::kNone},
+    {"exit", CommandKind::kQuit, Args::kNone},
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+ParseResult fail(std::string hint) {
+  ParseResult r;
+  r.ok = false;
+  r.hint = std::move(hint);
+  return r;
+}
+
+// The closest command by shared prefix, for "did you mean".
+const CommandSpec* nearest(std::string_view name) {
+  const CommandSpec* best = nullptr;
+  size_t best_len = 0;
+  for (const CommandSpec& c : kCommands) {
+    std::string_view n = c.name;
+    size_t k = 0;
+    while (k < n.size() && k < name.size() && n[k] == name[k]) ++k;
+    if (k > best_len) {
+      best_len = k;
+      best = &c;
+    }
+  }
+  return best_len >= 2 || (best_len == 1 && name.size() == 1) ? best : nullptr;
+}
+
+}  // namespace
+
+bool valid_session_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+ParseResult parse_command(std::string_view line) {
+  std::string_view t = trim(line);
+  ParseResult r;
+  if (t.empty() || t[0] != '/') {
+    r.command = {CommandKind::kMessage, std::string(line)};
+    return r;
+  }
+  if (t.size() >= 2 && t[1] == '/') {  // "//text": a message that starts with '/'
+    r.command = {CommandKind::kMessage, std::string(t.substr(1))};
+    return r;
+  }
+  size_t end = 1;
+  while (end < t.size() && !std::isspace(static_cast<unsigned char>(t[end]))) ++end;
+  std::string_view name = t.substr(1, end - 1);
+  std::string_view arg = trim(t.substr(end));
+  if (name.empty()) return fail("type a command after '/', e.g. /help (start with // to send a '/')");
+
+  const CommandSpec* spec = nullptr;
+  for (const CommandSpec& c : kCommands) {
+    if (name == c.name) spec = &c;
+  }
+  if (!spec) {
+    std::string hint = "unknown command /" + std::string(name);
+    if (const CommandSpec* n = nearest(name)) hint += " (did you mean /" + std::string(n->name) + "?)";
+    return fail(hint + "; /help lists the commands");
+  }
+  std::string slash = "/" + std::string(spec->name);
+  if (spec->args == Args::kNone && !arg.empty()) return fail(slash + " takes no arguments");
+  if (spec->args == Args::kRequired && arg.empty()) {
+    return fail(slash + " needs a session name; /sessions lists them");
+  }
+
+  switch (spec->kind) {
+    case CommandKind::kSave:
+    case CommandKind::kLoad:
+      if (!arg.empty() && !valid_session_name(arg)) {
+        return fail(slash + ": '" + std::string(arg) +
+                    "' is not a session name (use letters, digits, '.', '-', '_'; at most 64)");
+      }
+      break;
+    case CommandKind::kEffort:
+      if (!arg.empty() && arg != "low" && arg != "medium" && arg != "high") {
+        return fail("/effort takes low, medium or high (found '" + std::string(arg) + "')");
+      }
+      break;
+    case CommandKind::kThink:
+      if (!arg.empty() && arg != "on" && arg != "off") {
+        return fail("/think takes on, off or nothing to toggle (found '" + std::string(arg) + "')");
+      }
+      break;
+    default:
+      break;
+  }
+  r.command = {spec->kind, std::string(arg)};
+  return r;
+}
+
+const std::vector<CommandHelp>& command_help() {
+  static const std::vector<CommandHelp> kHelp = {
+      {"/help", "this list"},
+      {"/new", "start a new conversation (the current one is autosaved)"},
+      {"/save [NAME]", "save the conversation (under NAME, or its current name)"},
+      {"/load NAME", "load a saved conversation"},
+      {"/sessions", "list saved conversations"},
+      {"/effort low|medium|high", "reasoning effort for the next answers"},
+      {"/system TEXT", "instructions for the model (/system shows them, /system --clear removes them)"},
+      {"/retry", "answer the last message again"},
+      {"/undo", "remove the last exchange"},
+      {"/think [on|off]", "show or hide the reasoning (also Ctrl-T)"},
+      {"/stats", "speed, context and memory of the last answer"},
+      {"/quit", "leave (also Ctrl-D, or Ctrl-C twice at the prompt)"},
+  };
+  return kHelp;
+}
+
+std::vector<std::string> complete_command(std::string_view prefix) {
+  std::vector<std::string> out;
+  if (prefix.empty() || prefix[0] != '/') return out;
+  for (const CommandSpec& c : kCommands) {
+    std::string full = "/" + std::string(c.name);
+    if (c.name[0] != '?' && full.compare(0, prefix.size(), prefix) == 0) out.push_back(full);
+  }
+  return out;
+}
+
+}  // namespace gptoss::ui

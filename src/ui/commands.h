@@ -1,0 +1,53 @@
+// Slash commands typed at the prompt: "/save notes", "/effort high". Parsing only; app.cc acts.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gptoss::ui {
+
+enum class CommandKind {
+  kMessage,  // not a command: text for the model ("//x" sends "/x")
+  kHelp,
+  kNew,
+  kSave,      // arg: the name, or empty for the current/automatic name
+  kLoad,      // arg: the name
+  kSessions,
+  kEffort,    // arg: low|medium|high, or empty to show the current one
+  kSystem,    // arg: the instructions; empty shows them; "--clear" removes them
+  kRetry,
+  kUndo,
+  kThink,     // arg: on|off, or empty to toggle
+  kStats,
+  kQuit,
+};
+
+struct Command {
+  CommandKind kind = CommandKind::kMessage;
+  std::string arg;
+};
+
+struct ParseResult {
+  bool ok = true;
+  Command command;
+  std::string hint;  // when !ok: one line saying what is wrong and what would work
+};
+
+// Never throws. Leading and trailing blanks around a command are ignored; a message is kept as
+// typed.
+ParseResult parse_command(std::string_view line);
+
+// True if `name` is usable as a session name: 1-64 of [A-Za-z0-9._-], not starting with '.'.
+bool valid_session_name(std::string_view name);
+
+struct CommandHelp {
+  const char* usage;    // "/save [NAME]"
+  const char* summary;  // "save the conversation"
+};
+const std::vector<CommandHelp>& command_help();
+
+// The command names starting with `prefix` ("/s" -> "/save", "/sessions", ...), for Tab.
+std::vector<std::string> complete_command(std::string_view prefix);
+
+}  // namespace gptoss::ui

@@ -1,0 +1,238 @@
+#include "ui/markdown.h"
+
+#include <cctype>
+#include <string>
+
+namespace gptoss::ui {
+namespace {
+
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80); }
+
+void push_text(std::vector<Span>& out, std::string_view text, Style style) {
+  if (text.empty()) return;
+  if (!out.empty() && out.back().style == style) {
+    out.back().text += text;
+  } else {
+    out.push_back({std::string(text), style});
+  }
+}
+
+// Where the closing `marker` of an emphasis opened just before `from` is, or npos. The closer
+// must follow a non-space; for '_' it must not be followed by a word character.
+size_t find_closer(std::string_view s, size_t from, std::string_view marker) {
+  for (size_t j = s.find(marker, from); j != std::string_view::npos; j = s.find(marker, j + 1)) {
+    if (j == from) continue;  // empty emphasis
+    if (s[j - 1] == ' ') continue;
+    size_t after = j + marker.size();
+    if (marker[0] == '_' && after < s.size() && is_word_char(s[after])) continue;
+    // "**" must not be read as the closer of a single '*'.
+    if (marker.size() == 1 && after < s.size() && s[after] == marker[0]) {
+      j = after;
+      continue;
+    }
+    return j;
+  }
+  return std::string_view::npos;
+}
+
+void parse_inline_into(std::string_view s, Style base, std::vector<Span>& out) {
+  size_t literal_start = 0;
+  size_t i = 0;
+  auto flush = [&](size_t end) { push_text(out, s.substr(literal_start, end - literal_start), base); };
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '`') {
+      size_t run = 1;
+      while (i + run < s.size() && s[i + run] == '`') ++run;
+      std::string fence(run, '`');
+      size_t close = s.find(fence, i + run);
+      if (close != std::string_view::npos) {
+        flush(i);
+        std::string_view inner = s.substr(i + run, close - i - run);
+        if (inner.size() >= 2 && inner.front() == ' ' && inner.back() == ' ') inner = inner.substr(1, inner.size() - 2);
+        Style code = base;
+        code.role = Role::kCode;
+        push_text(out, inner, code);
+        i = close + run;
+        literal_start = i;
+        continue;
+      }
+      i += run;
+      continue;
+    }
+    if (c == '*' || c == '_') {
+      bool strong = i + 1 < s.size() && s[i + 1] == c;
+      std::string_view marker = strong ? s.substr(i, 2) : s.substr(i, 1);
+      size_t open_end = i + marker.size();
+      bool opens = open_end < s.size() && s[open_end] != ' ' && s[open_end] != c;
+      if (c == '_' && i > 0 && is_word_char(s[i - 1])) opens = false;  // snake_case
+      size_t close = opens ? find_closer(s, open_end, marker) : std::string_view::npos;
+      if (close != std::string_view::npos) {
+        flush(i);
+        Style inner = base;
+        if (strong) {
+          inner.bold = true;
+        } else {
+          inner.italic = true;
+        }
+        parse_inline_into(s.substr(open_end, close - open_end), inner, out);
+        i = close + marker.size();
+        literal_start = i;
+        continue;
+      }
+      i += marker.size();
+      continue;
+    }
+    ++i;
+  }
+  flush(s.size());
+}
+
+size_t leading_spaces(std::string_view line) {
+  size_t n = 0;
+  while (n < line.size() && line[n] == ' ') ++n;
+  return n;
+}
+
+// "```lang" or "~~~": the fence's character and length, or 0 when the line is not a fence.
+size_t fence_length(std::string_view line, char* fence_char) {
+  size_t indent = leading_spaces(line);
+  if (indent > 3 || indent >= line.size()) return 0;
+  char c = line[indent];
+  if (c != '`' && c != '~') return 0;
+  size_t n = 0;
+  while (indent + n < line.size() && line[indent + n] == c) ++n;
+  if (n < 3) return 0;
+  *fence_char = c;
+  return n;
+}
+
+bool is_rule(std::string_view line) {
+  size_t indent = leading_spaces(line);
+  if (indent > 3 || indent >= line.size()) return false;
+  char c = line[indent];
+  if (c != '-' && c != '*' && c != '_') return false;
+  int marks = 0;
+  for (size_t i = indent; i < line.size(); ++i) {
+    if (line[i] == c) {
+      ++marks;
+    } else if (line[i] != ' ') {
+      return false;
+    }
+  }
+  return marks >= 3;
+}
+
+std::string expand_tabs(std::string_view line) {
+  std::string out;
+  for (char c : line) {
+    if (c == '\t') {
+      out.append(4 - out.size() % 4, ' ');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+MarkdownLine classify(std::string_view line) {
+  MarkdownLine md;
+  const Style text{};
+  size_t indent = leading_spaces(line);
+  std::string_view rest = line.substr(indent);
+
+  if (is_rule(line)) {
+    md.rule = true;
+    md.spans.push_back({"", Style{Role::kRule}});
+    return md;
+  }
+  if (indent <= 3 && !rest.empty() && rest[0] == '#') {
+    size_t level = 0;
+    while (level < rest.size() && rest[level] == '#') ++level;
+    if (level <= 6 && (level == rest.size() || rest[level] == ' ')) {
+      std::string_view title = rest.substr(level);
+      while (!title.empty() && title.front() == ' ') title.remove_prefix(1);
+      while (!title.empty() && (title.back() == '#' || title.back() == ' ')) title.remove_suffix(1);
+      parse_inline_into(title, Style{Role::kHeading, true, false}, md.spans);
+      return md;
+    }
+  }
+  if (indent <= 3 && !rest.empty() && rest[0] == '>') {
+    std::string_view quoted = rest.substr(1);
+    if (!quoted.empty() && quoted[0] == ' ') quoted.remove_prefix(1);
+    md.spans.push_back({"\u2502 ", Style{Role::kQuote}});
+    parse_inline_into(quoted, Style{Role::kQuote}, md.spans);
+    md.hang = 2;
+    return md;
+  }
+  // Bullets: "- item", "* item", "+ item".
+  if (rest.size() >= 2 && (rest[0] == '-' || rest[0] == '*' || rest[0] == '+') && rest[1] == ' ') {
+    md.spans.push_back({std::string(indent, ' ') + "\u2022 ", Style{Role::kBullet}});
+    parse_inline_into(rest.substr(2), text, md.spans);
+    md.hang = static_cast<int>(indent) + 2;
+    return md;
+  }
+  // Numbered: "1. item", "2) item".
+  size_t digits = 0;
+  while (digits < rest.size() && digits < 9 && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+  if (digits > 0 && digits + 1 < rest.size() && (rest[digits] == '.' || rest[digits] == ')') &&
+      rest[digits + 1] == ' ') {
+    std::string marker = std::string(indent, ' ') + std::string(rest.substr(0, digits + 1)) + " ";
+    md.hang = static_cast<int>(marker.size());
+    md.spans.push_back({marker, Style{Role::kBullet}});
+    parse_inline_into(rest.substr(digits + 2), text, md.spans);
+    return md;
+  }
+  parse_inline_into(line, text, md.spans);
+  return md;
+}
+
+}  // namespace
+
+std::vector<Span> parse_inline(std::string_view line, Style base) {
+  std::vector<Span> out;
+  parse_inline_into(line, base, out);
+  return out;
+}
+
+std::vector<MarkdownLine> render_markdown(std::string_view text) {
+  std::vector<MarkdownLine> out;
+  char fence_char = 0;
+  size_t fence_len = 0;  // 0: not inside a fenced block
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string line = expand_tabs(text.substr(pos, nl - pos));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    pos = nl + 1;
+
+    char c = 0;
+    size_t n = fence_length(line, &c);
+    if (fence_len > 0) {
+      if (n >= fence_len && c == fence_char && line.find_first_not_of(c, leading_spaces(line) + n) == std::string::npos) {
+        fence_len = 0;  // the closing fence is not drawn
+        continue;
+      }
+      MarkdownLine md;
+      md.code = true;
+      md.spans.push_back({line, Style{Role::kCodeBlock}});
+      out.push_back(std::move(md));
+    } else if (n > 0) {
+      fence_char = c;
+      fence_len = n;
+      std::string lang = line.substr(leading_spaces(line) + n);
+      while (!lang.empty() && lang.front() == ' ') lang.erase(lang.begin());
+      MarkdownLine md;
+      md.code = true;
+      md.spans.push_back({lang.empty() ? std::string("code") : lang, Style{Role::kCodeFence}});
+      out.push_back(std::move(md));
+    } else {
+      out.push_back(classify(line));
+    }
+    if (nl == text.size()) break;
+  }
+  return out;
+}
+
+}  // namespace gptoss::ui

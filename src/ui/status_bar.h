@@ -1,0 +1,34 @@
+// The status bar: model, effort, context used / size, the last turn's prefill and decode speed,
+// memory in use, and what the program is doing. Formatting only; app.cc draws the string.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gptoss::ui {
+
+struct StatusInfo {
+  std::string model;             // "gpt-oss-20b"
+  bool demo = false;             // random weights: said in the bar too
+  std::string effort;            // "low" | "medium" | "high"
+  uint64_t context_used = 0;     // tokens
+  uint64_t context_size = 0;     // tokens
+  double prefill_tok_s = 0;      // last turn; 0: no turn yet
+  double decode_tok_s = 0;
+  uint64_t memory_bytes = 0;     // resident set size
+  std::string activity;          // "thinking", "answering", "ready", ...
+  std::string session;           // the session's name, if saved
+  int rows_below = 0;            // transcript rows hidden below the view
+};
+
+// One row of exactly `width` cells (UTF-8). When the row is too narrow, the least useful fields
+// go first (session, memory, speed), the model and context stay.
+std::string format_status(const StatusInfo& s, int width);
+
+// "812 MiB", "3.4 GiB".
+std::string format_bytes(uint64_t bytes);
+
+// Resident memory of this process from /proc/self/statm; 0 when unavailable.
+uint64_t resident_memory_bytes();
+
+}  // namespace gptoss::ui

@@ -1,0 +1,46 @@
+// The terminal while the chat owns it: curses (ncursesw) started and always restored -- on
+// return, on an exception (the destructor) and on a fatal signal (the handler puts the saved tty
+// modes back and leaves the alternate screen before dying). Other signals only set flags that
+// the event loop reads (style.md section 5).
+#pragma once
+
+#include <curses.h>
+
+#include "ui/styled_text.h"
+
+namespace gptoss::ui {
+
+class WakePipe;
+
+// Set by signal handlers, read and cleared by the UI thread.
+struct SignalFlags {
+  bool interrupt = false;  // SIGINT (Ctrl-C arrives as a key in raw mode; this is `kill -INT`)
+  bool resize = false;     // SIGWINCH
+  bool quit = false;       // SIGTERM, SIGHUP
+};
+
+class Terminal {
+ public:
+  // Starts curses in raw mode on stdin/stdout, turns on bracketed paste and mouse-wheel reports,
+  // and installs the signal handlers (they wake `wake`). colors=false (NO_COLOR) draws with
+  // attributes only. Throws gptoss::Error if the terminal cannot be started.
+  Terminal(const WakePipe& wake, bool colors);
+  ~Terminal();
+  Terminal(const Terminal&) = delete;
+  Terminal& operator=(const Terminal&) = delete;
+
+  // The flags raised since the last call.
+  SignalFlags take_signals();
+  // Reads the new size from the tty and resizes curses (after SIGWINCH).
+  void apply_resize();
+  // The curses attributes of a style.
+  attr_t attributes(const Style& style) const;
+  attr_t status_attributes() const;
+  bool colors() const { return colors_; }
+
+ private:
+  bool colors_ = false;
+  bool wide_palette_ = false;  // 256 colours: code blocks get a background
+};
+
+}  // namespace gptoss::ui

@@ -1,0 +1,68 @@
+// The input area's layout (prompt, wrapping, newlines, cursor) and the history file's escaping.
+#include "ui/input.h"
+
+#include <gtest/gtest.h>
+
+#include "ui/transcript.h"
+
+namespace gptoss::ui {
+namespace {
+
+class InputLayoutTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(ensure_utf8_locale()); }
+};
+
+TEST_F(InputLayoutTest, PromptAndText) {
+  InputLayout l = layout_input("> ", "hello", 5, 20);
+  ASSERT_EQ(l.rows.size(), 1u);
+  EXPECT_EQ(l.rows[0], L"> hello");
+  EXPECT_EQ(l.cursor_row, 0);
+  EXPECT_EQ(l.cursor_col, 7);
+  l = layout_input("> ", "hello", 1, 20);
+  EXPECT_EQ(l.cursor_col, 3);
+}
+
+TEST_F(InputLayoutTest, NewlinesStartIndentedRows) {
+  InputLayout l = layout_input("> ", "one\ntwo", 7, 20);
+  ASSERT_EQ(l.rows.size(), 2u);
+  EXPECT_EQ(l.rows[1], L"  two");
+  EXPECT_EQ(l.cursor_row, 1);
+  EXPECT_EQ(l.cursor_col, 5);
+  l = layout_input("> ", "one\n", 4, 20);  // cursor right after a trailing newline
+  ASSERT_EQ(l.rows.size(), 2u);
+  EXPECT_EQ(l.cursor_row, 1);
+  EXPECT_EQ(l.cursor_col, 2);
+}
+
+TEST_F(InputLayoutTest, WideTextWrapsAndCursorCountsCells) {
+  // width 8: "> " + 3 CJK = 8 cells; the 4th goes to row 2 (after the 2-cell indent).
+  std::string text = "你好世界";
+  InputLayout l = layout_input("> ", text, text.size(), 8);
+  ASSERT_EQ(l.rows.size(), 2u);
+  EXPECT_EQ(l.rows[0], L"> 你好世");
+  EXPECT_EQ(l.rows[1], L"  界");
+  EXPECT_EQ(l.cursor_row, 1);
+  EXPECT_EQ(l.cursor_col, 4);
+  l = layout_input("> ", text, 3, 8);  // after the first character (3 bytes)
+  EXPECT_EQ(l.cursor_row, 0);
+  EXPECT_EQ(l.cursor_col, 4);
+}
+
+TEST_F(InputLayoutTest, CursorAfterAFullRowMovesDown) {
+  InputLayout l = layout_input("> ", "abcdef", 6, 8);
+  ASSERT_EQ(l.rows.size(), 2u);
+  EXPECT_EQ(l.cursor_row, 1);
+  EXPECT_EQ(l.cursor_col, 2);
+}
+
+TEST(HistoryFile, EscapingRoundTrips) {
+  std::string entry = "line one\nback\\slash\\n literal";
+  std::string line = escape_history_entry(entry);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(unescape_history_entry(line), entry);
+  EXPECT_EQ(escape_history_entry("a\nb"), "a\\nb");
+}
+
+}  // namespace
+}  // namespace gptoss::ui

@@ -1,0 +1,107 @@
+// Markdown spans: markers become styles, unclosed ones stay literal, code blocks are preformatted.
+#include "ui/markdown.h"
+
+#include <gtest/gtest.h>
+
+namespace gptoss::ui {
+namespace {
+
+std::string joined(const std::vector<Span>& spans) {
+  std::string s;
+  for (const Span& sp : spans) s += sp.text;
+  return s;
+}
+
+TEST(MarkdownInline, BoldItalicCode) {
+  auto spans = parse_inline("a **b** *c* `d` e", Style{});
+  ASSERT_EQ(spans.size(), 7u);
+  EXPECT_EQ(spans[0].text, "a ");
+  EXPECT_EQ(spans[1].text, "b");
+  EXPECT_TRUE(spans[1].style.bold);
+  EXPECT_FALSE(spans[1].style.italic);
+  EXPECT_EQ(spans[3].text, "c");
+  EXPECT_TRUE(spans[3].style.italic);
+  EXPECT_EQ(spans[5].text, "d");
+  EXPECT_EQ(spans[5].style.role, Role::kCode);
+  EXPECT_EQ(spans[6].text, " e");
+}
+
+TEST(MarkdownInline, NestedEmphasis) {
+  auto spans = parse_inline("**bold *both* bold**", Style{});
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_TRUE(spans[0].style.bold);
+  EXPECT_TRUE(spans[1].style.bold && spans[1].style.italic);
+  EXPECT_EQ(spans[1].text, "both");
+}
+
+TEST(MarkdownInline, UnclosedMarkersStayLiteral) {
+  auto spans = parse_inline("2 * 3 = 6 and **half", Style{});
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].text, "2 * 3 = 6 and **half");
+  spans = parse_inline("a `tick", Style{});
+  EXPECT_EQ(joined(spans), "a `tick");
+}
+
+TEST(MarkdownInline, SnakeCaseKeepsUnderscores) {
+  auto spans = parse_inline("call my_func_name now", Style{});
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].text, "call my_func_name now");
+  spans = parse_inline("_it_ works", Style{});
+  EXPECT_TRUE(spans[0].style.italic);
+}
+
+TEST(MarkdownInline, CodeHidesOtherMarkers) {
+  auto spans = parse_inline("`**not bold**`", Style{});
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].text, "**not bold**");
+  EXPECT_EQ(spans[0].style.role, Role::kCode);
+  EXPECT_FALSE(spans[0].style.bold);
+}
+
+TEST(MarkdownBlocks, HeadingsListsQuotesRules) {
+  auto lines = render_markdown("# Title ##\n- item *one*\n  2. sub\n> quoted\n---\nplain");
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0].spans[0].text, "Title");
+  EXPECT_EQ(lines[0].spans[0].style.role, Role::kHeading);
+  EXPECT_EQ(lines[1].spans[0].text, "\u2022 ");
+  EXPECT_EQ(lines[1].spans[0].style.role, Role::kBullet);
+  EXPECT_EQ(lines[1].hang, 2);
+  EXPECT_TRUE(lines[1].spans[2].style.italic);
+  EXPECT_EQ(lines[2].spans[0].text, "  2. ");
+  EXPECT_EQ(lines[2].hang, 5);
+  EXPECT_EQ(lines[3].spans[0].style.role, Role::kQuote);
+  EXPECT_EQ(joined(lines[3].spans), "\u2502 quoted");
+  EXPECT_TRUE(lines[4].rule);
+  EXPECT_EQ(joined(lines[5].spans), "plain");
+}
+
+TEST(MarkdownBlocks, FencedCodeIsPreformatted) {
+  auto lines = render_markdown("before\n```python\ndef f():\n\treturn **x**\n```\nafter");
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_TRUE(lines[1].code);
+  EXPECT_EQ(lines[1].spans[0].text, "python");
+  EXPECT_EQ(lines[1].spans[0].style.role, Role::kCodeFence);
+  EXPECT_TRUE(lines[2].code);
+  EXPECT_EQ(lines[2].spans[0].text, "def f():");
+  EXPECT_EQ(lines[3].spans[0].text, "    return **x**");  // tab expanded, no emphasis
+  EXPECT_EQ(lines[3].spans[0].style.role, Role::kCodeBlock);
+  EXPECT_FALSE(lines[4].code);
+  EXPECT_EQ(joined(lines[4].spans), "after");
+}
+
+TEST(MarkdownBlocks, UnterminatedFenceWhileStreaming) {
+  auto lines = render_markdown("```\nx = 1\n");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(lines[1].code);
+  EXPECT_TRUE(lines[2].code);  // the empty line after is still inside the block
+}
+
+TEST(MarkdownBlocks, NotAHeadingWithoutSpace) {
+  auto lines = render_markdown("#hashtag");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].spans[0].style.role, Role::kText);
+  EXPECT_EQ(lines[0].spans[0].text, "#hashtag");
+}
+
+}  // namespace
+}  // namespace gptoss::ui
