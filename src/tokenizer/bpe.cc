@@ -1,0 +1,133 @@
+#include "tokenizer/bpe.h"
+
+#include <algorithm>
+#include <cassert>
+#include <functional>
+#include <limits>
+#include <queue>
+
+namespace gptoss::tokenizer {
+namespace {
+
+constexpr int32_t kNoMerge = std::numeric_limits<int32_t>::max();
+
+inline int32_t merge_rank(const Vocab& vocab, std::string_view bytes) {
+  const int32_t rank = vocab.rank(bytes);
+  return rank == Vocab::kNoRank ? kNoMerge : rank;
+}
+
+}  // namespace
+
+void bpe_merge_scan(const Vocab& vocab, std::string_view piece, std::vector<int32_t>& out) {
+  const size_t n = piece.size();
+  if (n == 0) return;
+  // parts[k].start: where part k begins; parts[k].rank: rank of part k merged with part k+1.
+  // Two sentinels close the list, as in tiktoken's _byte_pair_merge.
+  struct Part {
+    size_t start;
+    int32_t rank;
+  };
+  Part small[kBpeScanMaxBytes + 2];
+  std::vector<Part> large;
+  Part* parts = small;
+  if (n + 1 > kBpeScanMaxBytes + 2) {
+    large.resize(n + 1);
+    parts = large.data();
+  }
+  size_t count = 0;
+  for (size_t i = 0; i + 1 < n; ++i) parts[count++] = {i, merge_rank(vocab, piece.substr(i, 2))};
+  parts[count++] = {n - 1, kNoMerge};
+  parts[count++] = {n, kNoMerge};
+
+  // Rank of parts k and k+1 merged, i.e. bytes [parts[k].start, parts[k+2].start).
+  const auto pair_rank = [&](size_t k) {
+    if (k + 2 >= count) return kNoMerge;
+    return merge_rank(vocab, piece.substr(parts[k].start, parts[k + 2].start - parts[k].start));
+  };
+  for (;;) {
+    int32_t best_rank = kNoMerge;
+    size_t best = 0;
+    for (size_t k = 0; k + 1 < count; ++k) {
+      if (parts[k].rank < best_rank) best_rank = parts[k].rank, best = k;  // strict: leftmost wins
+    }
+    if (best_rank == kNoMerge) break;
+    std::copy(parts + best + 2, parts + count, parts + best + 1);  // drop part best+1
+    --count;
+    parts[best].rank = pair_rank(best);
+    if (best > 0) parts[best - 1].rank = pair_rank(best - 1);
+  }
+  for (size_t k = 0; k + 1 < count; ++k) {
+    const int32_t rank = vocab.rank(piece.substr(parts[k].start, parts[k + 1].start - parts[k].start));
+    assert(rank != Vocab::kNoRank);
+    out.push_back(rank);
+  }
+}
+
+void bpe_merge_heap(const Vocab& vocab, std::string_view piece, std::vector<int32_t>& out) {
+  const size_t n = piece.size();
+  if (n == 0) return;
+  // Part i (i = its first byte) spans [i, end[i]); next[i] == n ends the list. rank[i] is the
+  // rank of part i merged with its successor. Removed parts get end[i] = 0.
+  std::vector<uint32_t> end(n), next(n), prev(n);
+  std::vector<int32_t> rank(n);
+  for (size_t i = 0; i < n; ++i) {
+    end[i] = uint32_t(i + 1);
+    next[i] = uint32_t(i + 1);
+    prev[i] = uint32_t(i == 0 ? n : i - 1);
+  }
+  const auto pair_rank = [&](size_t i) {
+    if (next[i] >= n) return kNoMerge;
+    return merge_rank(vocab, piece.substr(i, end[next[i]] - i));
+  };
+  // Min-heap of (rank << 32 | position): lowest rank first, then leftmost, as the scan picks.
+  std::vector<uint64_t> heap_storage;
+  heap_storage.reserve(n);
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> heap(
+      std::greater<uint64_t>(), std::move(heap_storage));
+  const auto push = [&](size_t i) {
+    if (rank[i] != kNoMerge) heap.push(uint64_t(uint32_t(rank[i])) << 32 | i);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    rank[i] = pair_rank(i);
+    push(i);
+  }
+  while (!heap.empty()) {
+    const uint64_t top = heap.top();
+    heap.pop();
+    const size_t i = size_t(uint32_t(top));
+    const int32_t top_rank = int32_t(top >> 32);
+    // Stale entries: the part was merged away, or its pair changed (a longer pair has another
+    // rank, since ranks are unique per byte string).
+    if (end[i] == 0 || rank[i] != top_rank) continue;
+    const size_t j = next[i];
+    end[i] = end[j];
+    next[i] = next[j];
+    if (next[j] < n) prev[next[j]] = uint32_t(i);
+    end[j] = 0;
+    rank[j] = kNoMerge;
+    rank[i] = pair_rank(i);
+    push(i);
+    if (prev[i] < n) {
+      rank[prev[i]] = pair_rank(prev[i]);
+      push(prev[i]);
+    }
+  }
+  for (size_t i = 0; i < n; i = next[i]) {
+    const int32_t token = vocab.rank(piece.substr(i, end[i] - i));
+    assert(token != Vocab::kNoRank);
+    out.push_back(token);
+  }
+}
+
+void bpe_encode(const Vocab& vocab, std::string_view piece, std::vector<int32_t>& out) {
+  const int32_t whole = vocab.rank(piece);
+  if (whole != Vocab::kNoRank) {
+    out.push_back(whole);
+  } else if (piece.size() <= kBpeScanMaxBytes) {
+    bpe_merge_scan(vocab, piece, out);
+  } else {
+    bpe_merge_heap(vocab, piece, out);
+  }
+}
+
+}  // namespace gptoss::tokenizer

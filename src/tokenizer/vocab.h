@@ -1,0 +1,48 @@
+// The o200k_base merge ranks: token bytes <-> rank (rank == token id), parsed from the tiktoken
+// text format "<base64 of the token's bytes> <rank>\n".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gptoss::tokenizer {
+
+// sha256 of OpenAI's o200k_base.tiktoken (tiktoken openai_public.py, harmony public_encodings.rs).
+inline constexpr std::string_view kO200kBaseSha256 =
+    "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d";
+inline constexpr int32_t kO200kBaseTokens = 199998;
+
+class Vocab {
+ public:
+  static constexpr int32_t kNoRank = -1;
+
+  // Parses a whole .tiktoken file. Ranks must be 0, 1, 2... in file order and byte strings
+  // unique and non-empty. Throws TokenizerError "<name>: <line>:<col>: <problem>" otherwise.
+  static Vocab parse(std::string_view file_bytes, const std::string& name);
+
+  int32_t size() const { return int32_t(offsets_.size()) - 1; }
+  // Bytes of a rank in [0, size()).
+  std::string_view bytes(int32_t rank) const {
+    return std::string_view(blob_).substr(offsets_[rank], offsets_[rank + 1] - offsets_[rank]);
+  }
+  // The rank of a byte string, or kNoRank.
+  int32_t rank(std::string_view bytes) const;
+
+ private:
+  struct Slot {
+    uint32_t tag;  // high bits of the hash, to skip most byte comparisons
+    int32_t rank;  // kNoRank marks an empty slot
+  };
+
+  void insert(int32_t rank, uint64_t hash);
+  void resize_slots(size_t count);  // and re-insert every rank
+
+  std::string blob_;               // all token bytes, back to back, in rank order
+  std::vector<uint32_t> offsets_;  // [size + 1] start of each rank's bytes in blob_
+  std::vector<Slot> slots_;        // open addressing, linear probing; power-of-two size
+  uint64_t slot_mask_ = 0;
+};
+
+}  // namespace gptoss::tokenizer

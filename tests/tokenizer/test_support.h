@@ -1,0 +1,40 @@
+// Shared helpers for the tokenizer tests: one loaded vocabulary and the JSONL vectors.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tokenizer/tokenizer.h"
+
+namespace gptoss::tokenizer::testing {
+
+// Loading takes tens of milliseconds; share one immutable instance across tests.
+inline const Tokenizer& shared_tokenizer() {
+  static const std::shared_ptr<const Tokenizer> tokenizer = Tokenizer::load_default();
+  return *tokenizer;
+}
+
+struct Vector {
+  std::string name;
+  std::string text;
+  std::vector<int32_t> ids;
+};
+
+inline std::vector<Vector> read_vectors(const std::string& file) {
+  std::ifstream in(std::string(GPTOSS_TEST_DATA_DIR) + "/tokenizer/" + file);
+  std::vector<Vector> vectors;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const nlohmann::json j = nlohmann::json::parse(line);
+    vectors.push_back({j.at("name").get<std::string>(), j.at("text").get<std::string>(),
+                       j.at("ids").get<std::vector<int32_t>>()});
+  }
+  return vectors;
+}
+
+}  // namespace gptoss::tokenizer::testing
