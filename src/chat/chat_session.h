@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -210,6 +211,11 @@ class ChatSession {
 
   void set_tool_handler(ToolHandler handler) { tool_handler_ = std::move(handler); }
 
+  // Replaces the sampler: returns the next token given the logits. Tests use it to script the
+  // model's output on a random-weight model; nullptr restores the sampler.
+  using TokenPicker = std::function<int32_t(std::span<const float> logits)>;
+  void set_token_picker(TokenPicker picker) { token_picker_ = std::move(picker); }
+
   const SessionState& state() const { return state_; }
   const Conversation& conversation() const { return state_.conversation; }
   const std::vector<TurnRecord>& turns() const { return state_.turns; }
@@ -221,8 +227,11 @@ class ChatSession {
   const engine::Context& context() const;
 
  private:
-  struct Turn;  // the state of one running turn (chat_session.cc)
+  // Moves the context window so the prompt for the last user message fits with the reply budget;
+  // throws ChatError (state unchanged) if it cannot. Returns how many turns left the window.
+  int fit_window(SessionState& state) const;
   TurnStats generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel);
+  std::string answer_tool_call(const ToolCall& call, bool& available) const;
 
   std::shared_ptr<const engine::Model> model_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
@@ -230,6 +239,7 @@ class ChatSession {
   std::string today_;
   std::unique_ptr<engine::Context> context_;
   ToolHandler tool_handler_;
+  TokenPicker token_picker_;
   std::unique_ptr<Sampler> sampler_;
 };
 

@@ -1,0 +1,381 @@
+// The turn loop: render, reuse the KV cache prefix, prefill the rest, sample, parse, answer tool
+// calls, store. Spec sections 5-10 of spec/harmony.md.
+#include "chat/chat_session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "chat/context_policy.h"
+#include "chat/harmony_parser.h"
+#include "engine/engine.h"
+#include "tokenizer/tokenizer.h"
+
+namespace gptoss::chat {
+namespace {
+
+namespace special = tokenizer::special;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+// Replaces every invalid UTF-8 sequence by U+FFFD (one per maximal invalid subpart), so user
+// text always encodes.
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t len = 0;
+    uint32_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // no overlong forms
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;  // <= U+10FFFF
+    }
+    size_t good = len == 0 ? 0 : 1;
+    for (size_t k = 1; k < len && i + k < text.size(); ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) break;
+      ++good;
+    }
+    if (len > 0 && good == len) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += std::max<size_t>(good, 1);
+    }
+  }
+  return out;
+}
+
+int last_user_message(const Conversation& c) {
+  for (size_t i = c.messages.size(); i-- > 0;) {
+    if (c.messages[i].role == "user") return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void check_settings(const SessionSettings& s, const engine::Model& model) {
+  const int max_context = model.config().max_context;
+  if (s.context_tokens < 1 || (max_context > 0 && s.context_tokens > max_context)) {
+    throw ChatError("settings: context_tokens: out of range (expected 1.." + std::to_string(max_context) + ", found " +
+                    std::to_string(s.context_tokens) + ")");
+  }
+  if (s.max_new_tokens < 1 || s.max_new_tokens >= s.context_tokens) {
+    throw ChatError("settings: max_new_tokens: out of range (expected 1.." + std::to_string(s.context_tokens - 1) +
+                    ", found " + std::to_string(s.max_new_tokens) + ")");
+  }
+  if (s.max_tool_rounds < 0) throw ChatError("settings: max_tool_rounds: must not be negative");
+  try {
+    Sampler check(s.sampling);
+  } catch (const gptoss::Error& e) {
+    throw ChatError(std::string("settings: ") + e.what());
+  }
+}
+
+bool same_sampling(const SamplerOptions& a, const SamplerOptions& b) {
+  return a.temperature == b.temperature && a.top_p == b.top_p && a.top_k == b.top_k && a.seed == b.seed;
+}
+
+}  // namespace
+
+// Turns the parser's callbacks into ChatEvents and stores each finished message.
+class TurnParserSink : public EventSink {
+ public:
+  TurnParserSink(Conversation& conversation, const ChatEventSink& sink) : conversation_(conversation), sink_(sink) {}
+
+  void on_message_begin(const Message& header) override {
+    channel_ = header.channel;
+    sink_(MessageStarted{header.role, header.channel, header.recipient, header.content_type});
+  }
+  void on_content_delta(std::string_view text) override {
+    if (!text.empty()) sink_(TextDelta{channel_, std::string(text)});
+  }
+  void on_message_end(const Message& message, std::optional<int32_t> terminator) override {
+    // A malformed header closed with nothing in it carries no information: not stored.
+    if (message.content.empty() && !message.recipient && !message.channel) return;
+    conversation_.messages.push_back(message);  // stored without its terminator: <|return|> renders as <|end|>
+    sink_(MessageFinished{message, terminator.has_value()});
+    if (terminator == special::kCall) last_call_ = message;
+  }
+
+  // The tool call that ended the message just finished, if any (taken once).
+  std::optional<Message> take_call() { return std::exchange(last_call_, std::nullopt); }
+
+ private:
+  Conversation& conversation_;
+  const ChatEventSink& sink_;
+  std::optional<std::string> channel_;
+  std::optional<Message> last_call_;
+};
+
+ChatSession::ChatSession(std::shared_ptr<const engine::Model> model,
+                         std::shared_ptr<const tokenizer::Tokenizer> tokenizer, SessionState state,
+                         std::optional<std::string> today)
+    : model_(std::move(model)), tokenizer_(std::move(tokenizer)), state_(std::move(state)),
+      today_(today ? *today : today_utc()) {
+  check_settings(state_.settings, *model_);
+  sync_headers(state_, today_);
+  context_ = std::make_unique<engine::Context>(model_, engine::ContextOptions{.max_tokens = state_.settings.context_tokens});
+  sampler_ = std::make_unique<Sampler>(state_.settings.sampling);
+}
+
+ChatSession::~ChatSession() = default;
+
+const engine::Context& ChatSession::context() const { return *context_; }
+
+std::vector<int32_t> ChatSession::next_prompt() const { return render_next_prompt(state_, *tokenizer_); }
+
+void ChatSession::set_settings(const SessionSettings& settings) {
+  check_settings(settings, *model_);
+  if (settings.context_tokens != state_.settings.context_tokens) {
+    context_ = std::make_unique<engine::Context>(model_, engine::ContextOptions{.max_tokens = settings.context_tokens});
+  }
+  if (!same_sampling(settings.sampling, state_.settings.sampling)) sampler_ = std::make_unique<Sampler>(settings.sampling);
+  state_.settings = settings;
+  sync_headers(state_, today_);
+}
+
+int ChatSession::fit_window(SessionState& state) const {
+  const auto capacity = static_cast<uint64_t>(state.settings.context_tokens);
+  const auto budget = static_cast<uint64_t>(state.settings.max_new_tokens);
+  auto count = [&](const SessionState& s) { return static_cast<uint64_t>(render_next_prompt(s, *tokenizer_).size()); };
+  std::optional<WindowChoice> choice = choose_window(state, capacity, budget, count);
+  if (!choice) {
+    SessionState alone = state;
+    alone.first_message = static_cast<size_t>(std::max(last_user_message(state.conversation), 0));
+    throw ChatError("message too long for the context window: the prompt needs " + std::to_string(count(alone)) +
+                    " tokens plus " + std::to_string(budget) + " for the reply (expected at most " +
+                    std::to_string(capacity) + " in all; shorten the message, lower the reply budget, or raise the "
+                    "context size)");
+  }
+  state.first_message = choice->first_message;
+  return choice->dropped_turns;
+}
+
+TurnStats ChatSession::run_turn(const std::string& user_text, const ChatEventSink& sink,
+                                const std::atomic<bool>& cancel) {
+  SessionState next = state_;
+  Message question;
+  question.role = "user";
+  question.content = valid_utf8(user_text);
+  next.conversation.messages.push_back(std::move(question));
+  const size_t question_index = next.conversation.messages.size() - 1;
+  const size_t old_first = next.first_message;
+  const int dropped = fit_window(next);  // throws before anything changes
+  const SessionState before = std::exchange(state_, std::move(next));
+
+  TurnRecord record;
+  record.first_message = question_index;
+  record.stats.started_at = now_iso8601_utc();
+  record.stats.dropped_turns = dropped;
+  if (dropped > 0) {
+    sink(ContextTrimmed{dropped, static_cast<int>(state_.first_message - old_first),
+                        static_cast<uint64_t>(next_prompt().size())});
+  }
+  try {
+    return generate_reply(std::move(record), sink, cancel);
+  } catch (const gptoss::Error&) {
+    state_ = before;  // the engine refused (the cache is unchanged): so is the conversation
+    throw;
+  }
+}
+
+TurnStats ChatSession::retry(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
+  const int u = last_user_message(state_.conversation);
+  if (u < 0) throw ChatError("retry: there is no question to answer again");
+  SessionState next = state_;
+  next.conversation.messages.resize(static_cast<size_t>(u) + 1);
+  while (!next.turns.empty() && next.turns.back().first_message >= static_cast<size_t>(u)) next.turns.pop_back();
+  const size_t old_first = std::min(next.first_message, static_cast<size_t>(u));
+  next.first_message = old_first;
+  const int dropped = fit_window(next);
+  const SessionState before = std::exchange(state_, std::move(next));
+
+  TurnRecord record;
+  record.first_message = static_cast<size_t>(u);
+  record.stats.started_at = now_iso8601_utc();
+  record.stats.dropped_turns = dropped;
+  if (dropped > 0) {
+    sink(ContextTrimmed{dropped, static_cast<int>(state_.first_message - old_first),
+                        static_cast<uint64_t>(next_prompt().size())});
+  }
+  try {
+    return generate_reply(std::move(record), sink, cancel);
+  } catch (const gptoss::Error&) {
+    state_ = before;
+    throw;
+  }
+}
+
+std::optional<std::string> ChatSession::undo() {
+  const int u = last_user_message(state_.conversation);
+  if (u < 0) return std::nullopt;
+  std::string text = state_.conversation.messages[static_cast<size_t>(u)].content;
+  state_.conversation.messages.resize(static_cast<size_t>(u));
+  while (!state_.turns.empty() && state_.turns.back().first_message >= static_cast<size_t>(u)) state_.turns.pop_back();
+  state_.first_message = std::min(state_.first_message, state_.conversation.messages.size());
+  return text;
+}
+
+void ChatSession::new_conversation() {
+  today_ = today_utc();
+  state_.conversation.messages.clear();
+  state_.conversation.system.reset();  // the new conversation starts today
+  state_.turns.clear();
+  state_.first_message = 0;
+  sync_headers(state_, today_);
+}
+
+std::string ChatSession::answer_tool_call(const ToolCall& call, bool& available) const {
+  available = false;
+  const std::string prefix = "functions.";
+  if (tool_handler_ && call.recipient.rfind(prefix, 0) == 0) {
+    const std::string name = call.recipient.substr(prefix.size());
+    const auto& tools = state_.settings.function_tools;
+    const bool declared =
+        std::any_of(tools.begin(), tools.end(), [&](const ToolDescription& t) { return t.name == name; });
+    if (declared) {
+      if (std::optional<std::string> result = tool_handler_(call)) {
+        available = true;
+        return *result;
+      }
+    }
+  }
+  return "Error: the tool '" + call.recipient + "' is not available. Answer without it.";
+}
+
+TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel) {
+  TurnStats& stats = record.stats;
+  const SessionSettings& s = state_.settings;
+  auto pick = [&](std::span<const float> logits) {
+    return token_picker_ ? token_picker_(logits) : sampler_->sample(logits);
+  };
+  TurnParserSink parser_sink(state_.conversation, sink);
+  bool ended = false;
+  bool first_round = true;
+
+  while (!ended) {
+    if (cancel.load()) {
+      stats.end = TurnEnd::kCancelled;
+      break;
+    }
+    // Prompt: reuse the longest common prefix of the cache; the engine may keep fewer tokens
+    // (sliding layers), and at least the last prompt token is recomputed for its logits.
+    const std::vector<int32_t> prompt = next_prompt();
+    if (prompt.size() >= context_->capacity()) {
+      stats.end = TurnEnd::kContextFull;
+      break;
+    }
+    const size_t reusable = std::min(common_prefix(context_->tokens(), prompt), prompt.size() - 1);
+    const size_t kept = context_->truncate(reusable);
+    const std::span<const int32_t> rest(prompt.data() + kept, prompt.size() - kept);
+    const auto prefill_start = Clock::now();
+    std::span<const float> logits = context_->prefill(rest);
+    const double prefill_seconds = seconds_since(prefill_start);
+    stats.prefill_seconds += prefill_seconds;
+    stats.tokens_prefilled += rest.size();
+    if (first_round) stats.tokens_reused = kept;
+    first_round = false;
+    sink(PrefillFinished{kept, rest.size(), prefill_seconds});
+
+    // Sample. The prompt ends in "<|start|>assistant": the parser starts inside that header.
+    // Non-strict: a stop token in an unfinished header closes a malformed message instead of
+    // failing; on anything the parser rejects it restarts, waiting for the next <|start|>.
+    HarmonyParser parser(*tokenizer_, ParserOptions{.role = "assistant", .strict = false});
+    const auto decode_start = Clock::now();
+    std::optional<Message> call;
+    while (true) {
+      if (cancel.load()) {
+        stats.end = TurnEnd::kCancelled;
+        ended = true;
+        break;
+      }
+      if (stats.tokens_generated >= static_cast<uint64_t>(s.max_new_tokens)) {
+        stats.end = TurnEnd::kBudgetExhausted;
+        ended = true;
+        break;
+      }
+      const int32_t token = pick(logits);
+      ++stats.tokens_generated;
+      if (!parser.push(token, parser_sink)) parser = HarmonyParser(*tokenizer_, ParserOptions{.strict = false});
+      if (token == special::kReturn) {
+        stats.end = TurnEnd::kAnswered;
+        ended = true;
+        break;
+      }
+      if (token == special::kCall && (call = parser_sink.take_call())) break;
+      if (context_->size() >= context_->capacity()) {
+        stats.end = TurnEnd::kContextFull;
+        ended = true;
+        break;
+      }
+      logits = context_->decode(token);
+    }
+    stats.decode_seconds += seconds_since(decode_start);
+
+    if (ended) {
+      // Keep what was said so far: a message cut short in its content, or an unfinished header
+      // closed as harmony closes a malformed one (section 8 step 5).
+      if (parser.in_message()) {
+        Message partial = *parser.current();
+        state_.conversation.messages.push_back(partial);
+        sink(MessageFinished{partial, false});
+      } else {
+        parser.push(special::kEnd, parser_sink);
+      }
+      break;
+    }
+
+    // A tool call: report it, answer it, sample again.
+    ToolCall tool_call{call->recipient.value_or(""), call->channel, call->content_type, call->content};
+    bool available = false;
+    std::string output;
+    if (stats.tool_calls >= s.max_tool_rounds) {
+      output = "Error: too many tool calls in one turn. Answer with what you have.";
+    } else {
+      output = answer_tool_call(tool_call, available);
+    }
+    ++stats.tool_calls;
+    sink(ToolCalled{tool_call, available});
+    Message result;
+    result.role = "tool";
+    result.name = tool_call.recipient;
+    result.recipient = "assistant";
+    result.channel = tool_call.channel.value_or("commentary");
+    result.content = output;
+    state_.conversation.messages.push_back(result);
+    sink(ToolAnswered{result});
+    if (stats.tool_calls > s.max_tool_rounds) {
+      stats.end = TurnEnd::kToolRoundsExhausted;
+      break;
+    }
+  }
+
+  stats.interrupted = stats.end == TurnEnd::kCancelled;
+  state_.turns.push_back(record);
+  sink(TurnFinished{stats});
+  return stats;
+}
+
+}  // namespace gptoss::chat
