@@ -14,7 +14,8 @@ inline constexpr std::string_view kO200kPattern =
     R"(|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
 // kO200kPattern with every \s and \S spelled out as Unicode White_Space, the set Rust's regex
-// (tiktoken's engine) uses. PCRE2's UCP \s is "Z or HT/LF/VT/FF/CR", which misses U+0085.
+// (tiktoken's engine) uses. PCRE2 10.42's \s with UCP differs: it also matches U+180E (White_Space
+// only before Unicode 6.3), so the class is written out (tests/tokenizer/pretokenize_test.cc).
 std::string pcre2_pattern();
 
 class Pretokenizer {
