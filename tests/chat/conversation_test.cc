@@ -1,0 +1,106 @@
+// The section 9 JSON shape: every vector conversation survives from_json -> to_json unchanged
+// (key order included), and bad input names the JSON path at fault.
+#include "chat/conversation.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace gptoss::chat {
+namespace {
+
+std::vector<ordered_json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << path;
+  std::vector<ordered_json> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) cases.push_back(ordered_json::parse(line));
+  }
+  return cases;
+}
+
+std::string error_of(const ordered_json& j) {
+  try {
+    conversation_from_json(j);
+  } catch (const ConversationError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ConversationJson, VectorConversationsRoundTripExactly) {
+  auto cases = read_jsonl(std::string(GPTOSS_TEST_DATA_DIR) + "/harmony/render.jsonl");
+  ASSERT_EQ(cases.size(), 25u);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const ordered_json& j = c["conversation"];
+    ordered_json back = conversation_to_json(conversation_from_json(j));
+    EXPECT_EQ(back.dump(), j.dump());  // dump() compares key order too
+  }
+}
+
+TEST(ConversationJson, ParameterKeyOrderIsKept) {
+  auto j = ordered_json::parse(R"({"developer": {"instructions": null, "function_tools": [
+      {"name": "f", "description": "d", "parameters": {"type": "object",
+       "properties": {"zeta": {"type": "string"}, "alpha": {"type": "number"}}}}]}})");
+  Conversation c = conversation_from_json(j);
+  const ordered_json& props = (*c.developer->function_tools)[0].parameters->at("properties");
+  EXPECT_EQ(props.begin().key(), "zeta");
+  EXPECT_EQ(std::next(props.begin()).key(), "alpha");
+}
+
+TEST(ConversationJson, NullAndAbsentAreNotSet) {
+  Conversation c = conversation_from_json(ordered_json::parse(
+      R"({"system": {"model_identity": null}, "messages": [{"role": "user", "content": "hi"}]})"));
+  ASSERT_TRUE(c.system.has_value());
+  EXPECT_FALSE(c.system->model_identity.has_value());
+  EXPECT_FALSE(c.system->reasoning_effort.has_value());
+  EXPECT_FALSE(c.system->channel_config.has_value());
+  EXPECT_FALSE(c.developer.has_value());
+  ASSERT_EQ(c.messages.size(), 1u);
+  EXPECT_FALSE(c.messages[0].name.has_value());
+  EXPECT_FALSE(c.messages[0].channel.has_value());
+  EXPECT_EQ(c.messages[0].content, "hi");
+  // to_json writes every field, null when not set
+  ordered_json m = message_to_json(c.messages[0]);
+  EXPECT_EQ(m.dump(),
+            R"({"role":"user","name":null,"recipient":null,"channel":null,"content_type":null,"content":"hi"})");
+}
+
+TEST(ConversationJson, ErrorsNameTheJsonPath) {
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": [{"role": "user", "content": "a"}, {"role": 3}]})")),
+            "conversation.messages[1].role: expected a string (found number)");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": [{"role": "bot", "content": "a"}]})")),
+            "conversation.messages[0].role: expected one of user|assistant|tool|system|developer (found \"bot\")");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"reasoning_effort": "extreme"}})")),
+            "conversation.system.reasoning_effort: expected low|medium|high (found \"extreme\")");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"reasoning_efort": "low"}})")),
+            "conversation.system.reasoning_efort: unknown field");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"description": "x"}]}})")),
+            "conversation.developer.function_tools[0].name: missing (expected a string)");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"name": "f", "parameters": 5}]}})")),
+            "conversation.developer.function_tools[0].parameters: expected a JSON Schema object (found number)");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"channel_config": {"channel_required": "yes"}}})")),
+            "conversation.system.channel_config.channel_required: expected a boolean (found string)");
+  EXPECT_EQ(error_of(ordered_json::parse(R"([1, 2])")), "conversation: expected an object (found array)");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": {"role": "user"}})")),
+            "conversation.messages: expected an array (found object)");
+}
+
+TEST(ConversationJson, DefaultSystemContentIsHarmonysNew) {
+  SystemContent s = default_system_content();
+  EXPECT_EQ(s.model_identity, "You are ChatGPT, a large language model trained by OpenAI.");
+  EXPECT_EQ(s.reasoning_effort, "medium");
+  EXPECT_EQ(s.knowledge_cutoff, "2024-06");
+  EXPECT_FALSE(s.conversation_start_date.has_value());
+  ASSERT_TRUE(s.channel_config.has_value());
+  EXPECT_EQ(s.channel_config->valid_channels, (std::vector<std::string>{"analysis", "commentary", "final"}));
+  EXPECT_TRUE(s.channel_config->channel_required);
+  EXPECT_FALSE(s.tools.has_value());
+}
+
+}  // namespace
+}  // namespace gptoss::chat
