@@ -2,6 +2,8 @@
 
 #include "engine/bf16.h"
 
+#include <cmath>
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -24,13 +26,31 @@ namespace {
 // NR rows x NT tokens at once. Per (row, token) the arithmetic is always the same: low nibbles
 // accumulate into acc_lo, high into acc_hi, block by block in order, then one reduction; so the
 // grouping (and hence the batch size) never changes a result.
+// kScaledFp4[s][c] = FP4[c] * 2^(s-127), computed in double (so 0 * 2^128 is 0, not NaN): a
+// block's 16 values are one 64-byte row, fetched by one load instead of a broadcast and two
+// multiplies per block.
+struct ScaledFp4Table {
+  alignas(64) float v[256][16];
+  ScaledFp4Table() {
+    for (int s = 0; s < 256; ++s)
+      for (int c = 0; c < 16; ++c) v[s][c] = static_cast<float>(std::ldexp(static_cast<double>(kFp4[c]), s - 127));
+  }
+};
+
+const ScaledFp4Table& scaled_fp4() {
+  static const ScaledFp4Table table;  // constant after first use
+  return table;
+}
+
+// NR rows x NT tokens at once. Per (row, token) the arithmetic is always the same: low nibbles
+// accumulate into acc_lo, high into acc_hi, block by block in order, then one reduction; so the
+// grouping (and hence the batch size) never changes a result.
 template <int NR, int NT>
 inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                        int r0, int rows, int cols, const float* x_split, int t0) {
   const int nb = cols / kMxfp4BlockCols;
   const size_t row_bytes = static_cast<size_t>(cols) / 2;
-  const __m512 table = _mm512_loadu_ps(kFp4);
-  const __m512i low_mask = _mm512_set1_epi32(0x0F);
+  const ScaledFp4Table& table = scaled_fp4();
   __m512 acc_lo[NR][NT], acc_hi[NR][NT];
   for (int i = 0; i < NR; ++i)
     for (int t = 0; t < NT; ++t) acc_lo[i][t] = acc_hi[i][t] = _mm512_setzero_ps();
@@ -39,10 +59,10 @@ inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales,
     for (int i = 0; i < NR; ++i) {
       const uint8_t* blk = blocks + (r0 + i) * row_bytes + b * kMxfp4BlockBytes;
       const __m512i codes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
-      const __m512 s = _mm512_set1_ps(mxfp4_scale(scales[static_cast<size_t>(r0 + i) * nb + b]));
-      // Multiplying by a power of two is exact: w = FP4[c] * 2^(s-127).
-      w_lo[i] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(codes, low_mask), table), s);
-      w_hi[i] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(codes, 4), table), s);
+      const __m512 values = _mm512_load_ps(table.v[scales[static_cast<size_t>(r0 + i) * nb + b]]);
+      // vpermps reads only the low 4 bits of each index: the low nibble needs no mask.
+      w_lo[i] = _mm512_permutexvar_ps(codes, values);
+      w_hi[i] = _mm512_permutexvar_ps(_mm512_srli_epi32(codes, 4), values);
     }
     for (int t = 0; t < NT; ++t) {
       const float* xb = x_split + static_cast<size_t>(t0 + t) * cols + b * kMxfp4BlockCols;

@@ -1,0 +1,61 @@
+// GB/s of the bf16-weight kernels at gpt-oss-20b shapes: q_proj (NH*D x H = 4096 x 2880),
+// o_proj (2880 x 4096) and a slice of lm_head, one token (decode); the sgemm path for a batch.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "engine/matvec.h"
+
+namespace {
+
+using namespace gptoss::engine;
+
+struct Matrix {
+  std::vector<uint16_t> data;
+  Bf16Matrix view;
+  Matrix(int rows, int cols) : data(size_t(rows) * cols) {
+    std::mt19937 rng(2);
+    for (auto& v : data) v = static_cast<uint16_t>(0x3c00 + rng() % 256);  // ~ 0.0078 .. 0.016
+    view = {data.data(), rows, cols};
+  }
+};
+
+void BM_matvec_bf16w_f32(benchmark::State& state) {
+  const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1));
+  const int threads = static_cast<int>(state.range(2));
+  std::vector<Matrix> mats;  // several, so weights stream from memory as in decode
+  for (int i = 0; i < 4; ++i) mats.emplace_back(rows, cols);
+  std::vector<float> x(cols, 0.5f), out(rows);
+  size_t i = 0;
+  for (auto _ : state) {
+    const Matrix& m = mats[i++ % mats.size()];
+    matvec_bf16w_f32(out.data(), m.view, x.data(), nullptr, threads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * rows * cols * 2);
+}
+BENCHMARK(BM_matvec_bf16w_f32)
+    ->Args({4096, 2880, 1})
+    ->Args({4096, 2880, 2})
+    ->Args({2880, 4096, 2})
+    ->Args({16384, 2880, 2})
+    ->UseRealTime();
+
+void BM_matmul_bf16w_f32(benchmark::State& state) {
+  const int rows = 4096, cols = 2880, n = static_cast<int>(state.range(0));
+  Matrix m(rows, cols);
+  std::vector<float> x(size_t(n) * cols, 0.5f), out(size_t(n) * rows), tile(size_t(kMatmulTileRows) * cols);
+  for (auto _ : state) {
+    matmul_bf16w_f32(out.data(), rows, m.view, x.data(), n, nullptr, tile.data(), 2);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * double(state.iterations()) * n * rows * cols / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_matmul_bf16w_f32)->Arg(64)->Arg(256)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
