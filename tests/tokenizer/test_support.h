@@ -12,6 +12,9 @@
 
 namespace gptoss::tokenizer::testing {
 
+// The shipped vocabulary in the source tree (tests/data is <repo>/tests/data).
+inline const std::string kAssetsVocab = std::string(GPTOSS_TEST_DATA_DIR) + "/../../assets/o200k_base.tiktoken";
+
 // Loading takes tens of milliseconds; share one immutable instance across tests.
 inline const Tokenizer& shared_tokenizer() {
   static const std::shared_ptr<const Tokenizer> tokenizer = Tokenizer::load_default();
