@@ -184,6 +184,7 @@ TEST(HarmonyParser, RenderedConversationParsesBack) {
   add("assistant", std::nullopt, std::nullopt, "final", std::nullopt, "It is -3 °C.");
   RenderOptions o;
   o.mode = RenderMode::kConversation;
+  o.auto_drop_analysis = false;  // every message, so every message parses back
   std::vector<int32_t> ids = render_ids(harmony_tokenizer(), c, o);
   std::vector<Message> back = parse(ids);
   EXPECT_EQ(messages_json(back).dump(), messages_json(c.messages).dump());
