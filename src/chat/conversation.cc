@@ -11,14 +11,22 @@ namespace {
 
 const char* json_type_name(const ordered_json& j) {
   switch (j.type()) {
-    case ordered_json::value_t::null: return "null";
-    case ordered_json::value_t::object: return "object";
-    case ordered_json::value_t::array: return "array";
-    case ordered_json::value_t::string: return "string";
-    case ordered_json::value_t::boolean: return "boolean";
-    case ordered_json::value_t::binary: return "binary";
-    case ordered_json::value_t::discarded: return "discarded";
-    default: return "number";
+    case ordered_json::value_t::null:
+      return "null";
+    case ordered_json::value_t::object:
+      return "object";
+    case ordered_json::value_t::array:
+      return "array";
+    case ordered_json::value_t::string:
+      return "string";
+    case ordered_json::value_t::boolean:
+      return "boolean";
+    case ordered_json::value_t::binary:
+      return "binary";
+    case ordered_json::value_t::discarded:
+      return "discarded";
+    default:
+      return "number";
   }
 }
 
@@ -100,15 +108,16 @@ ToolNamespace namespace_from_json(const ordered_json& j, const std::string& path
   ToolNamespace ns;
   ns.name = required_string(j, path, "name");
   ns.description = optional_string(j, path, "description");
-  ns.tools = optional_array<ToolDescription>(j, path, "tools", tool_from_json).value_or(std::vector<ToolDescription>{});
+  ns.tools = optional_array<ToolDescription>(j, path, "tools", tool_from_json)
+                 .value_or(std::vector<ToolDescription>{});
   return ns;
 }
 
 ChannelConfig channel_config_from_json(const ordered_json& j, const std::string& path) {
   object_at(j, path, {"valid_channels", "channel_required"});
   ChannelConfig config;
-  config.valid_channels =
-      optional_array<std::string>(j, path, "valid_channels", string_element).value_or(std::vector<std::string>{});
+  config.valid_channels = optional_array<std::string>(j, path, "valid_channels", string_element)
+                              .value_or(std::vector<std::string>{});
   if (const ordered_json* r = member(j, "channel_required")) {
     if (!r->is_boolean()) wrong_type(path + ".channel_required", "a boolean", *r);
     config.channel_required = r->get<bool>();
@@ -118,8 +127,8 @@ ChannelConfig channel_config_from_json(const ordered_json& j, const std::string&
 
 SystemContent system_from_json(const ordered_json& j, const std::string& path) {
   object_at(j, path,
-            {"model_identity", "reasoning_effort", "knowledge_cutoff", "conversation_start_date", "channel_config",
-             "tools"});
+            {"model_identity", "reasoning_effort", "knowledge_cutoff", "conversation_start_date",
+             "channel_config", "tools"});
   SystemContent system;
   system.model_identity = optional_string(j, path, "model_identity");
   system.reasoning_effort = optional_string(j, path, "reasoning_effort");
@@ -145,7 +154,9 @@ DeveloperContent developer_from_json(const ordered_json& j, const std::string& p
   return developer;
 }
 
-ordered_json optional_to_json(const std::optional<std::string>& s) { return s ? ordered_json(*s) : ordered_json(); }
+ordered_json optional_to_json(const std::optional<std::string>& s) {
+  return s ? ordered_json(*s) : ordered_json();
+}
 
 ordered_json tool_to_json(const ToolDescription& tool) {
   ordered_json j = ordered_json::object();
@@ -207,8 +218,10 @@ Conversation conversation_from_json(const ordered_json& j) {
   object_at(j, path, {"system", "developer", "messages"});
   Conversation c;
   if (const ordered_json* s = member(j, "system")) c.system = system_from_json(*s, path + ".system");
-  if (const ordered_json* d = member(j, "developer")) c.developer = developer_from_json(*d, path + ".developer");
-  c.messages = optional_array<Message>(j, path, "messages", message_from_json).value_or(std::vector<Message>{});
+  if (const ordered_json* d = member(j, "developer"))
+    c.developer = developer_from_json(*d, path + ".developer");
+  c.messages =
+      optional_array<Message>(j, path, "messages", message_from_json).value_or(std::vector<Message>{});
   return c;
 }
 

@@ -2,11 +2,10 @@
 // the CLI, and session files. Absent/null fields are std::nullopt.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
@@ -55,7 +54,7 @@ struct DeveloperContent {
 };
 
 struct Message {
-  std::string role;  // "user" | "assistant" | "tool" | "system" | "developer"
+  std::string role;                 // "user" | "assistant" | "tool" | "system" | "developer"
   std::optional<std::string> name;  // author; for role "tool" the tool's name
   std::optional<std::string> recipient;
   std::optional<std::string> channel;

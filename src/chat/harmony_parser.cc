@@ -16,7 +16,9 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::string_view kChannelMarker = "<|channel|>";
 constexpr std::string_view kConstrainMarker = "<|constrain|>";
 
-bool is_stop_token(int32_t id) { return id == special::kEnd || id == special::kCall || id == special::kReturn; }
+bool is_stop_token(int32_t id) {
+  return id == special::kEnd || id == special::kCall || id == special::kReturn;
+}
 
 bool is_role(std::string_view word) {
   return word == "user" || word == "assistant" || word == "system" || word == "developer" || word == "tool";
@@ -81,10 +83,10 @@ size_t decode_utf8(std::string_view bytes, bool final, std::string& out) {
 // `len` to its byte length.
 bool is_unicode_space_at(std::string_view s, size_t i, size_t& len) {
   static constexpr std::string_view kSpaces[] = {
-      "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82",
-      "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88",
-      "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F",
-      "\xE3\x80\x80"};
+      "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81",
+      "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86",
+      "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\xA8",
+      "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"};
   const char c = s[i];
   if (c == ' ' || (c >= '\t' && c <= '\r')) {
     len = 1;
@@ -169,8 +171,10 @@ Message parse_header_words(std::string_view header_text, const std::optional<std
   if (size_t at = text.find(kChannelMarker); at != std::string::npos) {
     const size_t value_begin = at + kChannelMarker.size();
     size_t value_end = value_begin, len = 0;
-    while (value_end < text.size() && text[value_end] != '<' && !is_unicode_space_at(text, value_end, len)) ++value_end;
-    if (value_end == value_begin) throw ParseError("channel marker present but no channel value found in header");
+    while (value_end < text.size() && text[value_end] != '<' && !is_unicode_space_at(text, value_end, len))
+      ++value_end;
+    if (value_end == value_begin)
+      throw ParseError("channel marker present but no channel value found in header");
     header.channel = text.substr(value_begin, value_end - value_begin);
     text = text.substr(0, at) + text.substr(value_end);
   }
@@ -236,7 +240,8 @@ class NullSink : public EventSink {};
 Message parse_header(std::string_view header_text, const std::optional<std::string>& role) {
   std::string leftover;
   Message header = parse_header_words(header_text, role, /*parse_recipient=*/true, leftover);
-  if (!leftover.empty()) throw ParseError("unexpected tokens remaining in message header: " + json_quoted(leftover));
+  if (!leftover.empty())
+    throw ParseError("unexpected tokens remaining in message header: " + json_quoted(leftover));
   return header;
 }
 
@@ -251,8 +256,9 @@ std::optional<Message> HarmonyParser::current() const {
 }
 
 bool HarmonyParser::fail(std::string message) {
-  const std::string where =
-      tokens_.empty() ? "start" : "token " + std::to_string(tokens_.size() - 1) + " (id " + std::to_string(tokens_.back()) + ")";
+  const std::string where = tokens_.empty() ? "start"
+                                            : "token " + std::to_string(tokens_.size() - 1) + " (id " +
+                                                  std::to_string(tokens_.back()) + ")";
   error_ = where + ": " + message;
   return false;
 }

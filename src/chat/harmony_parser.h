@@ -99,7 +99,7 @@ class HarmonyParser {
   std::optional<std::string> next_role_;  // the role given for the first message only
   State state_ = State::kExpectStart;
   std::vector<int32_t> header_tokens_;
-  Message current_;           // header fields + content decoded so far
+  Message current_;            // header fields + content decoded so far
   std::string pending_bytes_;  // an incomplete UTF-8 sequence held back
   std::vector<Message> messages_;
   std::vector<int32_t> tokens_;

@@ -48,7 +48,8 @@ NamespaceMap namespaces_by_name(const std::vector<ToolNamespace>& namespaces) {
 // The developer's namespaces: its "tools", plus "functions" made of its function tools.
 NamespaceMap developer_namespaces(const DeveloperContent& developer) {
   NamespaceMap map = namespaces_by_name(developer.tools.value_or(std::vector<ToolNamespace>{}));
-  if (developer.function_tools) map["functions"] = ToolNamespace{"functions", std::nullopt, *developer.function_tools};
+  if (developer.function_tools)
+    map["functions"] = ToolNamespace{"functions", std::nullopt, *developer.function_tools};
   return map;
 }
 
@@ -58,14 +59,16 @@ std::string tools_section(const NamespaceMap& namespaces) {
   for (const auto& [name, ns] : namespaces) {
     std::vector<std::string> lines = {"## " + ns.name + "\n"};
     if (ns.description) {
-      for (const auto& line : text_lines(*ns.description)) lines.push_back(ns.tools.empty() ? line : "// " + line);
+      for (const auto& line : text_lines(*ns.description))
+        lines.push_back(ns.tools.empty() ? line : "// " + line);
     }
     if (!ns.tools.empty()) {
       lines.push_back("namespace " + ns.name + " {\n");
       for (const auto& tool : ns.tools) {
         for (const auto& line : text_lines(tool.description)) lines.push_back("// " + line);
         if (tool.parameters) {
-          lines.push_back("type " + tool.name + " = (_: " + json_schema_to_typescript(*tool.parameters) + ") => any;\n");
+          lines.push_back("type " + tool.name + " = (_: " + json_schema_to_typescript(*tool.parameters) +
+                          ") => any;\n");
         } else {
           lines.push_back("type " + tool.name + " = () => any;\n");
         }
@@ -164,7 +167,8 @@ void render_message(PieceWriter& out, const Entry& e, size_t message_index) {
   const Message& m = *e.message;
   if (m.role == "tool") {  // a tool message is headed by the tool's name; "tool" is never written
     if (!m.name) {
-      throw RenderError("messages[" + std::to_string(message_index) + "].name: a tool message needs the tool's name");
+      throw RenderError("messages[" + std::to_string(message_index) +
+                        "].name: a tool message needs the tool's name");
     }
     out.text(*m.name);
   } else {
@@ -208,7 +212,8 @@ std::string system_message_text(const SystemContent& system, bool has_function_t
   if (system.channel_config && !system.channel_config->valid_channels.empty()) {
     std::string channels = "# Valid channels: " + join(system.channel_config->valid_channels, ", ") + ".";
     if (system.channel_config->channel_required) channels += " Channel must be included for every message.";
-    if (has_function_tools) channels += "\nCalls to these tools must go to the commentary channel: 'functions'.";
+    if (has_function_tools)
+      channels += "\nCalls to these tools must go to the commentary channel: 'functions'.";
     sections.push_back(channels);
   }
   return join(sections, "\n\n");
@@ -252,7 +257,8 @@ std::vector<RenderPiece> render_pieces(const Conversation& conversation, const R
   return std::move(out.pieces());
 }
 
-std::vector<int32_t> pieces_to_ids(const tokenizer::Tokenizer& tokenizer, const std::vector<RenderPiece>& pieces) {
+std::vector<int32_t> pieces_to_ids(const tokenizer::Tokenizer& tokenizer,
+                                   const std::vector<RenderPiece>& pieces) {
   std::vector<int32_t> ids;
   for (const auto& piece : pieces) {
     if (piece.is_special()) {
@@ -267,7 +273,8 @@ std::vector<int32_t> pieces_to_ids(const tokenizer::Tokenizer& tokenizer, const 
 
 std::string pieces_to_text(const std::vector<RenderPiece>& pieces) {
   std::string text;
-  for (const auto& piece : pieces) text += piece.is_special() ? std::string(harmony_special_string(piece.special)) : piece.text;
+  for (const auto& piece : pieces)
+    text += piece.is_special() ? std::string(harmony_special_string(piece.special)) : piece.text;
   return text;
 }
 
@@ -282,14 +289,22 @@ std::string render_text(const Conversation& conversation, const RenderOptions& o
 
 std::string_view harmony_special_string(int32_t id) {
   switch (id) {
-    case special::kStart: return "<|start|>";
-    case special::kMessage: return "<|message|>";
-    case special::kEnd: return "<|end|>";
-    case special::kCall: return "<|call|>";
-    case special::kReturn: return "<|return|>";
-    case special::kChannel: return "<|channel|>";
-    case special::kConstrain: return "<|constrain|>";
-    default: return {};
+    case special::kStart:
+      return "<|start|>";
+    case special::kMessage:
+      return "<|message|>";
+    case special::kEnd:
+      return "<|end|>";
+    case special::kCall:
+      return "<|call|>";
+    case special::kReturn:
+      return "<|return|>";
+    case special::kChannel:
+      return "<|channel|>";
+    case special::kConstrain:
+      return "<|constrain|>";
+    default:
+      return {};
   }
 }
 

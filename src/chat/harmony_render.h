@@ -66,7 +66,8 @@ struct RenderPiece {
 std::vector<RenderPiece> render_pieces(const Conversation& conversation, const RenderOptions& options);
 
 // The pieces' token ids: each text piece encoded ordinarily, each special as its id.
-std::vector<int32_t> pieces_to_ids(const tokenizer::Tokenizer& tokenizer, const std::vector<RenderPiece>& pieces);
+std::vector<int32_t> pieces_to_ids(const tokenizer::Tokenizer& tokenizer,
+                                   const std::vector<RenderPiece>& pieces);
 // The pieces' text with special tokens written as their strings ("<|start|>").
 std::string pieces_to_text(const std::vector<RenderPiece>& pieces);
 

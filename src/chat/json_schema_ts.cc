@@ -128,7 +128,8 @@ std::string object_type(const Json& schema, const std::string& indent) {
       if (!one_of) {
         if (const std::string* d = get_string(property, "description")) out += indent + "// " + *d + "\n";
       }
-      if (const Json* examples = get(property, "examples"); examples && examples->is_array() && !examples->empty()) {
+      if (const Json* examples = get(property, "examples");
+          examples && examples->is_array() && !examples->empty()) {
         out += indent + "// Examples:\n";
         for (const Json& example : *examples) {
           if (example.is_string()) out += indent + "// - \"" + example.get<std::string>() + "\"\n";

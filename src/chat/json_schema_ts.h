@@ -2,9 +2,8 @@
 // (spec/harmony.md section 4; harmony's json_schema_to_typescript, quirks included).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace gptoss::chat {
 

@@ -4,10 +4,9 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chat/conversation.h"
 #include "chat/harmony_parser.h"
@@ -29,7 +28,8 @@ constexpr const char* kUsage =
     "render: stdin holds {\"conversation\", \"mode\": \"completion\"|\"conversation\"|\"training\",\n"
     "        \"next_turn_role\", \"auto_drop_analysis\"}; prints the JSON array of token ids, or with\n"
     "        --text the rendered text (special tokens as their strings), byte for byte.\n"
-    "parse:  stdin holds {\"tokens\": [ids], \"role\": null|\"assistant\"|..., \"strict\": bool, \"eos\": bool};\n"
+    "parse:  stdin holds {\"tokens\": [ids], \"role\": null|\"assistant\"|..., \"strict\": bool, \"eos\": "
+    "bool};\n"
     "        prints the JSON array of messages [{role, name, recipient, channel, content_type, content}].\n"
     "        Malformed output (in strict mode) exits 1 with a one-line error.\n"
     "\n"
@@ -60,7 +60,8 @@ ordered_json read_stdin_json() {
     }
     std::string problem = e.what();
     if (size_t at = problem.find("column "); at != std::string::npos) {  // drop nlohmann's own position
-      if (size_t colon = problem.find(": ", at); colon != std::string::npos) problem = problem.substr(colon + 2);
+      if (size_t colon = problem.find(": ", at); colon != std::string::npos)
+        problem = problem.substr(colon + 2);
     } else if (size_t bracket = problem.find("] "); bracket != std::string::npos) {
       problem = problem.substr(bracket + 2);
     }
@@ -85,7 +86,8 @@ std::optional<std::string> optional_role(const ordered_json& j, const char* key)
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
   if (!it->is_string() || !is_role(it->get<std::string>())) {
-    input_error(key, "expected null or one of user|assistant|system|developer|tool (found " + it->dump() + ")");
+    input_error(key,
+                "expected null or one of user|assistant|system|developer|tool (found " + it->dump() + ")");
   }
   return it->get<std::string>();
 }
@@ -161,12 +163,14 @@ int harmony_parse(int argc, char** argv) {
                      // a whole vector line may be piped in: its other fields are ignored
                      "name", "source", "notes", "completion_text", "expected_messages", "expected_error"});
   auto tokens_it = input.find("tokens");
-  if (tokens_it == input.end() || !tokens_it->is_array()) input_error("tokens", "expected an array of token ids");
+  if (tokens_it == input.end() || !tokens_it->is_array())
+    input_error("tokens", "expected an array of token ids");
   std::vector<int32_t> tokens;
   tokens.reserve(tokens_it->size());
   for (size_t i = 0; i < tokens_it->size(); ++i) {
     const ordered_json& t = (*tokens_it)[i];
-    if (!t.is_number_integer()) input_error("tokens[" + std::to_string(i) + "]", "expected an integer (found " + t.dump() + ")");
+    if (!t.is_number_integer())
+      input_error("tokens[" + std::to_string(i) + "]", "expected an integer (found " + t.dump() + ")");
     // Ids are u32 in harmony; anything outside int32 is simply not a token (decodes to U+FFFD).
     const bool fits = t.is_number_unsigned() ? t.get<uint64_t>() <= 0x7FFFFFFF : t.get<int64_t>() >= 0;
     tokens.push_back(fits ? static_cast<int32_t>(t.get<int64_t>()) : -1);

@@ -2,11 +2,11 @@
 // (key order included), and bad input names the JSON path at fault.
 #include "chat/conversation.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace gptoss::chat {
 namespace {
@@ -66,23 +66,26 @@ TEST(ConversationJson, NullAndAbsentAreNotSet) {
   EXPECT_EQ(c.messages[0].content, "hi");
   // to_json writes every field, null when not set
   ordered_json m = message_to_json(c.messages[0]);
-  EXPECT_EQ(m.dump(),
-            R"({"role":"user","name":null,"recipient":null,"channel":null,"content_type":null,"content":"hi"})");
+  EXPECT_EQ(
+      m.dump(),
+      R"({"role":"user","name":null,"recipient":null,"channel":null,"content_type":null,"content":"hi"})");
 }
 
 TEST(ConversationJson, ErrorsNameTheJsonPath) {
   EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": [{"role": "user", "content": "a"}, {"role": 3}]})")),
             "conversation.messages[1].role: expected a string (found number)");
-  EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": [{"role": "bot", "content": "a"}]})")),
-            "conversation.messages[0].role: expected one of user|assistant|tool|system|developer (found \"bot\")");
+  EXPECT_EQ(
+      error_of(ordered_json::parse(R"({"messages": [{"role": "bot", "content": "a"}]})")),
+      "conversation.messages[0].role: expected one of user|assistant|tool|system|developer (found \"bot\")");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"reasoning_effort": "extreme"}})")),
             "conversation.system.reasoning_effort: expected low|medium|high (found \"extreme\")");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"reasoning_efort": "low"}})")),
             "conversation.system.reasoning_efort: unknown field");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"description": "x"}]}})")),
             "conversation.developer.function_tools[0].name: missing (expected a string)");
-  EXPECT_EQ(error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"name": "f", "parameters": 5}]}})")),
-            "conversation.developer.function_tools[0].parameters: expected a JSON Schema object (found number)");
+  EXPECT_EQ(
+      error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"name": "f", "parameters": 5}]}})")),
+      "conversation.developer.function_tools[0].parameters: expected a JSON Schema object (found number)");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"channel_config": {"channel_required": "yes"}}})")),
             "conversation.system.channel_config.channel_required: expected a boolean (found string)");
   EXPECT_EQ(error_of(ordered_json::parse(R"([1, 2])")), "conversation: expected an object (found array)");

@@ -1,17 +1,16 @@
 // `gpt-oss-chat harmony render [--text]` and `harmony parse`, run as a process (the stable
 // command-line contract of spec/harmony.md section 9), over every vector plus bad input.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -78,7 +77,8 @@ TEST(HarmonyCli, RenderIdsForEveryVector) {
   ASSERT_EQ(cases.size(), 25u);
   for (const auto& c : cases) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    CliRun r = run_harmony("render", only(c, {"conversation", "mode", "next_turn_role", "auto_drop_analysis"}).dump());
+    CliRun r = run_harmony("render",
+                           only(c, {"conversation", "mode", "next_turn_role", "auto_drop_analysis"}).dump());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(json::parse(r.out), c["expected_ids"]);
   }
@@ -87,7 +87,8 @@ TEST(HarmonyCli, RenderIdsForEveryVector) {
 TEST(HarmonyCli, RenderTextIsByteExactForEveryVector) {
   for (const auto& c : vectors("render.jsonl")) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    CliRun r = run_harmony("render --text", only(c, {"conversation", "mode", "next_turn_role", "auto_drop_analysis"}).dump());
+    CliRun r = run_harmony("render --text",
+                           only(c, {"conversation", "mode", "next_turn_role", "auto_drop_analysis"}).dump());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, c["expected_text"].get<std::string>());  // no added newline
   }
@@ -114,12 +115,17 @@ TEST(HarmonyCli, ParseEveryVector) {
 TEST(HarmonyCli, StrictModeErrorIsOneLineExitOne) {
   // "<|channel|>commentary Hello<|end|>" with role assistant: strict parsing keeps <|end|> as
   // header text and the stream ends inside the header.
-  CliRun r = run_harmony("parse", R"({"tokens": [200005, 12606, 815, 32949, 200007], "role": "assistant", "strict": true, "eos": true})");
+  CliRun r = run_harmony(
+      "parse",
+      R"({"tokens": [200005, 12606, 815, 32949, 200007], "role": "assistant", "strict": true, "eos": true})");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_line(r.err)) << r.err;
-  EXPECT_NE(r.err.find("Unexpected EOS while waiting for message header to complete"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Unexpected EOS while waiting for message header to complete"), std::string::npos)
+      << r.err;
   // The same tokens in non-strict mode are a message.
-  r = run_harmony("parse", R"({"tokens": [200005, 12606, 815, 32949, 200007], "role": "assistant", "strict": false, "eos": true})");
+  r = run_harmony(
+      "parse",
+      R"({"tokens": [200005, 12606, 815, 32949, 200007], "role": "assistant", "strict": false, "eos": true})");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)[0]["content"], "Hello");
 }
@@ -135,10 +141,12 @@ TEST(HarmonyCli, BadJsonNamesLineAndColumn) {
 }
 
 TEST(HarmonyCli, BadConversationNamesThePath) {
-  CliRun r = run_harmony("render --text", R"({"conversation": {"messages": [{"role": "user", "content": 5}]}})");
+  CliRun r =
+      run_harmony("render --text", R"({"conversation": {"messages": [{"role": "user", "content": 5}]}})");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_line(r.err)) << r.err;
-  EXPECT_NE(r.err.find("conversation.messages[0].content: expected a string (found number)"), std::string::npos)
+  EXPECT_NE(r.err.find("conversation.messages[0].content: expected a string (found number)"),
+            std::string::npos)
       << r.err;
   r = run_harmony("render", R"({"conversation": {}, "mode": "chat"})");
   EXPECT_EQ(r.exit_code, 1);

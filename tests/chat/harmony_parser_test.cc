@@ -3,12 +3,12 @@
 // and error rules of our own.
 #include "chat/harmony_parser.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "chat/harmony_render.h"
 #include "tokenizer/tokenizer.h"
@@ -99,7 +99,8 @@ TEST_P(ParseVector, MessagesOrErrorAsExpected) {
       std::vector<Message> got = parse_tokens(harmony_tokenizer(), tokens, options_of(c), eos);
       FAIL() << "no error; parsed " << messages_json(got).dump();
     } catch (const ParseError& e) {
-      EXPECT_NE(std::string(e.what()).find(c["expected_error"].get<std::string>()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c["expected_error"].get<std::string>()), std::string::npos)
+          << e.what();
       EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);  // one line
     }
     return;
@@ -172,13 +173,15 @@ std::string parse_error(const std::vector<int32_t>& ids, ParserOptions o = {}, b
 TEST(HarmonyParser, RenderedConversationParsesBack) {
   Conversation c;
   auto add = [&](std::string role, std::optional<std::string> name, std::optional<std::string> recipient,
-                 std::optional<std::string> channel, std::optional<std::string> content_type, std::string content) {
+                 std::optional<std::string> channel, std::optional<std::string> content_type,
+                 std::string content) {
     c.messages.push_back(Message{std::move(role), std::move(name), std::move(recipient), std::move(channel),
                                  std::move(content_type), std::move(content)});
   };
   add("user", std::nullopt, std::nullopt, std::nullopt, std::nullopt, "Weather in Oslo? <|end|> 💖 ünïcödé");
   add("assistant", std::nullopt, std::nullopt, "analysis", std::nullopt, "Need the tool.\nLine two.");
-  add("assistant", std::nullopt, "functions.get_weather", "commentary", "<|constrain|>json", "{\"city\":\"Oslo\"}");
+  add("assistant", std::nullopt, "functions.get_weather", "commentary", "<|constrain|>json",
+      "{\"city\":\"Oslo\"}");
   add("tool", "functions.get_weather", "assistant", "commentary", std::nullopt, "{\"temp\":-3}");
   add("assistant", std::nullopt, "python", "analysis", "code", "print(1)");
   add("assistant", std::nullopt, std::nullopt, "final", std::nullopt, "It is -3 °C.");
@@ -285,7 +288,9 @@ TEST(HarmonyParser, UnknownIdInContentIsReplacementCharacter) {
   ids.push_back(250000);
   add_text(ids, "b");
   ids.push_back(special::kEnd);
-  EXPECT_EQ(parse(ids).at(0).content, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(parse(ids).at(0).content,
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(HarmonyParser, MalformedOutputErrors) {
@@ -302,14 +307,16 @@ TEST(HarmonyParser, MalformedOutputErrors) {
   add_text(empty_channel, "assistant");
   empty_channel.push_back(special::kChannel);
   empty_channel.push_back(special::kMessage);
-  EXPECT_NE(parse_error(empty_channel).find("channel marker present but no channel value"), std::string::npos);
+  EXPECT_NE(parse_error(empty_channel).find("channel marker present but no channel value"),
+            std::string::npos);
 
   std::vector<int32_t> no_role = {special::kStart, special::kMessage};
   EXPECT_NE(parse_error(no_role).find("did not contain a role"), std::string::npos);
 
   std::vector<int32_t> eos_in_header = {special::kStart};
   add_text(eos_in_header, "assistant");
-  EXPECT_NE(parse_error(eos_in_header).find("Unexpected EOS while waiting for message header"), std::string::npos);
+  EXPECT_NE(parse_error(eos_in_header).find("Unexpected EOS while waiting for message header"),
+            std::string::npos);
   EXPECT_EQ(parse(eos_in_header, {}, /*eos=*/false).size(), 0u);
 
   // After an error the parser stays failed.
