@@ -1,7 +1,282 @@
-// Placeholder until its issue lands; replaced by the room that owns it.
+// `gpt-oss-chat [chat] [--model DIR | --demo] ...`: finds and loads the model (with a progress
+// bar), then runs the full-screen chat, or the plain line-by-line chat when stdin or stdout is not
+// a terminal.
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <thread>
+#include <variant>
+
+#include "chat/chat_session.h"
+#include "chat/session_store.h"
+#include "engine/engine.h"
+#include "engine/test_model.h"
+#include "tokenizer/tokenizer.h"
+#include "ui/app.h"
+#include "ui/cli.h"
+#include "ui/commands.h"
+#include "ui/event_queue.h"
+#include "ui/model_discovery.h"
+#include "ui/plain_chat.h"
+#include "ui/startup.h"
 #include "ui/subcommands.h"
-#include "common/error.h"
+#include "ui/terminal.h"
+#include "ui/transcript.h"
 
 namespace gptoss::ui {
-int cmd_chat(int, char**) { throw gptoss::Error("not built yet"); }
+namespace {
+
+constexpr const char* kUsage =
+    "usage: gpt-oss-chat [chat] [--model DIR | --demo] [OPTIONS]\n"
+    "\n"
+    "The terminal chat. Without --model, the model is looked for in $GPT_OSS_MODEL, the Hugging Face\n"
+    "cache (openai/gpt-oss-20b, then -120b), then ./gpt-oss-20b.\n"
+    "\n"
+    "  --model DIR         the checkpoint folder (HF download or its original/ folder)\n"
+    "  --demo              a tiny model of RANDOM weights (gibberish), generated on first use\n"
+    "  --effort LEVEL      reasoning effort: low, medium (default) or high\n"
+    "  --system TEXT       instructions for the model\n"
+    "  --session NAME      continue the saved session NAME (or start it), saved under that name\n"
+    "  --threads N         compute threads (default: one per core)\n"
+    "  --context N         context window in tokens (default 8192, at most the model's)\n"
+    "  --max-tokens N      reply budget per answer (default 2048; 80 with --demo)\n"
+    "  --temperature T     sampling temperature (default 1.0; 0 is greedy)\n"
+    "  --seed N            sampling seed (default: random)\n"
+    "  --plain             line-by-line chat on stdin/stdout even on a terminal\n"
+    "\n"
+    "In the chat, /help lists the commands. Sessions are saved in $XDG_DATA_HOME/gpt-oss-chat/sessions,\n"
+    "the input history in $XDG_STATE_HOME/gpt-oss-chat/history. NO_COLOR turns colours off.\n";
+
+constexpr int kDemoReplyTokens = 80;
+constexpr uint64_t kDemoSeed = 20250805;
+
+struct Loaded {
+  std::shared_ptr<const engine::Model> model;
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer;
+};
+
+struct Progress {
+  std::string stage;
+  double fraction = 0;
+};
+struct LoadDone {};
+struct LoadFailed {
+  std::exception_ptr error;
+};
+using LoadEvent = std::variant<Progress, LoadDone, LoadFailed>;
+
+// Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. Runs
+// on the loading thread; `report` may be called from any thread.
+Loaded load_everything(const std::string& dir, bool demo, int threads,
+                       const std::function<void(const std::string&, double)>& report) {
+  if (demo && !looks_like_model(dir)) {
+    const engine::TestModelPreset* preset = engine::find_test_model_preset("tiny");
+    if (!preset) throw gptoss::Error("demo: the 'tiny' test-model preset is missing");
+    int files = 0;
+    engine::TestModelOptions options;
+    options.seed = kDemoSeed;
+    options.on_file = [&](const std::string&) { report("generating", std::min(0.9, 0.3 * ++files)); };
+    report("generating", 0);
+    write_test_model(dir, *preset, options);
+  }
+  report("tokenizer", 0);
+  Loaded out;
+  out.tokenizer = tokenizer::Tokenizer::load_default();
+  report("tokenizer", 1);
+  engine::LoadOptions options;
+  options.threads = threads;
+  options.on_progress = [&](const engine::LoadProgress& p) { report(p.stage, p.fraction); };
+  out.model = engine::Model::open(dir, options);
+  return out;
+}
+
+std::string model_display_name(const engine::Model& model, const std::string& dir, bool demo) {
+  if (demo) return "demo";
+  const engine::Config& c = model.config();
+  if (c.n_experts == 32 && c.n_layers == 24) return "gpt-oss-20b";
+  if (c.n_experts == 128 && c.n_layers == 36) return "gpt-oss-120b";
+  std::filesystem::path p(dir);
+  if (p.filename() == "original") p = p.parent_path();
+  return p.filename().string();
+}
+
+// Loads on a worker thread while the main thread draws the progress. Ctrl-C leaves at once
+// (Model::open cannot be interrupted): the terminal is restored and the process exits 130.
+Loaded load_with_progress(std::unique_ptr<Terminal>& terminal, const WakePipe& wake, const std::string& dir,
+                          bool demo, int threads) {
+  EventQueue<LoadEvent> events(wake);
+  Loaded result;  // written by the loader before it posts LoadDone; read after join()
+  std::thread loader([&events, &result, dir, demo, threads] {
+    try {
+      result = load_everything(dir, demo, threads, [&](const std::string& s, double f) { events.push(Progress{s, f}); });
+      events.push(LoadDone{});
+    } catch (...) {
+      events.push(LoadFailed{std::current_exception()});
+    }
+  });
+  const std::string title = demo ? "gpt-oss-chat: starting the demo" : "gpt-oss-chat: loading the model";
+  Progress shown{load_stages(demo).front(), 0};
+  for (;;) {
+    draw_loading(*terminal, title, dir, demo, shown.stage, shown.fraction);
+    struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake.read_fd(), POLLIN, 0}};
+    ::poll(fds, 2, 500);
+    SignalFlags sig = terminal->take_signals();
+    if (sig.resize) terminal->apply_resize();
+    bool cancel = sig.interrupt || sig.quit;
+    if (fds[0].revents & POLLIN) {
+      char buf[256];
+      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      for (ssize_t i = 0; i < n; ++i) cancel = cancel || buf[i] == 0x03;
+      if (n == 0) cancel = true;
+    }
+    if (cancel) {
+      terminal.reset();  // restore the screen before leaving
+      std::fprintf(stderr, "gpt-oss-chat: loading cancelled\n");
+      std::_Exit(130);
+    }
+    if (fds[1].revents & POLLIN) {
+      wake.drain();
+      for (LoadEvent& e : events.take_all()) {
+        if (auto* p = std::get_if<Progress>(&e)) {
+          shown = *p;
+        } else if (auto* f = std::get_if<LoadFailed>(&e)) {
+          loader.join();
+          std::rethrow_exception(f->error);
+        } else {
+          loader.join();
+          return result;
+        }
+      }
+    }
+  }
+}
+
+// Settings from the flags; the context is capped by what the model supports.
+chat::SessionSettings settings_from(const CliArgs& args, const engine::Model& model, bool demo) {
+  chat::SessionSettings s;
+  s.effort = *chat::parse_effort(args.get_or("--effort", "medium"));
+  s.instructions = args.get_or("--system", "");
+  const int max_context = std::max(1, model.config().max_context);
+  s.context_tokens = static_cast<int>(args.get_int("--context", std::min(8192, max_context), 16, 1 << 24));
+  if (s.context_tokens > max_context) {
+    throw UsageError("--context " + std::to_string(s.context_tokens) + " is more than this model's " +
+                     std::to_string(max_context) + " tokens");
+  }
+  s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", demo ? kDemoReplyTokens : 2048, 1, 1 << 20));
+  s.sampling.temperature = args.get_double("--temperature", 1.0, 0.0, 100.0);
+  if (args.has("--seed")) s.sampling.seed = static_cast<uint64_t>(args.get_int("--seed", 0, 0, INT64_MAX));
+  return s;
+}
+
+bool colors_wanted() {
+  const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: present and not empty
+  return !(no_color && *no_color);
+}
+
+}  // namespace
+
+int cmd_chat(int argc, char** argv) {
+  CliArgs args = parse_cli(argc, argv,
+                           {{"--model", true}, {"--demo", false}, {"--effort", true}, {"--system", true},
+                            {"--session", true}, {"--threads", true}, {"--context", true}, {"--max-tokens", true},
+                            {"--temperature", true}, {"--seed", true}, {"--plain", false}});
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
+  if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
+  if (!chat::parse_effort(args.get_or("--effort", "medium"))) {
+    throw UsageError("--effort takes low, medium or high (found '" + args.get_or("--effort", "") + "')");
+  }
+  const std::string session_name = args.get_or("--session", "");
+  if (args.has("--session") && !valid_session_name(session_name)) {
+    throw UsageError("--session: '" + session_name + "' is not a session name (letters, digits, '.', '-', '_')");
+  }
+  const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
+  // Validate the numeric flags before anything slow happens.
+  args.get_int("--context", 0, 16, 1 << 24);
+  args.get_int("--max-tokens", 0, 1, 1 << 20);
+  args.get_double("--temperature", 1.0, 0.0, 100.0);
+  args.get_int("--seed", 0, 0, INT64_MAX);
+
+  ensure_utf8_locale();
+  const bool tty = !args.has("--plain") && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+  const EnvLookup env = process_env();
+  bool demo = args.has("--demo");
+
+  // A saved session to continue: read it before the screen changes, so errors are plain lines.
+  std::optional<chat::SessionFile> session_file;
+  if (!session_name.empty()) {
+    std::string path = chat::session_path(session_name);
+    if (std::filesystem::exists(path)) session_file = chat::load_session(path);
+  }
+
+  WakePipe wake;
+  std::unique_ptr<Terminal> terminal;
+  std::string model_dir;
+  if (args.has("--model")) {
+    model_dir = *args.get("--model");
+  } else if (!demo) {
+    DiscoveredModel found = discover_model(env, std::filesystem::current_path().string());
+    if (found.dir) {
+      model_dir = *found.dir;
+    } else {
+      std::vector<std::string> help = no_model_help(found, demo_model_dir(env));
+      if (!tty) {
+        for (const std::string& p : help) std::fprintf(stderr, "%s\n\n", p.c_str());
+        return 1;
+      }
+      terminal = std::make_unique<Terminal>(wake, colors_wanted());
+      if (!ask_no_model(*terminal, help)) {
+        terminal.reset();
+        for (const std::string& p : help) std::printf("%s\n\n", p.c_str());
+        return 1;
+      }
+      demo = true;
+    }
+  }
+  if (demo) model_dir = demo_model_dir(env);
+
+  Loaded loaded;
+  if (tty) {
+    if (!terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
+    loaded = load_with_progress(terminal, wake, model_dir, demo, threads);
+  } else {
+    loaded = load_everything(model_dir, demo, threads, [](const std::string&, double) {});
+  }
+
+  AppConfig config;
+  config.model = loaded.model;
+  config.tokenizer = loaded.tokenizer;
+  config.model_name = model_display_name(*loaded.model, model_dir, demo);
+  config.model_path = loaded.model->info().dir;
+  config.model_fingerprint = loaded.model->info().fingerprint;
+  config.demo = demo;
+  config.history_path = (std::filesystem::path(state_dir(env)) / "history").string();
+  config.sessions_dir = chat::sessions_dir();
+  config.session_name = session_name;
+  config.session_file = session_file;
+  config.settings = settings_from(args, *loaded.model, demo);
+  if (session_file && demo) {
+    config.session_file->state.settings.max_new_tokens =
+        std::min(config.session_file->state.settings.max_new_tokens, config.settings.max_new_tokens);
+  }
+
+  if (!tty) return run_plain_chat(config, stdin, stdout, stderr);
+
+  AppResult result;
+  {
+    App app(*terminal, wake, std::move(config));
+    result = app.run();
+  }
+  terminal.reset();
+  if (!result.farewell.empty()) std::printf("%s\n", result.farewell.c_str());
+  return result.exit_code;
+}
+
 }  // namespace gptoss::ui

@@ -237,6 +237,12 @@ void InputLine::move_to_end() {
   dirty = true;
 }
 
+void InputLine::set_text(const std::string& text) {
+  rl_replace_line(text.c_str(), 0);
+  rl_point = rl_end;
+  dirty = true;
+}
+
 std::optional<InputLine::Submitted> InputLine::take_line() {
   if (lines_.empty()) return std::nullopt;
   Submitted s = std::move(lines_.front());

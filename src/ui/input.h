@@ -45,6 +45,8 @@ class InputLine {
   void discard();
   void move_to_start();
   void move_to_end();
+  // Replaces the line being edited (cursor at its end).
+  void set_text(const std::string& text);
 
   // A submitted line, or "" with eof=true for Ctrl-D on an empty line.
   struct Submitted {

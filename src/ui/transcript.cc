@@ -241,6 +241,7 @@ std::vector<ScreenLine> wrap_text(std::string_view text, Style style, int width,
 // ---- The transcript -----------------------------------------------------------------------
 
 std::string reasoning_summary(const Block& b) {
+  if (b.tokens < 0) return b.interrupted ? "Reasoning (interrupted)" : "Reasoning";  // a loaded session: not measured
   char buf[96];
   int secs = static_cast<int>(b.seconds + 0.5);
   std::snprintf(buf, sizeof buf, "Thought for %d s, %d token%s", secs, b.tokens, b.tokens == 1 ? "" : "s");

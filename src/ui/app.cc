@@ -1,0 +1,850 @@
+#include "ui/app.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/engine.h"
+#include "ui/terminal.h"
+
+namespace gptoss::ui {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kPrompt = "\u203A ";
+constexpr int kWheelRows = 3;
+
+const char* kDemoBanner =
+    "Demo mode: a tiny model with RANDOM weights, generated on the spot. Its replies are gibberish; it is "
+    "here so you can try the interface. For real answers: hf download openai/gpt-oss-20b --local-dir "
+    "gpt-oss-20b, then gpt-oss-chat --model gpt-oss-20b";
+
+// "2026-11-23T09:30:05Z" -> "chat-20261123-093005"
+std::string automatic_name() {
+  std::string iso = chat::now_iso8601_utc();
+  std::string digits;
+  for (char c : iso) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.size() < 14) return "chat";
+  return "chat-" + digits.substr(0, 8) + "-" + digits.substr(8, 6);
+}
+
+std::string fixed(double x, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+}  // namespace
+
+std::string strip_harmony_markup(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text.compare(i, 2, "<|") == 0) {
+      size_t j = i + 2;
+      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
+      if (j > i + 2 && text.compare(j, 2, "|>") == 0) {
+        i = j + 2;
+        if (!out.empty() && out.back() != ' ') out += ' ';
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
+    : terminal_(terminal),
+      wake_(wake),
+      config_(std::move(config)),
+      input_(kPrompt, config_.history_path),
+      events_(wake) {
+  chat::SessionState state;
+  if (config_.session_file) {
+    state = config_.session_file->state;
+    file_meta_ = *config_.session_file;
+    file_meta_.state = {};
+  } else {
+    state.settings = config_.settings;
+  }
+  session_name_ = config_.session_name;
+  session_ = std::make_unique<chat::ChatSession>(config_.model, config_.tokenizer, std::move(state));
+  memory_bytes_ = resident_memory_bytes();
+  rebuild_transcript();
+  if (config_.session_file) {
+    notice("Continuing session " + session_name_ + " (" + std::to_string(session_->conversation().messages.size()) +
+           " messages). /new starts a fresh one.");
+    if (!file_meta_.model_fingerprint.empty() && file_meta_.model_fingerprint != config_.model_fingerprint) {
+      notice("This session was saved with a different model; its answers came from that one.");
+    }
+  } else {
+    notice("Type a message and press Enter. /help lists commands; Ctrl-C stops an answer; Ctrl-D quits.");
+  }
+  refresh_context_usage();
+}
+
+App::~App() {
+  if (worker_.joinable()) {
+    cancel_ = true;
+    worker_.join();
+  }
+}
+
+// ---- The loop -----------------------------------------------------------------------------
+
+AppResult App::run() {
+  auto last_tick = Clock::now();
+  while (!quit_) {
+    if (needs_redraw_ || input_.dirty) {
+      redraw();
+      needs_redraw_ = false;
+      input_.dirty = false;
+    }
+    struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_.read_fd(), POLLIN, 0}};
+    int n = ::poll(fds, 2, keys_.pending() ? 40 : 1000);
+
+    SignalFlags sig = terminal_.take_signals();
+    if (sig.resize) {
+      terminal_.apply_resize();
+      needs_redraw_ = true;
+    }
+    if (sig.quit) quit_ = true;
+    if (sig.interrupt) handle_interrupt();
+
+    if (n > 0 && (fds[1].revents & POLLIN)) {
+      wake_.drain();
+      for (UiEvent& e : events_.take_all()) {
+        if (auto* chat_event = std::get_if<chat::ChatEvent>(&e)) {
+          handle_event(*chat_event);
+        } else if (auto* failed = std::get_if<TurnFailed>(&e)) {
+          close_block(false);
+          notice(failed->message, BlockKind::kError);
+        } else {
+          finish_turn();
+        }
+      }
+      needs_redraw_ = true;
+    }
+    if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      char buf[4096];
+      ssize_t got = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (got > 0) {
+        handle_keys(keys_.feed(std::string_view(buf, static_cast<size_t>(got))));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        quit_ = true;  // the terminal went away
+      }
+    } else if (n == 0 && keys_.pending()) {
+      handle_keys(keys_.flush());  // a lone Escape
+    }
+    if (Clock::now() - last_tick > std::chrono::seconds(1)) {
+      memory_bytes_ = resident_memory_bytes();
+      last_tick = Clock::now();
+      needs_redraw_ = true;
+    }
+  }
+
+  if (worker_.joinable()) {
+    cancel_ = true;
+    worker_.join();
+    busy_ = false;
+  }
+  AppResult result;
+  try {
+    if (auto name = autosave()) {
+      result.farewell = "Conversation saved as '" + *name + "'; continue it with: gpt-oss-chat --session " + *name;
+    }
+  } catch (const gptoss::Error& e) {
+    result.farewell = std::string("Could not autosave the conversation: ") + e.what();
+    result.exit_code = 1;
+  }
+  return result;
+}
+
+// ---- Keys and lines -----------------------------------------------------------------------
+
+void App::handle_keys(const std::vector<Key>& keys) {
+  const int page = std::max(1, LINES - 4);
+  for (const Key& k : keys) {
+    if (k.kind != KeyKind::kInterrupt) {
+      last_key_was_idle_interrupt_ = false;
+      if (!hint_.empty()) {
+        hint_.clear();
+        needs_redraw_ = true;
+      }
+    }
+    switch (k.kind) {
+      case KeyKind::kReadline:
+        input_.feed(k.text);
+        break;
+      case KeyKind::kPaste:
+        input_.insert(k.text);
+        break;
+      case KeyKind::kNewline:
+        input_.insert("\n");
+        break;
+      case KeyKind::kInterrupt:
+        handle_interrupt();
+        break;
+      case KeyKind::kToggleReasoning:
+        transcript_.set_show_reasoning(!transcript_.show_reasoning());
+        break;
+      case KeyKind::kRedraw:
+        clearok(curscr, TRUE);
+        break;
+      case KeyKind::kPageUp:
+        transcript_.scroll_up(page);
+        break;
+      case KeyKind::kPageDown:
+        transcript_.scroll_down(page);
+        break;
+      case KeyKind::kWheelUp:
+        transcript_.scroll_up(kWheelRows);
+        break;
+      case KeyKind::kWheelDown:
+        transcript_.scroll_down(kWheelRows);
+        break;
+      case KeyKind::kHome:
+        if (input_.empty()) {
+          transcript_.scroll_to_top();
+        } else {
+          input_.move_to_start();
+        }
+        break;
+      case KeyKind::kEnd:
+        if (input_.empty()) {
+          transcript_.scroll_to_bottom();
+        } else {
+          input_.move_to_end();
+        }
+        break;
+      case KeyKind::kTop:
+        transcript_.scroll_to_top();
+        break;
+      case KeyKind::kBottom:
+        transcript_.scroll_to_bottom();
+        break;
+    }
+    needs_redraw_ = true;
+    std::vector<std::string> matches = input_.take_completion_listing();
+    if (!matches.empty()) {
+      std::string line;
+      for (const std::string& m : matches) line += (line.empty() ? "" : "  ") + m;
+      hint_ = line;
+    }
+    while (auto submitted = input_.take_line()) {
+      if (submitted->eof) {
+        quit_ = true;
+        return;
+      }
+      handle_line(submitted->text);
+      if (quit_) return;
+    }
+  }
+}
+
+void App::handle_interrupt() {
+  needs_redraw_ = true;
+  if (busy_) {
+    cancel_ = true;
+    activity_ = "stopping";
+    return;
+  }
+  if (last_key_was_idle_interrupt_) {
+    quit_ = true;
+    return;
+  }
+  input_.discard();
+  hint_ = "Press Ctrl-C again to quit";
+  last_key_was_idle_interrupt_ = true;
+}
+
+void App::handle_line(const std::string& line) {
+  ParseResult parsed = parse_command(line);
+  if (line.find_first_not_of(" \t\n") == std::string::npos) return;
+  input_.remember(line);
+  transcript_.scroll_to_bottom();
+  if (!parsed.ok) {
+    notice(parsed.hint);
+    return;
+  }
+  run_command(parsed.command);
+}
+
+void App::run_command(const Command& c) {
+  bool changes_session = c.kind == CommandKind::kMessage || c.kind == CommandKind::kNew ||
+                         c.kind == CommandKind::kLoad || c.kind == CommandKind::kRetry ||
+                         c.kind == CommandKind::kUndo || c.kind == CommandKind::kEffort ||
+                         c.kind == CommandKind::kSystem || c.kind == CommandKind::kSave;
+  if (busy_ && changes_session) {
+    if (c.kind == CommandKind::kMessage) input_.set_text(c.arg);
+    hint_ = "Still answering: wait for it, or press Ctrl-C to stop it";
+    return;
+  }
+  switch (c.kind) {
+    case CommandKind::kMessage:
+      send_message(c.arg);
+      break;
+    case CommandKind::kHelp:
+      show_help();
+      break;
+    case CommandKind::kNew:
+      new_conversation();
+      break;
+    case CommandKind::kSave:
+      try {
+        save(c.arg);
+      } catch (const gptoss::Error& e) {
+        notice(e.what(), BlockKind::kError);
+      }
+      break;
+    case CommandKind::kLoad:
+      load(c.arg);
+      break;
+    case CommandKind::kSessions:
+      show_sessions();
+      break;
+    case CommandKind::kEffort:
+      set_effort(c.arg);
+      break;
+    case CommandKind::kSystem:
+      set_system(c.arg);
+      break;
+    case CommandKind::kRetry:
+      retry();
+      break;
+    case CommandKind::kUndo:
+      undo();
+      break;
+    case CommandKind::kThink:
+      transcript_.set_show_reasoning(c.arg.empty() ? !transcript_.show_reasoning() : c.arg == "on");
+      break;
+    case CommandKind::kStats:
+      show_stats();
+      break;
+    case CommandKind::kQuit:
+      quit_ = true;
+      break;
+  }
+}
+
+// ---- Turns --------------------------------------------------------------------------------
+
+void App::send_message(const std::string& text) {
+  Block user;
+  user.kind = BlockKind::kUser;
+  user.text = text;
+  transcript_.add(user);
+  start_turn([text](chat::ChatSession& s, const chat::ChatEventSink& sink, const std::atomic<bool>& cancel) {
+    s.run_turn(text, sink, cancel);
+  });
+}
+
+void App::start_turn(TurnJob job) {
+  Block label;
+  label.kind = BlockKind::kTurnLabel;
+  label.title = config_.demo ? config_.model_name + " (random weights)" : config_.model_name;
+  transcript_.add(label);
+  transcript_.scroll_to_bottom();
+  busy_ = true;
+  dirty_ = true;
+  cancel_ = false;
+  turn_has_blocks_ = false;
+  current_block_.reset();
+  activity_ = "reading the prompt";
+  chat::ChatSession* session = session_.get();
+  worker_ = std::thread([this, session, job = std::move(job)] {
+    try {
+      job(*session, [this](const chat::ChatEvent& e) { events_.push(UiEvent{e}); }, cancel_);
+    } catch (const gptoss::Error& e) {
+      events_.push(TurnFailed{e.what()});
+    } catch (const std::exception& e) {
+      events_.push(TurnFailed{std::string("internal error: ") + e.what()});
+    }
+    events_.push(TurnDone{});
+  });
+}
+
+void App::finish_turn() {
+  if (worker_.joinable()) worker_.join();
+  close_block(false);
+  busy_ = false;
+  activity_ = "ready";
+  refresh_context_usage();
+}
+
+size_t App::open_block(BlockKind kind, std::string title) {
+  close_block(false);
+  Block b;
+  b.kind = kind;
+  b.title = std::move(title);
+  b.streaming = true;
+  current_block_ = transcript_.add(b);
+  block_started_ = Clock::now();
+  block_deltas_ = 0;
+  turn_has_blocks_ = true;
+  return *current_block_;
+}
+
+void App::close_block(bool interrupted) {
+  if (!current_block_) return;
+  Block& b = transcript_.edit(*current_block_);
+  b.streaming = false;
+  if (interrupted) b.interrupted = true;
+  if (b.kind == BlockKind::kReasoning) {
+    b.seconds = std::chrono::duration<double>(Clock::now() - block_started_).count();
+    b.tokens = block_deltas_;
+  }
+  current_block_.reset();
+}
+
+void App::handle_event(const chat::ChatEvent& e) {
+  if (auto* p = std::get_if<chat::PrefillFinished>(&e)) {
+    (void)p;
+    activity_ = "generating";
+  } else if (auto* m = std::get_if<chat::MessageStarted>(&e)) {
+    if (m->recipient) {
+      open_block(BlockKind::kToolCall, *m->recipient);
+      activity_ = "calling " + *m->recipient;
+    } else if (m->role != "assistant") {
+      open_block(BlockKind::kAnswer, m->role);  // a malformed header: say what it claimed to be
+    } else if (m->channel && *m->channel == "analysis") {
+      open_block(BlockKind::kReasoning, "");
+      activity_ = "thinking";
+    } else {
+      bool plain = !m->channel || *m->channel == "final";
+      open_block(BlockKind::kAnswer, plain ? "" : *m->channel);
+      activity_ = "answering";
+    }
+  } else if (auto* d = std::get_if<chat::TextDelta>(&e)) {
+    if (!current_block_) {
+      bool analysis = d->channel && *d->channel == "analysis";
+      open_block(analysis ? BlockKind::kReasoning : BlockKind::kAnswer, "");
+    }
+    transcript_.append_text(*current_block_, d->text);
+    ++block_deltas_;
+  } else if (auto* f = std::get_if<chat::MessageFinished>(&e)) {
+    if (!current_block_) {
+      // Output the parser could not read as a message (random weights): show its text, no markup.
+      std::string text = strip_harmony_markup(f->message.content);
+      if (text.find_first_not_of(" \n") == std::string::npos) return;
+      std::string title = f->message.channel ? *f->message.channel : "unstructured output";
+      open_block(BlockKind::kAnswer, title);
+      transcript_.edit(*current_block_).text = text;
+    } else if (f->message.content != transcript_.block(*current_block_).text) {
+      // Not what streamed (a malformed header closed as a message): its text, without markup.
+      transcript_.edit(*current_block_).text = strip_harmony_markup(f->message.content);
+    }
+    close_block(false);
+  } else if (auto* t = std::get_if<chat::ToolCalled>(&e)) {
+    activity_ = (t->available ? "running " : "no tool ") + t->call.recipient;
+  } else if (auto* a = std::get_if<chat::ToolAnswered>(&e)) {
+    close_block(false);
+    Block b;
+    b.kind = BlockKind::kToolResult;
+    b.title = a->message.name.value_or("tool");
+    b.text = a->message.content;
+    transcript_.add(b);
+    turn_has_blocks_ = true;
+  } else if (auto* c = std::get_if<chat::ContextTrimmed>(&e)) {
+    notice("The context window is full: the oldest " + std::to_string(c->dropped_turns) +
+           " exchange(s) are no longer shown to the model.");
+  } else if (auto* done = std::get_if<chat::TurnFinished>(&e)) {
+    bool interrupted = done->stats.interrupted || done->stats.end == chat::TurnEnd::kCancelled;
+    if (interrupted) {
+      if (current_block_) {
+        close_block(true);
+      } else if (transcript_.size() > 0 && transcript_.block(transcript_.size() - 1).kind != BlockKind::kTurnLabel) {
+        transcript_.edit(transcript_.size() - 1).interrupted = true;
+      } else {
+        Block b;
+        b.kind = BlockKind::kAnswer;
+        b.interrupted = true;
+        transcript_.add(b);
+        turn_has_blocks_ = true;
+      }
+    } else {
+      close_block(false);
+    }
+    last_stats_ = done->stats;
+    have_stats_ = true;
+    if (!turn_has_blocks_ && !interrupted) {
+      notice("(no readable reply: the model's " + std::to_string(done->stats.tokens_generated) +
+             " tokens did not form a message)");
+    }
+    switch (done->stats.end) {
+      case chat::TurnEnd::kBudgetExhausted:
+        notice("(the reply stopped at the limit of " + std::to_string(session_->settings().max_new_tokens) +
+               " tokens)");
+        break;
+      case chat::TurnEnd::kContextFull:
+        notice("The context window is full; /new starts a fresh conversation.", BlockKind::kError);
+        break;
+      case chat::TurnEnd::kToolRoundsExhausted:
+        notice("The model kept calling tools; the turn was ended.");
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// ---- Commands -----------------------------------------------------------------------------
+
+void App::notice(const std::string& text, BlockKind kind) {
+  Block b;
+  b.kind = kind;
+  b.text = text;
+  transcript_.add(b);
+  needs_redraw_ = true;
+}
+
+void App::show_help() {
+  std::string text = "Commands:";
+  for (const CommandHelp& h : command_help()) {
+    std::string usage = h.usage;
+    usage.resize(std::max<size_t>(usage.size(), 26), ' ');
+    text += "\n  " + usage + h.summary;
+  }
+  text +=
+      "\nKeys: Enter sends, Alt-Enter adds a line, pastes keep their lines. PageUp/PageDown, the wheel, and "
+      "Home/End (on an empty line) scroll. Ctrl-T shows or hides reasoning. Ctrl-R searches history. Ctrl-C "
+      "stops an answer; twice at the prompt, or Ctrl-D, quits. Shift-drag selects text.";
+  notice(text);
+}
+
+void App::show_stats() {
+  if (!have_stats_) {
+    notice("No answer yet. Context: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
+           " tokens; memory in use: " + format_bytes(memory_bytes_) + ".");
+    return;
+  }
+  const chat::TurnStats& s = last_stats_;
+  std::string text = "Last answer: " + std::to_string(s.tokens_generated) + " tokens in " +
+                     fixed(s.decode_seconds, 2) + " s (" + fixed(s.decode_tokens_per_second(), 1) +
+                     " tok/s). Prompt: " + std::to_string(s.tokens_prefilled) + " tokens computed in " +
+                     fixed(s.prefill_seconds, 2) + " s (" + fixed(s.prefill_tokens_per_second(), 1) + " tok/s), " +
+                     std::to_string(s.tokens_reused) + " reused from the cache. Ended: " +
+                     std::string(chat::to_string(s.end)) + ".";
+  text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
+          " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
+          std::to_string(config_.model->threads()) + " threads).";
+  notice(text);
+}
+
+void App::show_sessions() {
+  std::vector<chat::SessionListing> list = chat::list_sessions(chat::sessions_dir());
+  if (list.empty()) {
+    notice("No saved sessions yet; /save NAME saves this one.");
+    return;
+  }
+  std::string text = "Saved sessions (/load NAME):";
+  for (const chat::SessionListing& s : list) {
+    text += "\n  " + s.name + "  ";
+    text += s.error ? "(unreadable: " + *s.error + ")" : s.title + "  " + s.updated;
+  }
+  notice(text);
+}
+
+std::optional<std::string> App::autosave() {
+  if (!dirty_ || session_->conversation().messages.empty()) return std::nullopt;
+  std::string name = session_name_.empty() ? automatic_name() : session_name_;
+  save(name);
+  return name;
+}
+
+void App::save(const std::string& requested) {
+  std::string name = !requested.empty() ? requested : !session_name_.empty() ? session_name_ : automatic_name();
+  std::string path = chat::session_path(name);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  chat::SessionFile file = file_meta_;
+  file.model_path = config_.model_path;
+  file.model_fingerprint = config_.model_fingerprint;
+  file.state = session_->state();
+  if (name != session_name_) file.created.clear();  // a new file
+  chat::save_session(path, file);
+  file_meta_.created = file.created;
+  file_meta_.updated = file.updated;
+  file_meta_.title = file.title;
+  session_name_ = name;
+  dirty_ = false;
+  notice("Saved as '" + name + "' (" + path + ").");
+}
+
+void App::load(const std::string& name) {
+  std::string path;
+  chat::SessionFile file;
+  try {
+    path = chat::session_path(name);
+    if (!std::filesystem::exists(path)) {
+      notice("No session named '" + name + "'; /sessions lists them.");
+      return;
+    }
+    file = chat::load_session(path);
+  } catch (const gptoss::Error& e) {
+    notice(e.what(), BlockKind::kError);
+    return;
+  }
+  std::unique_ptr<chat::ChatSession> loaded;
+  try {
+    chat::SessionState state = file.state;
+    const int max_context = config_.model->config().max_context;
+    if (max_context > 0 && state.settings.context_tokens > max_context) state.settings.context_tokens = max_context;
+    if (config_.demo) state.settings.max_new_tokens = std::min(state.settings.max_new_tokens, config_.settings.max_new_tokens);
+    loaded = std::make_unique<chat::ChatSession>(config_.model, config_.tokenizer, std::move(state));
+  } catch (const gptoss::Error& e) {
+    notice(std::string("Cannot load '") + name + "': " + e.what(), BlockKind::kError);
+    return;
+  }
+  if (auto saved = autosave()) notice("(the previous conversation was saved as '" + *saved + "')");
+  session_ = std::move(loaded);
+  file_meta_ = file;
+  file_meta_.state = {};
+  session_name_ = name;
+  dirty_ = false;
+  have_stats_ = false;
+  rebuild_transcript();
+  notice("Loaded '" + name + "' (" + std::to_string(session_->conversation().messages.size()) + " messages).");
+  if (!file.model_fingerprint.empty() && file.model_fingerprint != config_.model_fingerprint) {
+    notice("This session was saved with a different model; its answers came from that one.");
+  }
+  refresh_context_usage();
+}
+
+void App::new_conversation() {
+  std::optional<std::string> saved;
+  try {
+    saved = autosave();
+  } catch (const gptoss::Error& e) {
+    notice(std::string("Not starting over: the conversation could not be saved: ") + e.what(), BlockKind::kError);
+    return;
+  }
+  session_->new_conversation();
+  session_name_.clear();
+  file_meta_ = {};
+  dirty_ = false;
+  have_stats_ = false;
+  rebuild_transcript();
+  notice(saved ? "New conversation (the previous one was saved as '" + *saved + "')." : "New conversation.");
+  refresh_context_usage();
+}
+
+void App::retry() {
+  const auto& msgs = session_->conversation().messages;
+  bool has_user = std::any_of(msgs.begin(), msgs.end(), [](const chat::Message& m) { return m.role == "user"; });
+  if (!has_user) {
+    notice("Nothing to retry yet.");
+    return;
+  }
+  // Drop the shown reply: everything after the last user block.
+  for (size_t i = transcript_.size(); i-- > 0;) {
+    if (transcript_.block(i).kind == BlockKind::kUser) {
+      transcript_.truncate(i + 1);
+      break;
+    }
+  }
+  start_turn([](chat::ChatSession& s, const chat::ChatEventSink& sink, const std::atomic<bool>& cancel) {
+    s.retry(sink, cancel);
+  });
+}
+
+void App::undo() {
+  std::optional<std::string> removed = session_->undo();
+  if (!removed) {
+    notice("Nothing to undo.");
+    return;
+  }
+  dirty_ = true;
+  rebuild_transcript();
+  std::string preview = removed->substr(0, 60);
+  notice("Removed the last exchange (\"" + preview + (removed->size() > 60 ? "..." : "") + "\").");
+  refresh_context_usage();
+}
+
+void App::set_effort(const std::string& arg) {
+  chat::SessionSettings s = session_->settings();
+  if (arg.empty()) {
+    notice("Reasoning effort: " + std::string(chat::to_string(s.effort)) + " (/effort low|medium|high changes it).");
+    return;
+  }
+  s.effort = *chat::parse_effort(arg);  // parse_command checked it
+  session_->set_settings(s);
+  dirty_ = true;
+  notice("Reasoning effort: " + arg + ", from the next answer.");
+}
+
+void App::set_system(const std::string& arg) {
+  chat::SessionSettings s = session_->settings();
+  if (arg.empty()) {
+    notice(s.instructions.empty() ? "No instructions set (/system TEXT sets them)."
+                                  : "Instructions: " + s.instructions);
+    return;
+  }
+  s.instructions = arg == "--clear" ? "" : arg;
+  session_->set_settings(s);
+  dirty_ = true;
+  notice(s.instructions.empty() ? "Instructions removed." : "Instructions set, from the next answer.");
+}
+
+// ---- The screen ---------------------------------------------------------------------------
+
+void App::rebuild_transcript() {
+  transcript_.clear();
+  if (config_.demo) {
+    Block banner;
+    banner.kind = BlockKind::kBanner;
+    banner.text = kDemoBanner;
+    transcript_.add(banner);
+  }
+  const chat::SessionState& state = session_->state();
+  const auto& msgs = state.conversation.messages;
+  bool in_reply = false;
+  std::vector<size_t> last_block_of_message(msgs.size(), SIZE_MAX);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const chat::Message& m = msgs[i];
+    Block b;
+    if (m.role == "user") {
+      b.kind = BlockKind::kUser;
+      b.text = m.content;
+      in_reply = false;
+    } else if (m.role == "system" || m.role == "developer") {
+      continue;
+    } else {
+      if (!in_reply) {
+        Block label;
+        label.kind = BlockKind::kTurnLabel;
+        label.title = config_.model_name;
+        transcript_.add(label);
+        in_reply = true;
+      }
+      if (m.role == "tool") {
+        b.kind = BlockKind::kToolResult;
+        b.title = m.name.value_or("tool");
+      } else if (m.recipient) {
+        b.kind = BlockKind::kToolCall;
+        b.title = *m.recipient;
+      } else if (m.channel && *m.channel == "analysis") {
+        b.kind = BlockKind::kReasoning;
+        b.tokens = -1;  // not measured for a stored turn
+      } else {
+        b.kind = BlockKind::kAnswer;
+        if (m.channel && *m.channel != "final") b.title = *m.channel;
+      }
+      b.text = m.content;
+    }
+    last_block_of_message[i] = transcript_.add(b);
+  }
+  // Mark the replies that were interrupted: the last block of each such turn.
+  for (size_t t = 0; t < state.turns.size(); ++t) {
+    if (!state.turns[t].stats.interrupted) continue;
+    size_t end = t + 1 < state.turns.size() ? state.turns[t + 1].first_message : msgs.size();
+    for (size_t i = end; i-- > state.turns[t].first_message && i < msgs.size();) {
+      if (last_block_of_message[i] != SIZE_MAX && msgs[i].role != "user") {
+        transcript_.edit(last_block_of_message[i]).interrupted = true;
+        break;
+      }
+    }
+  }
+  current_block_.reset();
+  needs_redraw_ = true;
+}
+
+void App::refresh_context_usage() {
+  context_size_ = static_cast<uint64_t>(session_->settings().context_tokens);
+  if (have_stats_ && !busy_) {
+    context_used_ = session_->context().size();
+    context_size_ = session_->context().capacity();
+  } else {
+    try {
+      // Before a turn: what the next prompt will take.
+      context_used_ = session_->conversation().messages.empty() ? 0 : session_->next_prompt().size();
+    } catch (const gptoss::Error&) {
+      context_used_ = 0;
+    }
+  }
+}
+
+StatusInfo App::status() const {
+  StatusInfo s;
+  s.model = config_.model_name;
+  s.demo = config_.demo;
+  s.effort = std::string(chat::to_string(session_->settings().effort));
+  s.context_used = context_used_;
+  s.context_size = context_size_;
+  if (have_stats_) {
+    s.prefill_tok_s = last_stats_.prefill_tokens_per_second();
+    s.decode_tok_s = last_stats_.decode_tokens_per_second();
+  }
+  s.memory_bytes = memory_bytes_;
+  s.activity = hint_.empty() ? activity_ : hint_;
+  s.session = session_name_;
+  s.rows_below = transcript_.rows_below();
+  return s;
+}
+
+void App::draw_row(int y, const ScreenLine& row) {
+  move(y, 0);
+  int used = 0;
+  for (const WideSpan& span : row.spans) {
+    int w = text_width(span.text);
+    if (used + w > COLS) break;
+    attrset(terminal_.attributes(span.style));
+    addnwstr(span.text.c_str(), static_cast<int>(span.text.size()));
+    used += w;
+  }
+  if (row.fill != Role::kText && used < COLS) {
+    attrset(terminal_.attributes(Style{row.fill}));
+    std::wstring pad(static_cast<size_t>(COLS - used), L' ');
+    addnwstr(pad.c_str(), static_cast<int>(pad.size()));
+  }
+  attrset(A_NORMAL);
+}
+
+void App::redraw() {
+  const int H = LINES;
+  const int W = COLS;
+  erase();
+  if (H < 3 || W < 10) {
+    mvaddstr(0, 0, "(window too small)");
+    refresh();
+    return;
+  }
+  InputLayout in = layout_input(input_.display_prompt(), input_.text(), input_.point(), W);
+  const int max_input_rows = std::max(1, std::min(8, H / 3));
+  const int input_rows = std::min(static_cast<int>(in.rows.size()), max_input_rows);
+  const int status_y = H - 1;
+  const int input_y = status_y - input_rows;
+  const int separator_y = input_y - 1;
+  const int transcript_rows = std::max(0, separator_y);
+
+  transcript_.layout(W, transcript_rows);
+  int y = 0;
+  for (const ScreenLine* row : transcript_.visible()) draw_row(y++, *row);
+
+  if (separator_y >= 0) {
+    attrset(A_DIM);
+    mvhline_set(separator_y, 0, WACS_HLINE, W);
+    attrset(A_NORMAL);
+  }
+  int first = std::max(0, in.cursor_row - input_rows + 1);
+  for (int k = 0; k < input_rows && first + k < static_cast<int>(in.rows.size()); ++k) {
+    const std::wstring& row = in.rows[static_cast<size_t>(first + k)];
+    mvaddnwstr(input_y + k, 0, row.c_str(), static_cast<int>(row.size()));
+  }
+  std::wstring bar = utf8_to_wide(format_status(status(), W));
+  attrset(terminal_.status_attributes());
+  mvaddnwstr(status_y, 0, bar.c_str(), static_cast<int>(bar.size()));
+  attrset(A_NORMAL);
+  move(input_y + in.cursor_row - first, std::min(in.cursor_col, W - 1));
+  refresh();
+}
+
+}  // namespace gptoss::ui

@@ -1,0 +1,186 @@
+#include "ui/plain_chat.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+
+namespace gptoss::ui {
+namespace {
+
+// SIGINT stops the answer being written; the handler only sets this flag.
+std::atomic<bool> g_cancel{false};
+void on_interrupt(int) { g_cancel = true; }
+
+bool read_line(std::FILE* in, std::string& line) {
+  line.clear();
+  int c;
+  while ((c = std::fgetc(in)) != EOF) {
+    if (c == '\n') return true;
+    line += static_cast<char>(c);
+  }
+  return !line.empty();
+}
+
+// Writes the answer's text as it streams: every channel but the reasoning.
+class AnswerPrinter {
+ public:
+  AnswerPrinter(std::FILE* out, std::FILE* err) : out_(out), err_(err) {}
+
+  void operator()(const chat::ChatEvent& e) {
+    if (auto* m = std::get_if<chat::MessageStarted>(&e)) {
+      in_message_ = true;
+      streamed_.clear();
+      hidden_ = m->channel && *m->channel == "analysis";
+      if (m->recipient) {
+        std::fprintf(err_, "[tool call -> %s]\n", m->recipient->c_str());
+        hidden_ = true;
+      }
+    } else if (auto* d = std::get_if<chat::TextDelta>(&e)) {
+      streamed_ += d->text;
+      bool analysis = d->channel && *d->channel == "analysis";
+      if (!hidden_ && !analysis) write(d->text);
+    } else if (auto* f = std::get_if<chat::MessageFinished>(&e)) {
+      bool analysis = f->message.channel && *f->message.channel == "analysis";
+      if (!analysis && f->message.content != streamed_ && !f->message.recipient) {
+        write(strip_harmony_markup(f->message.content));  // not streamed: a malformed message
+      }
+      in_message_ = false;
+      streamed_.clear();
+    } else if (auto* t = std::get_if<chat::ToolAnswered>(&e)) {
+      std::fprintf(err_, "[tool result from %s]\n", t->message.name.value_or("tool").c_str());
+    } else if (auto* done = std::get_if<chat::TurnFinished>(&e)) {
+      if (done->stats.interrupted) std::fprintf(err_, "[interrupted]\n");
+    }
+  }
+
+  void end_turn() {
+    if (wrote_ && !ends_with_newline_) std::fputc('\n', out_);
+    std::fflush(out_);
+    wrote_ = false;
+  }
+
+ private:
+  void write(const std::string& text) {
+    if (text.empty()) return;
+    std::fwrite(text.data(), 1, text.size(), out_);
+    std::fflush(out_);
+    wrote_ = true;
+    ends_with_newline_ = text.back() == '\n';
+  }
+
+  std::FILE* out_;
+  std::FILE* err_;
+  bool in_message_ = false;
+  bool hidden_ = false;
+  bool wrote_ = false;
+  bool ends_with_newline_ = false;
+  std::string streamed_;
+};
+
+}  // namespace
+
+int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::FILE* err) {
+  chat::SessionState state;
+  if (config.session_file) {
+    state = config.session_file->state;
+  } else {
+    state.settings = config.settings;
+  }
+  chat::ChatSession session(config.model, config.tokenizer, std::move(state));
+  chat::SessionFile meta = config.session_file.value_or(chat::SessionFile{});
+  meta.state = {};
+  if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");
+
+  struct sigaction sa, old;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, &old);
+
+  int exit_code = 0;
+  bool dirty = false;
+  auto save = [&](const std::string& name) {
+    std::string path = chat::session_path(name);
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    chat::SessionFile file = meta;
+    file.model_path = config.model_path;
+    file.model_fingerprint = config.model_fingerprint;
+    file.state = session.state();
+    chat::save_session(path, file);
+    meta.created = file.created;
+    meta.title = file.title;
+    dirty = false;
+    std::fprintf(err, "[saved as '%s': %s]\n", name.c_str(), path.c_str());
+  };
+
+  std::string line;
+  while (read_line(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    ParseResult parsed = parse_command(line);
+    if (!parsed.ok) {
+      std::fprintf(err, "%s\n", parsed.hint.c_str());
+      continue;
+    }
+    const Command& c = parsed.command;
+    try {
+      switch (c.kind) {
+        case CommandKind::kMessage: {
+          AnswerPrinter printer(out, err);
+          g_cancel = false;
+          session.run_turn(c.arg, [&](const chat::ChatEvent& e) { printer(e); }, g_cancel);
+          printer.end_turn();
+          dirty = true;
+          break;
+        }
+        case CommandKind::kQuit:
+          goto done;
+        case CommandKind::kNew:
+          session.new_conversation();
+          dirty = false;
+          break;
+        case CommandKind::kEffort: {
+          chat::SessionSettings s = session.settings();
+          if (!c.arg.empty()) s.effort = *chat::parse_effort(c.arg);
+          session.set_settings(s);
+          std::fprintf(err, "[effort %s]\n", std::string(chat::to_string(s.effort)).c_str());
+          break;
+        }
+        case CommandKind::kSystem: {
+          chat::SessionSettings s = session.settings();
+          s.instructions = c.arg == "--clear" ? "" : c.arg;
+          session.set_settings(s);
+          break;
+        }
+        case CommandKind::kSave:
+          save(!c.arg.empty() ? c.arg : !config.session_name.empty() ? config.session_name : "plain-chat");
+          break;
+        case CommandKind::kHelp:
+          for (const CommandHelp& h : command_help()) std::fprintf(err, "%-26s %s\n", h.usage, h.summary);
+          break;
+        default:
+          std::fprintf(err, "%s is only available in the full-screen chat\n", line.c_str());
+          break;
+      }
+    } catch (const gptoss::Error& e) {
+      std::fprintf(err, "error: %s\n", e.what());
+      exit_code = 1;
+    }
+  }
+done:
+  if (dirty && !config.session_name.empty()) {
+    try {
+      save(config.session_name);
+    } catch (const gptoss::Error& e) {
+      std::fprintf(err, "error: %s\n", e.what());
+      exit_code = 1;
+    }
+  }
+  ::sigaction(SIGINT, &old, nullptr);
+  return exit_code;
+}
+
+}  // namespace gptoss::ui

@@ -1,0 +1,16 @@
+// The chat without a terminal (stdin or stdout is not a TTY, or --plain): each input line is a
+// message (or a /command), each answer is written to `out` as it streams, followed by a newline.
+// Reasoning is not printed; notices and errors go to `err`. Scriptable: `echo hi | gpt-oss-chat`.
+#pragma once
+
+#include <cstdio>
+
+#include "ui/app.h"
+
+namespace gptoss::ui {
+
+// Returns the exit code: 0, or 1 if a turn or a save failed. Ctrl-C (SIGINT) stops the current
+// answer; EOF on `in` ends the chat. With a session name, the conversation is saved under it.
+int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::FILE* err);
+
+}  // namespace gptoss::ui
