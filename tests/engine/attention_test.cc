@@ -1,0 +1,145 @@
+// Attention against a scalar double twin of model.md's three lines, plus closed-form checks of
+// the sink, the window's edges and the GQA head mapping.
+#include "engine/attention.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace gptoss::engine {
+namespace {
+
+constexpr int kW = 4, kNH = 4, kNKV = 2, kD = 8;
+
+Config attention_config() {
+  Config c;
+  c.n_layers = 2;
+  c.n_heads = kNH;
+  c.n_kv_heads = kNKV;
+  c.head_dim = kD;
+  c.sliding_window = kW;
+  c.layer_types = {AttentionKind::kSliding, AttentionKind::kFull};
+  return c;
+}
+
+// model.md, in double: visible j <= p and (sliding) p - j < W; softmax over [s_j..., sink].
+std::vector<double> twin(const std::vector<float>& q, const std::vector<std::vector<float>>& keys,
+                         const std::vector<std::vector<float>>& values, int p, bool sliding, const float* sinks) {
+  std::vector<double> out(kNH * kD, 0.0);
+  for (int h = 0; h < kNH; ++h) {
+    const int g = h / (kNH / kNKV);
+    std::vector<double> s;
+    std::vector<int> js;
+    for (int j = 0; j <= p; ++j) {
+      if (sliding && p - j >= kW) continue;
+      double dot = 0;
+      for (int d = 0; d < kD; ++d) dot += static_cast<double>(q[h * kD + d]) * keys[j][g * kD + d];
+      s.push_back(dot / std::sqrt(static_cast<double>(kD)));
+      js.push_back(j);
+    }
+    double m = sinks[h];
+    for (double v : s) m = std::max(m, v);
+    double denom = std::exp(sinks[h] - m);
+    for (double v : s) denom += std::exp(v - m);
+    for (size_t i = 0; i < s.size(); ++i)
+      for (int d = 0; d < kD; ++d) out[h * kD + d] += std::exp(s[i] - m) / denom * values[js[i]][g * kD + d];
+  }
+  return out;
+}
+
+struct Filled {
+  KvCache cache;
+  std::vector<std::vector<float>> keys, values;  // [position][NKV * D]
+};
+
+Filled fill(int positions, std::mt19937& rng) {
+  Filled f{KvCache(attention_config(), 64, 8), {}, {}};
+  std::normal_distribution<float> normal;
+  for (int p = 0; p < positions; ++p) {
+    std::vector<float> k(kNKV * kD), v(kNKV * kD);
+    for (auto& x : k) x = normal(rng);
+    for (auto& x : v) x = normal(rng);
+    for (int l = 0; l < 2; ++l) {
+      std::copy(k.begin(), k.end(), f.cache.key(l, p));
+      std::copy(v.begin(), v.end(), f.cache.value(l, p));
+    }
+    f.keys.push_back(k);
+    f.values.push_back(v);
+  }
+  f.cache.append(positions);
+  return f;
+}
+
+TEST(Attention, MatchesDoubleTwinOnBothLayerKinds) {
+  std::mt19937 rng(11);
+  const int P = 10;
+  Filled f = fill(P, rng);
+  const float sinks[kNH] = {0.5f, -1.0f, 2.0f, 0.0f};
+  std::normal_distribution<float> normal;
+  // The batch: queries at positions 3 .. 9 at once (their keys already in the cache).
+  const int p0 = 3, n = P - p0;
+  std::vector<float> q(static_cast<size_t>(n) * kNH * kD), out(q.size());
+  for (auto& x : q) x = normal(rng);
+  std::vector<float> scores(attention_scores_size(f.cache, 2));
+  for (int l = 0; l < 2; ++l) {
+    attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, scores.data(), 2);
+    for (int t = 0; t < n; ++t) {
+      std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
+      const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
+      // f32 scores, exp and sums over <= 10 terms of O(1) values: 1e-5 is far above rounding.
+      for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[t * kNH * kD + i], want[i], 1e-5) << l << " " << t << " " << i;
+    }
+  }
+}
+
+// One visible key and q = 0: a = exp(0) / (exp(0) + exp(sink)), so out = v / (1 + e^sink).
+TEST(Attention, SinkTakesItsShareAndGivesNothing) {
+  std::mt19937 rng(12);
+  Filled f = fill(1, rng);
+  const float sinks[kNH] = {0.0f, 1.0f, -2.0f, 3.0f};
+  std::vector<float> q(kNH * kD, 0.0f), out(kNH * kD), scores(attention_scores_size(f.cache, 1));
+  attention_f32(out.data(), q.data(), f.cache, 1, 0, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  for (int h = 0; h < kNH; ++h)
+    for (int d = 0; d < kD; ++d)
+      EXPECT_NEAR(out[h * kD + d], f.values[0][(h / 2) * kD + d] / (1.0 + std::exp(sinks[h])), 1e-6);
+}
+
+// Values are one-hot in position, keys zero (equal scores): out_h[d] = share of position d.
+// On the sliding layer at p = 7, W = 4: p - j = 3 (j = 4) is visible, p - j = 4 (j = 3) is not.
+TEST(Attention, WindowEdgesOnSlidingLayerOnly) {
+  KvCache cache(attention_config(), 64, 8);
+  for (int p = 0; p < 8; ++p)
+    for (int l = 0; l < 2; ++l) {
+      std::fill(cache.key(l, p), cache.key(l, p) + kNKV * kD, 0.0f);
+      std::fill(cache.value(l, p), cache.value(l, p) + kNKV * kD, 0.0f);
+      for (int g = 0; g < kNKV; ++g) cache.value(l, p)[g * kD + p] = 1.0f;  // D = 8 = positions
+    }
+  cache.append(8);
+  const float sinks[kNH] = {-1e30f, -1e30f, -1e30f, -1e30f};  // no sink: shares are 1 / visible
+  std::vector<float> q(kNH * kD, 1.0f), out(kNH * kD), scores(attention_scores_size(cache, 1));
+  attention_f32(out.data(), q.data(), cache, 0, 7, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[j], j >= 7 - kW + 1 ? 1.0 / kW : 0.0, 1e-6) << "sliding j=" << j;
+  EXPECT_GT(out[7 - (kW - 1)], 0.0f);   // p - j = W - 1: visible
+  EXPECT_EQ(out[7 - kW], 0.0f);         // p - j = W: hidden
+  attention_f32(out.data(), q.data(), cache, 1, 7, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[j], 1.0 / 8, 1e-6) << "full j=" << j;
+}
+
+// KV head 0 holds +1 values, head 1 holds -1: query heads 0, 1 read g = 0 and 2, 3 read g = 1.
+TEST(Attention, GqaHeadMapping) {
+  KvCache cache(attention_config(), 64, 8);
+  for (int l = 0; l < 2; ++l) {
+    std::fill(cache.key(l, 0), cache.key(l, 0) + kNKV * kD, 0.0f);
+    for (int d = 0; d < kD; ++d) cache.value(l, 0)[d] = 1.0f, cache.value(l, 0)[kD + d] = -1.0f;
+  }
+  cache.append(1);
+  const float sinks[kNH] = {-1e30f, -1e30f, -1e30f, -1e30f};
+  std::vector<float> q(kNH * kD, 0.3f), out(kNH * kD), scores(attention_scores_size(cache, 1));
+  attention_f32(out.data(), q.data(), cache, 1, 0, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  for (int h = 0; h < kNH; ++h) EXPECT_EQ(out[h * kD], h < 2 ? 1.0f : -1.0f) << h;
+}
+
+}  // namespace
+}  // namespace gptoss::engine
