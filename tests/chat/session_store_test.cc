@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "chat/conversation.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gptoss::chat {
 namespace {
@@ -178,6 +179,27 @@ TEST(SessionStoreTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(loaded.state.turns[0].stats.started_at, "2026-11-23T09:00:00Z");
   // Saving what was loaded gives the same JSON again (nothing dropped or reordered).
   EXPECT_EQ(session_to_json(loaded), session_to_json(file));
+}
+
+TEST(SessionStoreTest, RoundTripRendersTheSameNextPrompt) {
+  auto tokenizer = tokenizer::Tokenizer::load_default();
+  TempDir dir;
+  for (bool keep_reasoning : {false, true}) {
+    SessionFile file = sample_session();
+    file.state.settings.keep_reasoning = keep_reasoning;
+    file.state.first_message = 0;
+    // A third question, so the first turn's reasoning is in a completed turn.
+    file.state.conversation.messages.push_back(msg("user", std::nullopt, "Et après-demain?"));
+    const fs::path path = dir.path / "r.json";
+    save_session(path.string(), file);
+    SessionFile loaded = load_session(path.string());
+    const auto want = render_next_prompt(file.state, *tokenizer);
+    EXPECT_EQ(render_next_prompt(loaded.state, *tokenizer), want);
+    const std::string text = tokenizer->decode(want);
+    EXPECT_EQ(text.find("Need the weather tool.") != std::string::npos, keep_reasoning);
+    EXPECT_NE(text.find("Reasoning: high"), std::string::npos);
+    EXPECT_TRUE(text.ends_with("<|start|>assistant")) << text;
+  }
 }
 
 TEST(SessionStoreTest, CorruptFileReportsLineAndColumnAndIsNotModified) {
