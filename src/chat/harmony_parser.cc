@@ -218,7 +218,7 @@ Message parse_header_words(std::string_view header_text, const std::optional<std
     words.pop_back();
     if (last.starts_with("to=")) {
       header.recipient = last.substr(3);
-    } else if (count == 1 && !last.starts_with(kConstrainMarker)) {
+    } else if (count == 1) {  // v0.0.8: even "<|constrain|>json" alone is taken as the recipient
       header.recipient = last;
     } else {
       header.content_type = last;

@@ -374,9 +374,11 @@ TEST(HarmonyParseHeader, Rules) {
   EXPECT_EQ(h.recipient, "python");
   EXPECT_FALSE(h.content_type.has_value());
 
-  h = parse_header("assistant<|constrain|>json", std::nullopt);  // ... unless it is a constraint
-  EXPECT_EQ(h.content_type, "<|constrain|>json");
-  EXPECT_FALSE(h.recipient.has_value());
+  // ...even a lone constraint (harmony v0.0.8 does this; a later fix, harmony PR #144, would
+  // make it the content type).
+  h = parse_header("assistant<|channel|>final <|constrain|>json", std::nullopt);
+  EXPECT_EQ(h.recipient, "<|constrain|>json");
+  EXPECT_FALSE(h.content_type.has_value());
 
   h = parse_header("assistant<|channel|>analysis\tcode", std::nullopt);  // channel ends at whitespace
   EXPECT_EQ(h.channel, "analysis");
