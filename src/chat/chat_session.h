@@ -171,6 +171,10 @@ Conversation prompt_view(const SessionState& state);
 // settings.keep_reasoning; an ongoing tool-call exchange keeps its analysis.
 std::vector<int32_t> render_next_prompt(const SessionState& state, const tokenizer::Tokenizer& tokenizer);
 
+// `text` with each invalid UTF-8 sequence replaced by U+FFFD (one per maximal invalid subpart, as
+// the Unicode standard recommends), so user text always encodes.
+std::string replace_invalid_utf8(std::string_view text);
+
 // Today's date as YYYY-MM-DD (UTC), and the current time as ISO 8601 UTC.
 std::string today_utc();
 std::string now_iso8601_utc();

@@ -473,6 +473,15 @@ std::string session_path(const std::string& name) {
   return (std::filesystem::path(sessions_dir()) / (name + ".json")).string();
 }
 
+std::string resolve_session(const std::string& name_or_path) {
+  std::error_code ec;
+  if (std::filesystem::exists(name_or_path, ec) || name_or_path.find('/') != std::string::npos ||
+      name_or_path.ends_with(".json")) {
+    return name_or_path;
+  }
+  return session_path(name_or_path);
+}
+
 std::vector<SessionListing> list_sessions(const std::string& dir) {
   namespace fs = std::filesystem;
   std::vector<SessionListing> result;

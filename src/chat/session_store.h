@@ -80,6 +80,10 @@ std::string sessions_dir();
 // holds '/' or a control character, or is longer than 100 bytes.
 std::string session_path(const std::string& name);
 
+// A session argument from the command line or UI: an existing file path as given, else the named
+// session session_path(name). Does not check that the named file exists.
+std::string resolve_session(const std::string& name_or_path);
+
 struct SessionListing {
   std::string name;  // file name without ".json"
   std::string path;

@@ -1,7 +1,190 @@
-// Placeholder until its issue lands; replaced by the room that owns it.
-#include "ui/subcommands.h"
+// `gpt-oss-chat generate`: one answer on stdout, streamed as it is produced; optionally continues
+// and saves a session file.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <signal.h>
+
+#include "chat/chat_session.h"
+#include "chat/session_store.h"
 #include "common/error.h"
+#include "engine/engine.h"
+#include "tokenizer/tokenizer.h"
+#include "ui/cli.h"
+#include "ui/subcommands.h"
 
 namespace gptoss::ui {
-int cmd_generate(int, char**) { throw gptoss::Error("not built yet"); }
+namespace {
+
+constexpr const char* kUsage =
+    "usage: gpt-oss-chat generate --model DIR --prompt TEXT [options]\n"
+    "\n"
+    "Answers one prompt: the final answer streams to stdout as it is produced.\n"
+    "\n"
+    "  --model DIR           the checkpoint folder (HF layout or original/)\n"
+    "  --prompt TEXT         the user's message; '-' reads it from stdin\n"
+    "  --system TEXT         instructions (the developer message)\n"
+    "  --effort LEVEL        reasoning effort: low, medium (default) or high\n"
+    "  --temperature T       sampling temperature, 0 = greedy (default 1.0)\n"
+    "  --top-p P             nucleus sampling mass in (0, 1] (default 1.0)\n"
+    "  --top-k K             keep only the K most likely tokens (default 0 = off)\n"
+    "  --seed N              random seed, for reproducible output\n"
+    "  --max-tokens N        reply budget in tokens, reasoning included (default 2048)\n"
+    "  --show-reasoning      write the reasoning (analysis channel) to stderr\n"
+    "  --session FILE        continue this session (a file or a saved session's name) and save\n"
+    "                        it afterwards; created if absent. Its settings apply unless an\n"
+    "                        option above overrides them.\n"
+    "  --threads N           compute threads (default: one per core)\n"
+    "  --context N           context window in tokens (default 8192)\n"
+    "  --stats               write the turn's counters and speeds to stderr\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status: 0 when the answer is complete; 3 when the turn ended without a complete answer\n"
+    "(reply budget, context or tool rounds exhausted); 130 when interrupted (Ctrl-C; the partial\n"
+    "answer is kept in the session); 1 on errors; 2 on bad arguments.\n";
+
+// Ctrl-C cancels the turn between tokens; the handler only sets this flag (style.md section 5).
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted.store(true); }
+
+void write(std::FILE* out, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), out);
+  std::fflush(out);
+}
+
+std::string read_all(std::FILE* in) {
+  std::string bytes;
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) bytes.append(buffer, n);
+  if (std::ferror(in)) throw gptoss::Error("stdin: read failed");
+  return bytes;
+}
+
+// The session's settings, overridden by the options given on the command line.
+void apply_options(const CliArgs& args, chat::SessionSettings& s) {
+  if (auto effort = args.get("--effort")) {
+    auto parsed = chat::parse_effort(*effort);
+    if (!parsed) throw UsageError("--effort takes low, medium or high (found '" + *effort + "')");
+    s.effort = *parsed;
+  }
+  if (auto system = args.get("--system")) s.instructions = chat::replace_invalid_utf8(*system);
+  s.sampling.temperature = args.get_double("--temperature", s.sampling.temperature, 0.0, 100.0);
+  s.sampling.top_p = args.get_double("--top-p", s.sampling.top_p, 1e-9, 1.0);
+  s.sampling.top_k = static_cast<int>(args.get_int("--top-k", s.sampling.top_k, 0, 1 << 30));
+  if (args.has("--seed")) {
+    s.sampling.seed = static_cast<uint64_t>(args.get_int("--seed", 0, 0, std::numeric_limits<long long>::max()));
+  }
+  s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", s.max_new_tokens, 1, 1 << 24));
+  s.context_tokens = static_cast<int>(args.get_int("--context", s.context_tokens, 16, 1 << 24));
+}
+
+}  // namespace
+
+int cmd_generate(int argc, char** argv) {
+  const CliArgs args = parse_cli(argc, argv,
+                                 {{"--model", true}, {"--prompt", true}, {"--system", true}, {"--effort", true},
+                                  {"--temperature", true}, {"--top-p", true}, {"--top-k", true}, {"--seed", true},
+                                  {"--max-tokens", true}, {"--show-reasoning", false}, {"--session", true},
+                                  {"--threads", true}, {"--context", true}, {"--stats", false}});
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
+  const std::string model_dir = args.require("--model");
+  std::string prompt = args.require("--prompt");
+  const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
+
+  // The session first: a broken session file is reported before the model loads.
+  std::optional<std::string> session_path;
+  chat::SessionFile file;
+  if (auto name = args.get("--session")) {
+    session_path = chat::resolve_session(*name);
+    std::error_code ec;
+    if (std::filesystem::exists(*session_path, ec)) file = chat::load_session(*session_path);
+  }
+  apply_options(args, file.state.settings);
+  if (prompt == "-") prompt = read_all(stdin);
+
+  const auto tokenizer = tokenizer::Tokenizer::load_default();
+  const auto model = engine::Model::open(model_dir, engine::LoadOptions{.threads = threads, .ram_budget_bytes = 0, .on_progress = nullptr});
+  if (!file.model_fingerprint.empty() && file.model_fingerprint != model->info().fingerprint) {
+    std::fprintf(stderr, "gpt-oss-chat generate: note: %s was written with another model (%s); continuing\n",
+                 session_path->c_str(), file.model_path.c_str());
+  }
+  chat::ChatSession session(model, tokenizer, file.state);
+
+  const bool show_reasoning = args.has("--show-reasoning");
+  bool answer_ends_in_newline = true;
+  bool wrote_answer = false;
+  auto sink = [&](const chat::ChatEvent& event) {
+    if (const auto* delta = std::get_if<chat::TextDelta>(&event)) {
+      // The final channel is the answer; a message without a channel (malformed header) too.
+      if (!delta->channel || *delta->channel == "final") {
+        write(stdout, delta->text);
+        wrote_answer = true;
+        answer_ends_in_newline = delta->text.back() == '\n';
+      } else if (show_reasoning) {
+        write(stderr, delta->text);
+      }
+    } else if (const auto* started = std::get_if<chat::MessageStarted>(&event)) {
+      if (show_reasoning && started->channel && *started->channel != "final") {
+        write(stderr, "[" + *started->channel + "] ");
+      }
+    } else if (const auto* finished = std::get_if<chat::MessageFinished>(&event)) {
+      if (show_reasoning && finished->message.channel && *finished->message.channel != "final") write(stderr, "\n");
+    } else if (const auto* call = std::get_if<chat::ToolCalled>(&event)) {
+      write(stderr, "[tool call " + call->call.recipient + (call->available ? "" : ": not available") + "]\n");
+    } else if (const auto* trimmed = std::get_if<chat::ContextTrimmed>(&event)) {
+      write(stderr, "[context full: the oldest " + std::to_string(trimmed->dropped_turns) +
+                        " turn(s) left the context window]\n");
+    }
+  };
+
+  g_interrupted.store(false);
+  struct sigaction action {};
+  struct sigaction previous {};
+  action.sa_handler = on_sigint;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previous);
+  chat::TurnStats stats;
+  try {
+    stats = session.run_turn(prompt, sink, g_interrupted);
+  } catch (...) {
+    sigaction(SIGINT, &previous, nullptr);
+    throw;
+  }
+  sigaction(SIGINT, &previous, nullptr);
+  if (wrote_answer && !answer_ends_in_newline) write(stdout, "\n");
+
+  if (args.has("--stats")) {
+    std::fprintf(stderr,
+                 "[%s] reused %llu, prefilled %llu tokens in %.3f s (%.1f tok/s); generated %llu tokens in "
+                 "%.3f s (%.1f tok/s)\n",
+                 std::string(chat::to_string(stats.end)).c_str(), (unsigned long long)stats.tokens_reused,
+                 (unsigned long long)stats.tokens_prefilled, stats.prefill_seconds, stats.prefill_tokens_per_second(),
+                 (unsigned long long)stats.tokens_generated, stats.decode_seconds, stats.decode_tokens_per_second());
+  }
+  if (stats.end != chat::TurnEnd::kAnswered && stats.end != chat::TurnEnd::kCancelled) {
+    std::fprintf(stderr, "gpt-oss-chat generate: the turn ended without a complete answer (%s)\n",
+                 std::string(chat::to_string(stats.end)).c_str());
+  }
+
+  if (session_path) {
+    file.state = session.state();
+    file.model_path = model->info().dir;
+    file.model_fingerprint = model->info().fingerprint;
+    chat::save_session(*session_path, file);
+  }
+  if (stats.end == chat::TurnEnd::kAnswered) return 0;
+  return stats.end == chat::TurnEnd::kCancelled ? 130 : 3;
+}
+
 }  // namespace gptoss::ui
