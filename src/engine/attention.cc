@@ -45,7 +45,9 @@ void attention_f32(float* out, const float* q, const KvCache& cache, int l, int 
   const int group = NH / NKV;
   const int items = n * NH;
   const size_t row = static_cast<size_t>(NH) * D;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
+  // Work ~ queries x heads x visible keys x D; a few thousand multiply-adds are not worth a team.
+  const bool parallel = static_cast<long>(items) * (p0 + n) * D >= (1 << 15);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4) if (parallel)
   for (int item = 0; item < items; ++item) {
     const int t = item / NH, h = item % NH;
     float* my_scores = scores + static_cast<size_t>(omp_get_thread_num()) * cache.capacity();

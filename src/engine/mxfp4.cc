@@ -119,7 +119,9 @@ constexpr int kTokensPerTile = 8;  // batch: each decoded block feeds 8 tokens
 void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                        int rows, int cols, const float* x_split, int n, int threads) {
   const int tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
-#pragma omp parallel for num_threads(threads) schedule(static)
+  // Small experts (test models) are not worth waking the team.
+  const bool parallel = static_cast<long>(rows) * cols * n >= (1 << 16);
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
   for (int task = 0; task < tasks; ++task) {
     const int r0 = task * kRowsPerTask;
     const int nr = rows - r0 < kRowsPerTask ? rows - r0 : kRowsPerTask;
