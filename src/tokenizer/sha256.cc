@@ -2,6 +2,11 @@
 
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace gptoss::tokenizer {
 namespace {
 
@@ -46,14 +51,80 @@ void compress(uint32_t state[8], const uint8_t block[64]) {
   state[4] += e, state[5] += f, state[6] += g, state[7] += h;
 }
 
+#if defined(__x86_64__)
+// The same compression with the x86 SHA extensions (about 8x faster, which keeps the hash a
+// small part of the vocabulary load time). The state is held as ABEF/CDGH, the layout
+// sha256rnds2 wants; each group does four rounds, two per sha256rnds2.
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_blocks_shani(uint32_t state[8], const uint8_t* blocks,
+                                                                      size_t count) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bull, 0x0405060700010203ull);
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+
+  for (size_t b = 0; b < count; ++b) {
+    const uint8_t* block = blocks + 64 * b;
+    const __m128i abef_in = abef, cdgh_in = cdgh;
+    __m128i w[4];  // the last four groups of message words, W[4g..4g+3] in w[g % 4]
+    for (int g = 0; g < 16; ++g) {
+      __m128i words;
+      if (g < 4) {
+        words = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), byte_swap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time.
+        words = _mm_sha256msg1_epu32(w[(g - 4) & 3], w[(g - 3) & 3]);
+        words = _mm_add_epi32(words, _mm_alignr_epi8(w[(g - 1) & 3], w[(g - 2) & 3], 4));
+        words = _mm_sha256msg2_epu32(words, w[(g - 1) & 3]);
+      }
+      w[g & 3] = words;
+      __m128i wk = _mm_add_epi32(words, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * g)));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+      wk = _mm_shuffle_epi32(wk, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, wk);
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  dcba = _mm_blend_epi16(feba, dchg, 0xF0);
+  hgfe = _mm_alignr_epi8(dchg, feba, 8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), dcba);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), hgfe);
+}
+
+bool cpu_has_sha_extensions() {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool sha = ebx & (1u << 29);
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool sse41 = ecx & (1u << 19), ssse3 = ecx & (1u << 9);
+  return sha && sse41 && ssse3;
+}
+#endif
+
+void compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t count, bool use_sha_extensions) {
+#if defined(__x86_64__)
+  if (use_sha_extensions && cpu_has_sha_extensions()) {
+    compress_blocks_shani(state, blocks, count);
+    return;
+  }
+#endif
+  for (size_t b = 0; b < count; ++b) compress(state, blocks + 64 * b);
+}
+
 }  // namespace
 
-std::array<uint8_t, 32> sha256(std::span<const uint8_t> data) {
+std::array<uint8_t, 32> sha256(std::span<const uint8_t> data, bool use_sha_extensions) {
   // §5.3.3: the initial hash value.
   uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  size_t whole = data.size() / 64 * 64;
-  for (size_t i = 0; i < whole; i += 64) compress(state, data.data() + i);
+  const size_t whole = data.size() / 64 * 64;
+  compress_blocks(state, data.data(), whole / 64, use_sha_extensions);
 
   // §5.1.1 padding: 0x80, zeros, then the message length in bits as a 64-bit big-endian number.
   uint8_t tail[128] = {};
@@ -63,7 +134,7 @@ std::array<uint8_t, 32> sha256(std::span<const uint8_t> data) {
   const size_t tail_bytes = rest + 1 + 8 <= 64 ? 64 : 128;
   const uint64_t bits = uint64_t(data.size()) * 8;
   for (int i = 0; i < 8; ++i) tail[tail_bytes - 1 - i] = uint8_t(bits >> (8 * i));
-  for (size_t i = 0; i < tail_bytes; i += 64) compress(state, tail + i);
+  compress_blocks(state, tail, tail_bytes / 64, use_sha_extensions);
 
   std::array<uint8_t, 32> digest;
   for (int i = 0; i < 8; ++i) {
@@ -72,10 +143,10 @@ std::array<uint8_t, 32> sha256(std::span<const uint8_t> data) {
   return digest;
 }
 
-std::string sha256_hex(std::span<const uint8_t> data) {
+std::string sha256_hex(std::span<const uint8_t> data, bool use_sha_extensions) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  for (uint8_t byte : sha256(data)) {
+  for (uint8_t byte : sha256(data, use_sha_extensions)) {
     hex += kHex[byte >> 4];
     hex += kHex[byte & 15];
   }

@@ -7,8 +7,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "tokenizer/bpe.h"
 #include "tokenizer/pretokenize.h"
@@ -36,12 +34,21 @@ namespace {
 constexpr const char* kVocabFileName = "o200k_base.tiktoken";
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TokenizerError(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) throw TokenizerError(path + ": read failed");
-  return std::move(bytes).str();
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw TokenizerError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::string bytes;
+  char buffer[1 << 16];
+  size_t n;
+  if (std::fseek(file, 0, SEEK_END) == 0) {
+    const long size = std::ftell(file);
+    if (size > 0) bytes.reserve(size_t(size));
+    std::rewind(file);
+  }
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.append(buffer, n);
+  const bool failed = std::ferror(file);
+  std::fclose(file);
+  if (failed) throw TokenizerError(path + ": read failed");
+  return bytes;
 }
 
 void check_utf8(std::string_view text) {

@@ -41,9 +41,11 @@ struct Base64Table {
 };
 constexpr Base64Table kBase64;
 
-// Decodes padded base64 onto `out`; returns the index of the first bad character, or -1.
-long decode_base64(std::string_view text, std::string& out) {
-  if (text.empty() || text.size() % 4 != 0) return long(text.size());
+// Decodes padded base64 to `out` (room for text.size() / 4 * 3 bytes); returns the number of
+// bytes written, or -1 - (index of the first bad character).
+long decode_base64(std::string_view text, char* out) {
+  if (text.empty() || text.size() % 4 != 0) return -1 - long(text.size());
+  char* const start = out;
   for (size_t i = 0; i < text.size(); i += 4) {
     const bool last = i + 4 == text.size();
     int pad = 0;
@@ -53,15 +55,15 @@ long decode_base64(std::string_view text, std::string& out) {
       int8_t v = 0;
       if (k < 4 - pad) {
         v = kBase64.value[uint8_t(text[i + k])];
-        if (v < 0) return long(i + k);
+        if (v < 0) return -1 - long(i + k);
       }
       group = group << 6 | uint32_t(v);
     }
-    out += char(group >> 16);
-    if (pad < 2) out += char(group >> 8);
-    if (pad < 1) out += char(group);
+    *out++ = char(group >> 16);
+    if (pad < 2) *out++ = char(group >> 8);
+    if (pad < 1) *out++ = char(group);
   }
-  return -1;
+  return long(out - start);
 }
 
 [[noreturn]] void fail(const std::string& name, size_t line, size_t col, const std::string& what) {
@@ -72,7 +74,9 @@ long decode_base64(std::string_view text, std::string& out) {
 
 Vocab Vocab::parse(std::string_view file_bytes, const std::string& name) {
   Vocab vocab;
-  vocab.blob_.reserve(file_bytes.size() * 3 / 4);
+  // Token bytes take at most 3/4 of their base64, so the file size bounds the blob.
+  vocab.blob_.resize(file_bytes.size() * 3 / 4 + 4);
+  size_t blob_bytes = 0;
   vocab.offsets_.reserve(file_bytes.size() / 12 + 2);
   vocab.offsets_.push_back(0);
   // o200k_base averages 18 bytes a line; start near a load factor of 1/2 and grow if needed.
@@ -90,9 +94,9 @@ Vocab Vocab::parse(std::string_view file_bytes, const std::string& name) {
     const size_t space = text.find(' ');
     if (space == std::string_view::npos) fail(name, line, 1, "expected '<base64> <rank>', found no space");
 
-    const std::string_view b64 = text.substr(0, space);
-    const long bad = decode_base64(b64, vocab.blob_);
-    if (bad >= 0) fail(name, line, size_t(bad) + 1, "invalid base64 token");
+    const long written = decode_base64(text.substr(0, space), vocab.blob_.data() + blob_bytes);
+    if (written < 0) fail(name, line, size_t(-1 - written) + 1, "invalid base64 token");
+    const std::string_view token(vocab.blob_.data() + blob_bytes, size_t(written));
 
     const std::string_view digits = text.substr(space + 1);
     const int32_t expected_rank = vocab.size();
@@ -109,18 +113,20 @@ Vocab Vocab::parse(std::string_view file_bytes, const std::string& name) {
            "ranks must be contiguous from 0 (expected " + std::to_string(expected_rank) + ", found " +
                std::to_string(rank) + ")");
     }
-    if (vocab.blob_.size() > UINT32_MAX) fail(name, line, 1, "vocabulary too large");
-    const std::string_view token = std::string_view(vocab.blob_).substr(vocab.offsets_.back());
-    const int32_t previous = vocab.rank(token);
+    if (blob_bytes + token.size() > UINT32_MAX) fail(name, line, 1, "vocabulary too large");
+
+    if (size_t(expected_rank + 1) * 2 > vocab.slots_.size()) vocab.resize_slots(vocab.slots_.size() * 2);
+    const int32_t previous = vocab.insert_unique(expected_rank, token);
     if (previous != kNoRank) {
       fail(name, line, 1, "duplicate token (same bytes as rank " + std::to_string(previous) + ")");
     }
-    if (size_t(expected_rank + 1) * 2 > vocab.slots_.size()) vocab.resize_slots(vocab.slots_.size() * 2);
-    vocab.offsets_.push_back(uint32_t(vocab.blob_.size()));
-    vocab.insert(expected_rank, hash_bytes(token));
+    blob_bytes += token.size();
+    vocab.offsets_.push_back(uint32_t(blob_bytes));
     pos = end + 1;
   }
   if (vocab.size() == 0) fail(name, 1, 1, "empty vocabulary");
+  vocab.blob_.resize(blob_bytes);
+  vocab.blob_.shrink_to_fit();
   return vocab;
 }
 
@@ -134,6 +140,17 @@ void Vocab::insert(int32_t rank, uint64_t hash) {
   size_t i = hash & slot_mask_;
   while (slots_[i].rank != kNoRank) i = (i + 1) & slot_mask_;
   slots_[i] = Slot{uint32_t(hash >> 32), rank};
+}
+
+int32_t Vocab::insert_unique(int32_t rank, std::string_view token) {
+  const uint64_t hash = hash_bytes(token);
+  const uint32_t tag = uint32_t(hash >> 32);
+  size_t i = hash & slot_mask_;
+  for (; slots_[i].rank != kNoRank; i = (i + 1) & slot_mask_) {
+    if (slots_[i].tag == tag && bytes(slots_[i].rank) == token) return slots_[i].rank;
+  }
+  slots_[i] = Slot{tag, rank};
+  return kNoRank;
 }
 
 int32_t Vocab::rank(std::string_view bytes) const {

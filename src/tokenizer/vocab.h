@@ -38,6 +38,9 @@ class Vocab {
 
   void insert(int32_t rank, uint64_t hash);
   void resize_slots(size_t count);  // and re-insert every rank
+  // Inserts `token` (not yet in offsets_) as `rank`, unless its bytes are already a token:
+  // then returns that token's rank and changes nothing.
+  int32_t insert_unique(int32_t rank, std::string_view token);
 
   std::string blob_;               // all token bytes, back to back, in rank order
   std::vector<uint32_t> offsets_;  // [size + 1] start of each rank's bytes in blob_

@@ -15,8 +15,12 @@ namespace {
 
 using testing::kAssetsVocab;
 
+// The digest, after checking that the portable and hardware paths agree on it.
 std::string hex_of(std::string_view text) {
-  return sha256_hex(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  const auto bytes = std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  const std::string portable = sha256_hex(bytes, /*use_sha_extensions=*/false);
+  EXPECT_EQ(sha256_hex(bytes, /*use_sha_extensions=*/true), portable);
+  return portable;
 }
 
 TEST(Sha256, NistExamples) {
