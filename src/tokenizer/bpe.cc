@@ -119,14 +119,107 @@ void bpe_merge_heap(const Vocab& vocab, std::string_view piece, std::vector<int3
   }
 }
 
+void bpe_merge_sorted(const Vocab& vocab, std::string_view piece, std::vector<int32_t>& out,
+                      size_t min_heap_limit) {
+  const size_t n = piece.size();
+  if (n == 0) return;
+  // The same part list as bpe_merge_heap.
+  std::vector<uint32_t> end(n), next(n), prev(n);
+  std::vector<int32_t> rank(n);
+  for (size_t i = 0; i < n; ++i) {
+    end[i] = uint32_t(i + 1);
+    next[i] = uint32_t(i + 1);
+    prev[i] = uint32_t(i == 0 ? n : i - 1);
+  }
+  const auto pair_rank = [&](size_t i) {
+    if (next[i] >= n) return kNoMerge;
+    return merge_rank(vocab, piece.substr(i, end[next[i]] - i));
+  };
+  const auto key = [](int32_t r, size_t i) { return uint64_t(uint32_t(r)) << 32 | i; };
+
+  // The initial pairs, sorted by (rank, position) with a stable counting sort on rank: positions
+  // are generated in order, so each rank's positions come out ascending.
+  std::vector<uint32_t> first_of_rank(size_t(vocab.size()) + 1, 0);
+  size_t pending = 0;
+  for (size_t i = 0; i < n; ++i) {
+    rank[i] = pair_rank(i);
+    if (rank[i] != kNoMerge) ++first_of_rank[rank[i] + 1], ++pending;
+  }
+  for (size_t r = 1; r < first_of_rank.size(); ++r) first_of_rank[r] += first_of_rank[r - 1];
+  std::vector<uint64_t> run(pending);
+  for (size_t i = 0; i < n; ++i) {
+    if (rank[i] != kNoMerge) run[first_of_rank[rank[i]]++] = key(rank[i], i);
+  }
+  first_of_rank = {};
+
+  // Pairs created by merges go to a heap kept small enough for the cache; when it outgrows its
+  // limit it is sorted and merged into the run (dropping stale entries), so every pop reads the
+  // run sequentially or a cached heap.
+  std::vector<uint64_t> heap, merged;
+  size_t cursor = 0;
+  const auto heap_limit = [&] { return std::max<size_t>(min_heap_limit, (run.size() - cursor) / 4); };
+  const auto live = [&](uint64_t k) {
+    const size_t i = size_t(uint32_t(k));
+    return end[i] != 0 && rank[i] == int32_t(k >> 32);
+  };
+  const auto push = [&](size_t i) {
+    if (rank[i] == kNoMerge) return;
+    heap.push_back(key(rank[i], i));
+    std::push_heap(heap.begin(), heap.end(), std::greater<uint64_t>());
+  };
+  for (;;) {
+    uint64_t top;
+    if (!heap.empty() && (cursor == run.size() || heap.front() < run[cursor])) {
+      std::pop_heap(heap.begin(), heap.end(), std::greater<uint64_t>());
+      top = heap.back();
+      heap.pop_back();
+    } else if (cursor < run.size()) {
+      top = run[cursor++];
+    } else {
+      break;
+    }
+    if (!live(top)) continue;  // merged away, or its pair changed
+    const size_t i = size_t(uint32_t(top));
+    const size_t j = next[i];
+    end[i] = end[j];
+    next[i] = next[j];
+    if (next[j] < n) prev[next[j]] = uint32_t(i);
+    end[j] = 0;
+    rank[j] = kNoMerge;
+    rank[i] = pair_rank(i);
+    push(i);
+    if (prev[i] < n) {
+      rank[prev[i]] = pair_rank(prev[i]);
+      push(prev[i]);
+    }
+    if (heap.size() > heap_limit()) {
+      std::sort(heap.begin(), heap.end());
+      merged.clear();
+      merged.reserve(run.size() - cursor + heap.size());
+      std::merge(run.begin() + cursor, run.end(), heap.begin(), heap.end(), std::back_inserter(merged));
+      merged.erase(std::remove_if(merged.begin(), merged.end(), [&](uint64_t k) { return !live(k); }), merged.end());
+      run.swap(merged);
+      cursor = 0;
+      heap.clear();
+    }
+  }
+  for (size_t i = 0; i < n; i = next[i]) {
+    const int32_t token = vocab.rank(piece.substr(i, end[i] - i));
+    assert(token != Vocab::kNoRank);
+    out.push_back(token);
+  }
+}
+
 void bpe_encode(const Vocab& vocab, std::string_view piece, std::vector<int32_t>& out) {
   const int32_t whole = vocab.rank(piece);
   if (whole != Vocab::kNoRank) {
     out.push_back(whole);
   } else if (piece.size() <= kBpeScanMaxBytes) {
     bpe_merge_scan(vocab, piece, out);
-  } else {
+  } else if (piece.size() <= kBpeHeapMaxBytes) {
     bpe_merge_heap(vocab, piece, out);
+  } else {
+    bpe_merge_sorted(vocab, piece, out);
   }
 }
 

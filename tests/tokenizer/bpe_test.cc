@@ -37,14 +37,18 @@ Vocab byte_vocab(const std::vector<std::string>& extra) {
   return Vocab::parse(file, "tiny.tiktoken");
 }
 
-// Runs both merge strategies and the dispatcher; they must agree.
+// Runs the three merge strategies and the dispatcher; they must agree with tiktoken's scan.
 Ids merge(const Vocab& v, std::string_view piece) {
-  Ids scan, heap, dispatched;
+  Ids scan, heap, sorted, sorted_small_heap, dispatched;
   bpe_merge_scan(v, piece, scan);
   bpe_merge_heap(v, piece, heap);
+  bpe_merge_sorted(v, piece, sorted);
+  bpe_merge_sorted(v, piece, sorted_small_heap, /*min_heap_limit=*/4);  // many run rebuilds
   bpe_encode(v, piece, dispatched);
-  EXPECT_EQ(scan, heap) << piece;
-  EXPECT_EQ(scan, dispatched) << piece;
+  EXPECT_EQ(scan, heap) << piece.substr(0, 80);
+  EXPECT_EQ(scan, sorted) << piece.substr(0, 80);
+  EXPECT_EQ(scan, sorted_small_heap) << piece.substr(0, 80);
+  EXPECT_EQ(scan, dispatched) << piece.substr(0, 80);
   return scan;
 }
 
@@ -101,11 +105,18 @@ TEST(Bpe, HeapEqualsScanOnRandomPiecesOverASmallAlphabet) {
   }
 }
 
+const Vocab& real_vocab() {
+  static const Vocab v = [] {
+    std::ifstream in(testing::kAssetsVocab, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return Vocab::parse(bytes.str(), "o200k_base.tiktoken");
+  }();
+  return v;
+}
+
 TEST(Bpe, HeapEqualsScanOnTheRealVocabulary) {
-  std::ifstream in(testing::kAssetsVocab, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  const Vocab v = Vocab::parse(bytes.str(), "o200k_base.tiktoken");
+  const Vocab& v = real_vocab();
   std::mt19937 rng(11);
   const std::string letters = "etaoinshrdlcumwfgypbvkjxqz";
   for (int trial = 0; trial < 300; ++trial) {
@@ -119,6 +130,35 @@ TEST(Bpe, HeapEqualsScanOnTheRealVocabulary) {
       if (kind == 3) c = letters[std::min<size_t>(rng() % 40, letters.size() - 1)];  // skewed
     }
     merge(v, piece);
+  }
+}
+
+TEST(Bpe, LongPiecesPastEveryThresholdEqualTheScan) {
+  // Longer than kBpeHeapMaxBytes, so the dispatcher takes the sorted-run path, and long enough
+  // for its heap to be merged back into the run several times.
+  const Vocab& v = real_vocab();
+  std::mt19937 rng(13);
+  const std::string letters = "etaoinshrdlcumwfgypbvkjxqz";
+  std::string word(kBpeHeapMaxBytes + 4000, 'a');
+  for (char& c : word) c = letters[std::min<size_t>(rng() % 30, letters.size() - 1)];
+  merge(v, word);
+  merge(v, std::string(kBpeHeapMaxBytes + 3, ' '));
+  std::string bytes(kBpeHeapMaxBytes + 1000, '\0');
+  for (char& c : bytes) c = char(rng() % 256);
+  merge(v, bytes);
+}
+
+TEST(Bpe, MegabytePiecesSortedRunEqualsHeap) {
+  // Too long for the quadratic scan; the heap (equal to the scan above) is the reference.
+  const Vocab& v = real_vocab();
+  std::mt19937 rng(17);
+  std::string word(1 << 20, 'a');
+  for (char& c : word) c = char('a' + rng() % 26);
+  for (const std::string& piece : {word, std::string(1 << 20, ' ')}) {
+    Ids heap, sorted;
+    bpe_merge_heap(v, piece, heap);
+    bpe_merge_sorted(v, piece, sorted);
+    EXPECT_EQ(heap, sorted);
   }
 }
 
