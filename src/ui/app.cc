@@ -43,24 +43,6 @@ std::string fixed(double x, int decimals) {
 
 }  // namespace
 
-std::string strip_harmony_markup(std::string_view text) {
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text.compare(i, 2, "<|") == 0) {
-      size_t j = i + 2;
-      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
-      if (j > i + 2 && text.compare(j, 2, "|>") == 0) {
-        i = j + 2;
-        if (!out.empty() && out.back() != ' ') out += ' ';
-        continue;
-      }
-    }
-    out += text[i++];
-  }
-  return out;
-}
-
 App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
     : terminal_(terminal),
       wake_(wake),
@@ -376,7 +358,7 @@ void App::finish_turn() {
   if (worker_.joinable()) worker_.join();
   close_block(false);
   busy_ = false;
-  activity_ = "ready";
+  activity_.clear();
   refresh_context_usage();
 }
 
@@ -481,6 +463,7 @@ void App::handle_event(const chat::ChatEvent& e) {
     }
     switch (done->stats.end) {
       case chat::TurnEnd::kBudgetExhausted:
+        if (!turn_has_blocks_) break;
         notice("(the reply stopped at the limit of " + std::to_string(session_->settings().max_new_tokens) +
                " tokens)");
         break;

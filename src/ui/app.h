@@ -135,12 +135,8 @@ class App {
   uint64_t context_used_ = 0;
   uint64_t context_size_ = 0;
   uint64_t memory_bytes_ = 0;
-  std::string activity_ = "ready";
+  std::string activity_;  // what the worker is doing; empty when idle
   bool needs_redraw_ = true;
 };
-
-// Removes harmony special-token strings ("<|channel|>", "<|reserved_200017|>") from text that
-// came from a malformed header, so markup never reaches the screen.
-std::string strip_harmony_markup(std::string_view text);
 
 }  // namespace gptoss::ui

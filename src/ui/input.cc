@@ -265,6 +265,7 @@ void InputLine::remember(const std::string& line) {
   HIST_ENTRY* last = history_length > 0 ? history_get(history_base + history_length - 1) : nullptr;
   if (last && line == last->line) return;
   add_history(line.c_str());
+  using_history();  // the next line is new, not an edit of the entry just added (readline() does this)
   save_history();
 }
 
@@ -280,6 +281,7 @@ void InputLine::load_history() {
   while (std::getline(in, line)) {
     if (!line.empty()) add_history(unescape_history_entry(line).c_str());
   }
+  using_history();
 }
 
 // Written to a temporary file and renamed, so a crash never leaves half a history.

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "ui/transcript.h"
+
 namespace gptoss::ui {
 namespace {
 
@@ -40,7 +42,7 @@ class AnswerPrinter {
     } else if (auto* d = std::get_if<chat::TextDelta>(&e)) {
       streamed_ += d->text;
       bool analysis = d->channel && *d->channel == "analysis";
-      if (!hidden_ && !analysis) write(d->text);
+      if (!hidden_ && !analysis) write(strip_harmony_markup(d->text));
     } else if (auto* f = std::get_if<chat::MessageFinished>(&e)) {
       bool analysis = f->message.channel && *f->message.channel == "analysis";
       if (!analysis && f->message.content != streamed_ && !f->message.recipient) {

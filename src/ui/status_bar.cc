@@ -48,32 +48,29 @@ int width_of(const std::string& s) { return text_width(utf8_to_wide(s)); }
 
 std::string format_status(const StatusInfo& s, int width) {
   std::vector<Field> left;
-  left.push_back({s.demo ? s.model + " (random weights)" : s.model, 9});
+  left.push_back({s.demo ? s.model + ", random weights" : s.model, 9});
   if (!s.effort.empty()) left.push_back({"effort " + s.effort, 5});
   if (s.context_size > 0) {
-    int pct = static_cast<int>(100.0 * static_cast<double>(s.context_used) / static_cast<double>(s.context_size));
-    left.push_back({"ctx " + std::to_string(s.context_used) + "/" + std::to_string(s.context_size) + " (" +
-                        std::to_string(pct) + "%)",
-                    8});
+    left.push_back({"ctx " + std::to_string(s.context_used) + "/" + std::to_string(s.context_size), 8});
   }
   if (s.prefill_tok_s > 0 || s.decode_tok_s > 0) {
-    left.push_back({"prefill " + speed(s.prefill_tok_s) + " tok/s", 3});
-    left.push_back({"decode " + speed(s.decode_tok_s) + " tok/s", 4});
+    left.push_back({"prefill " + speed(s.prefill_tok_s) + " decode " + speed(s.decode_tok_s) + " tok/s", 6});
   }
-  if (s.memory_bytes > 0) left.push_back({"mem " + format_bytes(s.memory_bytes), 2});
+  if (s.memory_bytes > 0) left.push_back({"mem " + format_bytes(s.memory_bytes), 4});
   if (!s.session.empty()) left.push_back({"session " + s.session, 1});
 
   std::string right = s.activity;
   if (s.rows_below > 0) right = "\u2193" + std::to_string(s.rows_below) + " more  " + right;
 
-  const std::string sep = " \u00B7 ";
+  const std::string sep = "  ";
   auto join = [&] {
     std::string out = " ";
     for (size_t i = 0; i < left.size(); ++i) out += (i ? sep : "") + left[i].text;
     return out;
   };
   std::string text = join();
-  while (width_of(text) + width_of(right) + 2 > width && left.size() > 1) {
+  auto too_wide = [&] { return width_of(text) + (right.empty() ? 0 : width_of(right) + 2) > width; };
+  while (too_wide() && left.size() > 1) {
     size_t lowest = 0;
     for (size_t i = 1; i < left.size(); ++i) {
       if (left[i].priority < left[lowest].priority) lowest = i;
@@ -81,7 +78,7 @@ std::string format_status(const StatusInfo& s, int width) {
     left.erase(left.begin() + static_cast<ptrdiff_t>(lowest));
     text = join();
   }
-  if (width_of(text) + width_of(right) + 2 > width) right.clear();
+  if (too_wide()) right.clear();
 
   // Pad (or cut) to exactly `width` cells.
   std::wstring row = utf8_to_wide(text);

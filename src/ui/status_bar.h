@@ -16,13 +16,13 @@ struct StatusInfo {
   double prefill_tok_s = 0;      // last turn; 0: no turn yet
   double decode_tok_s = 0;
   uint64_t memory_bytes = 0;     // resident set size
-  std::string activity;          // "thinking", "answering", "ready", ...
+  std::string activity;          // "thinking", "answering"; empty when idle
   std::string session;           // the session's name, if saved
   int rows_below = 0;            // transcript rows hidden below the view
 };
 
 // One row of exactly `width` cells (UTF-8). When the row is too narrow, the least useful fields
-// go first (session, memory, speed), the model and context stay.
+// go first (session, memory, effort, speed); the model and the context stay.
 std::string format_status(const StatusInfo& s, int width);
 
 // "812 MiB", "3.4 GiB".

@@ -1,5 +1,6 @@
 #include "ui/transcript.h"
 
+#include <cctype>
 #include <clocale>
 #include <cstdio>
 #include <cstring>
@@ -240,6 +241,25 @@ std::vector<ScreenLine> wrap_text(std::string_view text, Style style, int width,
 
 // ---- The transcript -----------------------------------------------------------------------
 
+std::string strip_harmony_markup(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text.compare(i, 2, "<|") == 0) {
+      size_t j = i + 2;
+      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
+      if (j > i + 2 && text.compare(j, 2, "|>") == 0) {
+        i = j + 2;
+        if (!out.empty() && out.back() != ' ') out += ' ';
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+
 std::string reasoning_summary(const Block& b) {
   if (b.tokens < 0) return b.interrupted ? "Reasoning (interrupted)" : "Reasoning";  // a loaded session: not measured
   char buf[96];
@@ -353,16 +373,16 @@ std::vector<ScreenLine> Transcript::layout_block(const Block& b, bool first, int
       std::string label = b.streaming ? "\u25BE Thinking\u2026" : "\u25BE " + reasoning_summary(b);
       if (!b.title.empty()) label += " [" + b.title + "]";
       append_rows(out, wrap_text(label, label_reasoning, width, 2));
-      append_guttered(out, b.text, Style{Role::kReasoning}, label_reasoning, width);
+      append_guttered(out, strip_harmony_markup(b.text), Style{Role::kReasoning}, label_reasoning, width);
       return out;
     }
     case BlockKind::kAnswer:
       if (!b.title.empty()) out.push_back(one_row("[" + b.title + "]", label_reasoning));
-      append_rows(out, layout_markdown(b.text, width));
+      append_rows(out, layout_markdown(strip_harmony_markup(b.text), width));
       break;
     case BlockKind::kToolCall:
       append_rows(out, wrap_text("\u2699 tool call \u2192 " + b.title, Style{Role::kTool, true, false}, width, 2));
-      append_guttered(out, b.text, tool, tool, width);
+      append_guttered(out, strip_harmony_markup(b.text), tool, tool, width);
       break;
     case BlockKind::kToolResult:
       append_rows(out, wrap_text("\u2699 result from " + b.title, Style{Role::kTool, true, false}, width, 2));

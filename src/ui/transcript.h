@@ -111,6 +111,10 @@ class Transcript {
   int from_bottom_ = 0;  // 0 follows the newest row
 };
 
+// Removes harmony special-token strings ("<|channel|>", "<|reserved_200017|>") from model text:
+// output that did not parse as a message is shown as text, but markup never reaches the screen.
+std::string strip_harmony_markup(std::string_view text);
+
 // "Thought for 12 s, 340 tokens": the collapsed form of a reasoning block.
 std::string reasoning_summary(const Block& b);
 

@@ -5,6 +5,11 @@
 
 #include "ui/transcript.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
 namespace gptoss::ui {
 namespace {
 
@@ -62,6 +67,50 @@ TEST(HistoryFile, EscapingRoundTrips) {
   EXPECT_EQ(line.find('\n'), std::string::npos);
   EXPECT_EQ(unescape_history_entry(line), entry);
   EXPECT_EQ(escape_history_entry("a\nb"), "a\\nb");
+}
+
+}  // namespace
+}  // namespace gptoss::ui
+
+namespace gptoss::ui {
+namespace {
+
+// Readline through the callback interface: typed keys make lines, history survives a restart.
+TEST(InputLineTest, LinesAndHistoryFile) {
+  std::string path = ::testing::TempDir() + "gptoss_history_" + std::to_string(::getpid());
+  std::remove(path.c_str());
+  {
+    InputLine input("> ", path);
+    input.feed("first\r");
+    auto line = input.take_line();
+    ASSERT_TRUE(line);
+    EXPECT_EQ(line->text, "first");
+    input.remember(line->text);
+    input.feed("sec");
+    input.insert("\nond");
+    EXPECT_EQ(input.text(), "sec\nond");
+    input.feed("\r");
+    line = input.take_line();
+    ASSERT_TRUE(line);
+    input.remember(line->text);
+    input.feed("\x04");  // Ctrl-D on an empty line
+    line = input.take_line();
+    ASSERT_TRUE(line);
+    EXPECT_TRUE(line->eof);
+  }
+  {
+    std::ifstream f(path);
+    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all, "first\nsec\\nond\n");
+  }
+  {
+    InputLine input("> ", path);
+    input.feed("\x1b[A");  // Up: the last entry, newline and all
+    EXPECT_EQ(input.text(), "sec\nond");
+    input.discard();
+    EXPECT_TRUE(input.empty());
+  }
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -175,6 +175,19 @@ TEST_F(WrapTest, ScrollingKeepsTheViewStillWhileRowsArrive) {
   EXPECT_TRUE(t.at_bottom());
 }
 
+TEST_F(WrapTest, HarmonyMarkupNeverReachesTheScreen) {
+  EXPECT_EQ(strip_harmony_markup("a<|reserved_200156|>b"), "a b");
+  EXPECT_EQ(strip_harmony_markup("<|channel|>final<|message|>hi"), "final hi");
+  EXPECT_EQ(strip_harmony_markup("x <| y |> and a<|b"), "x <| y |> and a<|b");  // not a token name
+  Transcript t;
+  Block b;
+  b.kind = BlockKind::kAnswer;
+  b.text = "junk<|call|>more";
+  t.add(b);
+  t.layout(40, 5);
+  EXPECT_EQ(row_text(*t.visible()[0]), "junk more");
+}
+
 TEST_F(WrapTest, InterruptedAnswerIsMarked) {
   Transcript t;
   Block b;

@@ -1,0 +1,297 @@
+// The real binary in a real terminal: tmux (private server socket, fixed 100x30 window) runs
+// `gpt-oss-chat --demo` (the tiny random model, generated into a temp cache) with HOME and XDG_*
+// in a temp dir. The test types like a user and reads the screen with capture-pane, polling with
+// a timeout; it never relies on timings.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <clocale>
+#include <cstdlib>
+#include <cwchar>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chat/session_store.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+// Screen cells of a UTF-8 row, by the C library's wcwidth (as tmux measures them).
+int cells(const std::string& line) {
+  std::vector<wchar_t> wide(line.size() + 1);
+  size_t n = std::mbstowcs(wide.data(), line.c_str(), wide.size());
+  if (n == static_cast<size_t>(-1)) return -1;
+  int w = ::wcswidth(wide.data(), n);
+  return w < 0 ? static_cast<int>(n) : w;
+}
+
+std::string unwrapped(const std::string& screen) {
+  std::string out;
+  for (char c : screen) {
+    if (c != '\n') out += c;
+  }
+  return out;
+}
+
+class ChatTmuxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::setlocale(LC_ALL, "C.UTF-8")) << "the test measures rows with a UTF-8 locale";
+    if (run("command -v tmux").empty()) GTEST_FAIL() << "tmux is required for the end-to-end test";
+    root_ = fs::temp_directory_path() / ("gptoss_e2e_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    for (const char* d : {"home", "cache", "data", "state", "work"}) fs::create_directories(root_ / d);
+    socket_ = "gptoss-e2e-" + std::to_string(::getpid());
+  }
+  void TearDown() override {
+    run("tmux -L " + socket_ + " kill-server 2>/dev/null");
+    fs::remove_all(root_);
+  }
+
+  fs::path sessions_dir() const { return root_ / "data" / "gpt-oss-chat" / "sessions"; }
+
+  void start(const std::string& args) {
+    std::string env = "env -u NO_COLOR -u GPT_OSS_MODEL HOME=" + quote((root_ / "home").string()) +
+                      " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) + " XDG_DATA_HOME=" +
+                      quote((root_ / "data").string()) + " XDG_STATE_HOME=" + quote((root_ / "state").string()) +
+                      " TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8";
+    std::string inner = "cd " + quote((root_ / "work").string()) + " && " + env + " " + quote(GPTOSS_BINARY) + " " +
+                        args + "; echo EXIT=$? > " + quote((root_ / "exit").string()) + "; sleep 120";
+    std::string cmd = "tmux -L " + socket_ + " -f /dev/null new-session -d -x 100 -y 30 " + quote("sh -c " + quote(inner));
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+
+  std::string screen() const { return run("tmux -L " + socket_ + " capture-pane -p"); }
+  std::string status_line() const {
+    auto lines = split_lines(screen());
+    return lines.empty() ? "" : lines.back();
+  }
+  void keys(const std::string& k) { run("tmux -L " + socket_ + " send-keys " + k); }
+  void type(const std::string& text) { run("tmux -L " + socket_ + " send-keys -l " + quote(text)); }
+  void line(const std::string& text) {
+    type(text);
+    keys("Enter");
+  }
+
+  // Polls the screen until `ok` holds; fails the test with the last screen after `seconds`.
+  bool wait_for(const std::function<bool(const std::string&)>& ok, const std::string& what, int seconds = 30) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    std::string s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool exited = fs::exists(root_ / "exit");
+      s = screen();
+      if (ok(s)) return true;
+      if (exited) break;  // the program is gone: no point waiting
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "timed out waiting for " << what << "; screen:\n" << s;
+    return false;
+  }
+  bool wait_text(const std::string& text, int seconds = 30) {
+    return wait_for([&](const std::string& s) { return s.find(text) != std::string::npos; }, "'" + text + "'", seconds);
+  }
+  // A turn is over when the status bar shows speeds and no activity.
+  bool wait_idle(int seconds = 60) {
+    return wait_for(
+        [&](const std::string& s) {
+          auto lines = split_lines(s);
+          if (lines.empty()) return false;
+          const std::string& bar = lines.back();
+          for (const char* busy : {"reading the prompt", "generating", "thinking", "answering", "stopping"}) {
+            if (bar.find(busy) != std::string::npos) return false;
+          }
+          return bar.find("tok/s") != std::string::npos;
+        },
+        "the turn to end", seconds);
+  }
+  bool is_busy() const {
+    std::string bar = status_line();
+    for (const char* busy : {"reading the prompt", "generating", "thinking", "answering"}) {
+      if (bar.find(busy) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  // A saved session with reasoning, to look at the reasoning block deterministically.
+  void write_reasoning_session() {
+    gptoss::chat::SessionFile file;
+    auto& msgs = file.state.conversation.messages;
+    msgs.push_back({"user", {}, {}, {}, {}, "why is the sky blue?"});
+    msgs.push_back({"assistant", {}, {}, "analysis", {}, "Rayleigh scattering favours short wavelengths."});
+    msgs.push_back({"assistant", {}, {}, "final", {}, "Because of **Rayleigh** scattering."});
+    file.state.turns.push_back({0, {}});
+    fs::create_directories(sessions_dir());
+    gptoss::chat::save_session((sessions_dir() / "sky.json").string(), file);
+  }
+
+  fs::path root_;
+  std::string socket_;
+};
+
+TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
+  write_reasoning_session();
+  start("--demo --seed 7 --max-tokens 120");
+
+  // Start-up: the demo is labelled, the status bar shows the model and the context.
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  std::string s = screen();
+  EXPECT_NE(s.find("RANDOM weights"), std::string::npos);
+  EXPECT_NE(status_line().find("demo, random weights"), std::string::npos);
+  EXPECT_NE(status_line().find("effort medium"), std::string::npos);
+  EXPECT_TRUE(fs::exists(root_ / "cache" / "gpt-oss-chat" / "demo-model" / "config.json"));
+
+  // Reasoning: collapsed to one line, Ctrl-T expands it, /think hides it again. Markdown is drawn.
+  line("/load sky");
+  ASSERT_TRUE(wait_text("Loaded 'sky'"));
+  s = screen();
+  EXPECT_NE(s.find("\u25B8 Reasoning"), std::string::npos) << s;
+  EXPECT_EQ(s.find("Rayleigh scattering favours"), std::string::npos) << s;
+  EXPECT_NE(s.find("Because of Rayleigh scattering."), std::string::npos) << s;  // no ** shown
+  keys("C-t");
+  ASSERT_TRUE(wait_text("Rayleigh scattering favours short wavelengths."));
+  EXPECT_NE(screen().find("\u25BE Reasoning"), std::string::npos);
+  line("/think");
+  ASSERT_TRUE(wait_for([](const std::string& x) { return x.find("favours short") == std::string::npos; },
+                       "the reasoning to collapse"));
+
+  // A message: the reply streams in under the model's label and the status bar shows speeds.
+  line("/new");
+  ASSERT_TRUE(wait_text("New conversation"));
+  line("hello there");
+  ASSERT_TRUE(wait_text("You"));
+  ASSERT_TRUE(wait_idle());
+  s = screen();
+  EXPECT_NE(s.find("hello there"), std::string::npos);
+  EXPECT_EQ(s.find("no readable reply"), std::string::npos) << "the random model's output must be shown:\n" << s;
+  EXPECT_EQ(s.find("<|"), std::string::npos) << "harmony markup on screen:\n" << s;
+  EXPECT_NE(status_line().find("decode"), std::string::npos);
+  EXPECT_NE(status_line().find("mem "), std::string::npos);
+
+  // /save, /new, /load: the conversation comes back, and the file is on disk.
+  line("/save e2e");
+  ASSERT_TRUE(wait_text("Saved as 'e2e'"));
+  ASSERT_TRUE(fs::exists(sessions_dir() / "e2e.json"));
+  {
+    std::ifstream f(sessions_dir() / "e2e.json");
+    std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_NE(json.find("hello there"), std::string::npos);
+  }
+  line("/new");
+  ASSERT_TRUE(wait_for([](const std::string& x) { return x.find("hello there") == std::string::npos; },
+                       "/new to clear the screen"));
+  line("/load e2e");
+  ASSERT_TRUE(wait_text("Loaded 'e2e'"));
+  EXPECT_NE(screen().find("hello there"), std::string::npos);
+
+  // Resize mid-reply: afterwards every row fits, the separator and the status bar are in place.
+  line("tell me more");
+  ASSERT_TRUE(wait_for([](const std::string& x) { return x.find("\ntell me more\n") != std::string::npos; },
+                       "the message in the transcript"));  // sent: the turn has started
+  run("tmux -L " + socket_ + " resize-window -x 72 -y 24");
+  ASSERT_TRUE(wait_idle());
+  {
+    auto rows = split_lines(screen());
+    ASSERT_EQ(rows.size(), 24u);
+    for (const std::string& r : rows) EXPECT_LE(cells(r), 72) << r;
+    EXPECT_NE(rows.back().find("ctx "), std::string::npos) << rows.back();
+    EXPECT_EQ(rows[rows.size() - 3].find("\u2500\u2500\u2500\u2500"), 0u) << rows[rows.size() - 3];
+    EXPECT_EQ(rows[rows.size() - 2].find("\u203A"), 0u) << "the prompt: " << rows[rows.size() - 2];
+    EXPECT_NE(screen().find("tell me more"), std::string::npos);
+  }
+
+  // Ctrl-C mid-reply stops the answer, which is kept and marked.
+  line("one more please");
+  ASSERT_TRUE(wait_for([&](const std::string&) { return is_busy(); }, "the reply to start"));
+  keys("C-c");
+  ASSERT_TRUE(wait_text("interrupted"));
+  ASSERT_TRUE(wait_for([&](const std::string&) { return !is_busy(); }, "the turn to stop"));
+
+  // /quit: exit code 0, the conversation autosaved (it changed since /load), the terminal restored.
+  line("/quit");
+  auto exit_file = root_ / "exit";
+  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
+                       "the program to exit"));
+  std::ifstream ef(exit_file);
+  std::string code;
+  std::getline(ef, code);
+  EXPECT_EQ(code, "EXIT=0");
+  ASSERT_TRUE(wait_for([](const std::string& x) { return unwrapped(x).find("--session e2e") != std::string::npos; },
+                       "the autosave message"));
+  {
+    std::ifstream history(root_ / "state" / "gpt-oss-chat" / "history");
+    std::string h((std::istreambuf_iterator<char>(history)), std::istreambuf_iterator<char>());
+    EXPECT_NE(h.find("hello there\n"), std::string::npos) << "readline history: " << h;
+  }
+  std::string flags = run("tmux -L " + socket_ + " display -p '#{alternate_on} #{mouse_any_flag} #{cursor_flag}'");
+  EXPECT_EQ(flags, "0 0 1\n") << "alternate screen, mouse reporting, cursor visibility after exit";
+  EXPECT_EQ(screen().find("ctx "), std::string::npos) << "the chat screen is gone";
+}
+
+TEST_F(ChatTmuxTest, CtrlCTwiceAtIdlePromptQuits) {
+  start("--demo --seed 7");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  type("some draft");
+  keys("C-c");
+  ASSERT_TRUE(wait_text("Press Ctrl-C again to quit"));
+  EXPECT_EQ(screen().find("some draft"), std::string::npos) << "the first Ctrl-C clears the line";
+  keys("C-c");
+  auto exit_file = root_ / "exit";
+  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
+                       "the program to exit"));
+  std::ifstream ef(exit_file);
+  std::string code;
+  std::getline(ef, code);
+  EXPECT_EQ(code, "EXIT=0");
+  EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on}'"), "0\n");
+  // Nothing was said: nothing autosaved.
+  EXPECT_FALSE(fs::exists(sessions_dir()) && !fs::is_empty(sessions_dir()));
+}
+
+TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
+  // No tmux: stdin and stdout are pipes, so the plain line-by-line chat answers.
+  std::string env = "env HOME=" + quote((root_ / "home").string()) + " XDG_CACHE_HOME=" +
+                    quote((root_ / "cache").string()) + " XDG_DATA_HOME=" + quote((root_ / "data").string()) +
+                    " XDG_STATE_HOME=" + quote((root_ / "state").string());
+  std::string out = run("printf 'hi\\n/effort high\\n/bogus\\n' | " + env + " " + quote(GPTOSS_BINARY) +
+                        " --demo --seed 3 --max-tokens 16 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("random weights"), std::string::npos) << out;
+  EXPECT_NE(out.find("[effort high]"), std::string::npos) << out;
+  EXPECT_NE(out.find("unknown command /bogus"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\x1b["), std::string::npos) << "no escape sequences without a terminal";
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+}
+
+}  // namespace
