@@ -332,7 +332,7 @@ void App::send_message(const std::string& text) {
 void App::start_turn(TurnJob job) {
   Block label;
   label.kind = BlockKind::kTurnLabel;
-  label.title = config_.demo ? config_.model_name + " (random weights)" : config_.model_name;
+  label.title = turn_label();
   transcript_.add(label);
   transcript_.scroll_to_bottom();
   busy_ = true;
@@ -359,7 +359,7 @@ void App::finish_turn() {
   close_block(false);
   busy_ = false;
   activity_.clear();
-  refresh_context_usage();
+  refresh_context_usage(/*after_turn=*/true);
 }
 
 size_t App::open_block(BlockKind kind, std::string title) {
@@ -647,8 +647,8 @@ void App::undo() {
   }
   dirty_ = true;
   rebuild_transcript();
-  std::string preview = removed->substr(0, 60);
-  notice("Removed the last exchange (\"" + preview + (removed->size() > 60 ? "..." : "") + "\").");
+  std::string preview = removed->substr(0, std::min(removed->find('\n'), size_t{60}));
+  notice("Removed the last exchange (\"" + preview + (preview.size() < removed->size() ? "..." : "") + "\").");
   refresh_context_usage();
 }
 
@@ -704,7 +704,7 @@ void App::rebuild_transcript() {
       if (!in_reply) {
         Block label;
         label.kind = BlockKind::kTurnLabel;
-        label.title = config_.model_name;
+        label.title = turn_label();
         transcript_.add(label);
         in_reply = true;
       }
@@ -740,9 +740,9 @@ void App::rebuild_transcript() {
   needs_redraw_ = true;
 }
 
-void App::refresh_context_usage() {
+void App::refresh_context_usage(bool after_turn) {
   context_size_ = static_cast<uint64_t>(session_->settings().context_tokens);
-  if (have_stats_ && !busy_) {
+  if (after_turn) {
     context_used_ = session_->context().size();
     context_size_ = session_->context().capacity();
   } else {
@@ -753,6 +753,10 @@ void App::refresh_context_usage() {
       context_used_ = 0;
     }
   }
+}
+
+std::string App::turn_label() const {
+  return config_.demo ? config_.model_name + " (random weights)" : config_.model_name;
 }
 
 StatusInfo App::status() const {

@@ -104,7 +104,9 @@ class App {
   void redraw();
   void draw_row(int y, const ScreenLine& row);
   StatusInfo status() const;
-  void refresh_context_usage();
+  std::string turn_label() const;  // the name above each answer
+  // Tokens in the KV cache after a turn; otherwise what the next prompt will take.
+  void refresh_context_usage(bool after_turn = false);
 
   Terminal& terminal_;
   const WakePipe& wake_;

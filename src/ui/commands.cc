@@ -128,7 +128,7 @@ const std::vector<CommandHelp>& command_help() {
       {"/load NAME", "load a saved conversation"},
       {"/sessions", "list saved conversations"},
       {"/effort low|medium|high", "reasoning effort for the next answers"},
-      {"/system TEXT", "instructions for the model (/system shows them, /system --clear removes them)"},
+      {"/system TEXT", "instructions for the model (alone: show; --clear: remove)"},
       {"/retry", "answer the last message again"},
       {"/undo", "remove the last exchange"},
       {"/think [on|off]", "show or hide the reasoning (also Ctrl-T)"},
