@@ -278,6 +278,12 @@ bool HarmonyParser::push(int32_t id, EventSink& sink) {
   tokens_.push_back(id);
   switch (state_) {
     case State::kExpectStart:
+      if (id != special::kStart && options_.max_header_tokens > 0) {
+        if (is_stop_token(id)) return true;  // a stray terminator ends nothing
+        begin_free_text(sink);
+        push_content_token(id, sink);
+        return true;
+      }
       if (id != special::kStart) {
         return fail("Unexpected token " + std::to_string(id) + " while expecting start token " +
                     std::to_string(special::kStart) + " (<|start|>)");
@@ -302,26 +308,46 @@ bool HarmonyParser::push(int32_t id, EventSink& sink) {
       }
       if (!options_.strict && is_stop_token(id)) return close_malformed_header(id, sink);
       header_tokens_.push_back(id);  // strict: even a stop token is header text here
+      if (options_.max_header_tokens > 0 && header_tokens_.size() > options_.max_header_tokens) {
+        std::vector<int32_t> text_tokens;
+        text_tokens.swap(header_tokens_);
+        begin_free_text(sink);
+        for (int32_t t : text_tokens) push_content_token(t, sink);
+      }
       return true;
     case State::kContent:
       if (is_stop_token(id)) {
         end_message(id, sink);
         return true;
       }
-      if (tokenizer_->is_special(id)) return true;  // markup never becomes content
-      if (std::optional<std::string_view> bytes = tokenizer_->token_bytes(id)) {
-        push_content_bytes(*bytes, sink);
-      } else {  // not a token: flush what is held back, then U+FFFD
-        std::string text;
-        decode_utf8(pending_bytes_, /*final=*/true, text);
-        pending_bytes_.clear();
-        text += kReplacement;
-        current_.content += text;
-        sink.on_content_delta(text);
-      }
+      push_content_token(id, sink);
       return true;
   }
   return true;
+}
+
+void HarmonyParser::push_content_token(int32_t id, EventSink& sink) {
+  if (tokenizer_->is_special(id)) return;  // markup never becomes content
+  if (std::optional<std::string_view> bytes = tokenizer_->token_bytes(id)) {
+    push_content_bytes(*bytes, sink);
+  } else {  // not a token: flush what is held back, then U+FFFD
+    std::string text;
+    decode_utf8(pending_bytes_, /*final=*/true, text);
+    pending_bytes_.clear();
+    text += kReplacement;
+    current_.content += text;
+    sink.on_content_delta(text);
+  }
+}
+
+void HarmonyParser::begin_free_text(EventSink& sink) {
+  current_ = Message{};
+  current_.role = next_role_.value_or("assistant");
+  next_role_.reset();
+  header_tokens_.clear();
+  pending_bytes_.clear();
+  state_ = State::kContent;
+  sink.on_message_begin(current_);
 }
 
 bool HarmonyParser::finish(EventSink& sink) {

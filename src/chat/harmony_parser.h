@@ -7,6 +7,7 @@
 //   for (const Message& m : parser.messages()) ...
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -38,6 +39,12 @@ struct ParserOptions {
   // become its content; harmony keeps such a message only if it is the first one, started with
   // the given role.
   bool strict = true;
+  // Free-text recovery, for the chat (0, the default, is harmony's behaviour). Output that is not
+  // harmony -- a header that grows past this many tokens without <|message|>, or text where a
+  // <|start|> belongs between messages -- becomes the content of an assistant message with no
+  // channel, so the caller can still show it. Real headers are a handful of tokens; random
+  // weights write only such text.
+  std::size_t max_header_tokens = 0;
 };
 
 // Receives the parser's events in order. Default implementations ignore the event.
@@ -93,6 +100,8 @@ class HarmonyParser {
   void push_content_bytes(std::string_view bytes, EventSink& sink);
   void end_message(std::optional<int32_t> terminator, EventSink& sink);
   bool close_malformed_header(int32_t terminator, EventSink& sink);
+  void begin_free_text(EventSink& sink);
+  void push_content_token(int32_t id, EventSink& sink);
 
   const tokenizer::Tokenizer* tokenizer_;
   ParserOptions options_;

@@ -349,6 +349,76 @@ TEST(HarmonyParser, NonStrictKeepsOnlyTheFirstMalformedMessage) {
             std::string::npos);
 }
 
+// Free-text recovery (max_header_tokens) is off by default: harmony's behaviour is kept.
+TEST(HarmonyParser, FreeTextRecoveryIsOffByDefault) {
+  std::vector<int32_t> ids;
+  add_text(ids, std::string(200, 'x') + " words that never reach a message token");
+  ParserOptions o{.role = "assistant", .strict = false};
+  HarmonyParser parser(harmony_tokenizer(), o);
+  for (int32_t id : ids) ASSERT_TRUE(parser.push(id));
+  EXPECT_FALSE(parser.in_message());
+  EXPECT_TRUE(parser.messages().empty());
+}
+
+// With it on, a header that outgrows the limit becomes an assistant message with no channel
+// holding that text, and later text streams into it; the events say so as they happen.
+TEST(HarmonyParser, LongHeaderBecomesFreeTextMessage) {
+  std::vector<int32_t> ids;
+  add_text(ids, "The quick brown fox jumps over the lazy dog and keeps running far away");
+  ASSERT_GT(ids.size(), 8u);
+  ids.push_back(special::kChannel);  // markup inside the would-be header is dropped
+  add_text(ids, " more");
+  ParserOptions o{.role = "assistant", .strict = false, .max_header_tokens = 8};
+  HarmonyParser parser(harmony_tokenizer(), o);
+  RecordingSink sink;
+  for (int32_t id : ids) ASSERT_TRUE(parser.push(id, sink));
+  ASSERT_TRUE(parser.in_message());
+  EXPECT_EQ(parser.current()->role, "assistant");
+  EXPECT_FALSE(parser.current()->channel.has_value());
+  EXPECT_EQ(parser.current()->content,
+            "The quick brown fox jumps over the lazy dog and keeps running far away more");
+  ASSERT_TRUE(parser.finish(sink));
+  ASSERT_EQ(parser.messages().size(), 1u);
+  EXPECT_EQ(parser.messages()[0].content,
+            "The quick brown fox jumps over the lazy dog and keeps running far away more");
+  ASSERT_EQ(sink.streamed.size(), 1u);  // one message begun, its deltas add up to its content
+  EXPECT_EQ(sink.streamed[0], parser.messages()[0].content);
+}
+
+// A real header under the limit still parses normally with recovery on.
+TEST(HarmonyParser, FreeTextRecoveryKeepsRealHeaders) {
+  std::vector<int32_t> ids = {special::kChannel};
+  add_text(ids, "final");
+  ids.push_back(special::kMessage);
+  add_text(ids, "Hi");
+  ids.push_back(special::kReturn);
+  std::vector<Message> m = parse(ids, ParserOptions{.role = "assistant", .strict = false, .max_header_tokens = 8});
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].channel, "final");
+  EXPECT_EQ(m[0].content, "Hi");
+}
+
+// Between messages, text where <|start|> belongs opens a free-text message instead of an error;
+// a stray terminator there is ignored.
+TEST(HarmonyParser, StrayTextBetweenMessagesBecomesFreeText) {
+  std::vector<int32_t> ids = {special::kChannel};
+  add_text(ids, "analysis");
+  ids.push_back(special::kMessage);
+  add_text(ids, "think");
+  ids.push_back(special::kEnd);
+  ids.push_back(special::kEnd);
+  add_text(ids, "loose words");
+  ParserOptions o{.role = "assistant", .strict = false, .max_header_tokens = 8};
+  std::vector<Message> m = parse(ids, o);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].channel, "analysis");
+  EXPECT_EQ(m[1].role, "assistant");
+  EXPECT_FALSE(m[1].channel.has_value());
+  EXPECT_EQ(m[1].content, "loose words");
+  o.max_header_tokens = 0;
+  EXPECT_NE(parse_error(ids, o).find("Unexpected token"), std::string::npos);
+}
+
 TEST(HarmonyParseHeader, Rules) {
   Message h = parse_header("assistant<|channel|>commentary to=functions.f <|constrain|>json", std::nullopt);
   EXPECT_EQ(h.role, "assistant");
