@@ -14,6 +14,10 @@
 namespace gptoss::chat {
 namespace {
 
+// A real harmony header is a handful of tokens ("<|channel|>analysis", a recipient, a
+// constraint); a longer one is free text and is shown as such.
+constexpr std::size_t kMaxHeaderTokens = 32;
+
 namespace special = tokenizer::special;
 using Clock = std::chrono::steady_clock;
 
@@ -300,7 +304,11 @@ TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& si
     // Sample. The prompt ends in "<|start|>assistant": the parser starts inside that header.
     // Non-strict: a stop token in an unfinished header closes a malformed message instead of
     // failing; on anything the parser rejects it restarts, waiting for the next <|start|>.
-    HarmonyParser parser(*tokenizer_, ParserOptions{.role = "assistant", .strict = false});
+    // Free-text recovery: output that is not harmony (random weights) is still shown.
+    const ParserOptions lenient{.strict = false, .max_header_tokens = kMaxHeaderTokens};
+    ParserOptions first = lenient;
+    first.role = "assistant";
+    HarmonyParser parser(*tokenizer_, first);
     const auto decode_start = Clock::now();
     std::optional<Message> call;
     while (true) {
@@ -316,7 +324,7 @@ TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& si
       }
       const int32_t token = pick(logits);
       ++stats.tokens_generated;
-      if (!parser.push(token, parser_sink)) parser = HarmonyParser(*tokenizer_, ParserOptions{.strict = false});
+      if (!parser.push(token, parser_sink)) parser = HarmonyParser(*tokenizer_, lenient);
       if (token == special::kReturn) {
         stats.end = TurnEnd::kAnswered;
         ended = true;
