@@ -1,0 +1,177 @@
+// `gpt-oss-chat generate` and `render --session` through the real binary, on the tiny random model
+// written into a temp dir. Random weights produce gibberish that rarely ends with <|return|>: the
+// reply budget ends the turn (exit 3), which is what these runs expect.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "chat/session_store.h"
+#include "engine/test_model.h"
+
+namespace gptoss::chat {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Single-quotes an argument for /bin/sh.
+std::string quoted(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      q.append("'\\''");
+    } else {
+      q.push_back(c);
+    }
+  }
+  q.push_back('\'');
+  return q;
+}
+
+class GenerateCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string tmpl = (fs::temp_directory_path() / "gptoss-generate-test-XXXXXX").string();
+    dir_ = new fs::path(::mkdtemp(tmpl.data()));
+    engine::TestModelOptions options;
+    options.seed = 3;
+    engine::write_test_model((*dir_ / "tiny").string(), *engine::find_test_model_preset("tiny"), options);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(*dir_, ec);
+    delete dir_;
+  }
+
+  static CliRun run(const std::vector<std::string>& args, const std::string& stdin_bytes = "") {
+    const fs::path in = *dir_ / "stdin", out = *dir_ / "stdout", err = *dir_ / "stderr";
+    std::ofstream(in, std::ios::binary) << stdin_bytes;
+    std::string command = quoted(GPTOSS_BINARY);
+    for (const auto& a : args) command += " " + quoted(a);
+    command += " <" + quoted(in.string()) + " >" + quoted(out.string()) + " 2>" + quoted(err.string());
+    const int status = std::system(command.c_str());
+    CliRun r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+  }
+  static std::vector<std::string> generate(const std::string& prompt, const std::string& seed,
+                                           std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {"generate", "--model", (*dir_ / "tiny").string(), "--prompt", prompt,
+                                     "--seed", seed, "--max-tokens", "12", "--threads", "1", "--context", "512"};
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  }
+
+  static fs::path* dir_;
+};
+
+fs::path* GenerateCliTest::dir_ = nullptr;
+
+TEST_F(GenerateCliTest, SameSeedSameOutputOtherSeedOtherOutput) {
+  const CliRun a = run(generate("Hello", "42"));
+  const CliRun b = run(generate("Hello", "42"));
+  const CliRun c = run(generate("Hello", "43"));
+  ASSERT_EQ(a.exit_code, 3) << a.err;  // the 12-token budget ended the turn
+  EXPECT_NE(a.err.find("without a complete answer (budget_exhausted)"), std::string::npos) << a.err;
+  EXPECT_FALSE(a.out.empty());
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+}
+
+TEST_F(GenerateCliTest, PromptFromStdinEqualsPromptArgument) {
+  const CliRun a = run(generate("-", "9"), "Hello");
+  const CliRun b = run(generate("Hello", "9"));
+  EXPECT_EQ(a.exit_code, 3) << a.err;
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST_F(GenerateCliTest, InvalidUtf8PromptIsRepairedNotRefused) {
+  const CliRun r = run(generate("-", "1"), "caf\xc3 ok \xff");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST_F(GenerateCliTest, SessionIsCreatedContinuedAndRendered) {
+  const fs::path session = *dir_ / "sessions" / "s.json";
+  const CliRun first = run(generate("First question", "5", {"--session", session.string(), "--effort", "high"}));
+  ASSERT_EQ(first.exit_code, 3) << first.err;
+  ASSERT_TRUE(fs::exists(session));
+  SessionFile one = load_session(session.string());
+  EXPECT_EQ(one.state.settings.effort, ReasoningEffort::kHigh);
+  EXPECT_EQ(one.state.settings.sampling.seed, std::optional<uint64_t>(5));
+  ASSERT_EQ(one.state.turns.size(), 1u);
+  EXPECT_EQ(one.state.turns[0].stats.end, TurnEnd::kBudgetExhausted);
+  EXPECT_EQ(one.state.turns[0].stats.tokens_generated, 12u);
+  EXPECT_FALSE(one.model_fingerprint.empty());
+
+  // The session's settings apply (effort high) without repeating them.
+  const CliRun second = run(generate("Second question", "5", {"--session", session.string()}));
+  ASSERT_EQ(second.exit_code, 3) << second.err;
+  SessionFile two = load_session(session.string());
+  EXPECT_EQ(two.state.settings.effort, ReasoningEffort::kHigh);
+  ASSERT_EQ(two.state.turns.size(), 2u);
+  EXPECT_EQ(two.created, one.created);
+  const auto& messages = two.state.conversation.messages;
+  EXPECT_EQ(messages.front().content, "First question");
+  EXPECT_EQ(messages[two.state.turns[1].first_message].content, "Second question");
+
+  // render --session: the text ends with the next turn's header; --ids is the same prompt.
+  const CliRun text = run({"render", "--session", session.string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("Reasoning: high"), std::string::npos);
+  EXPECT_NE(text.out.find("<|start|>user<|message|>Second question<|end|>"), std::string::npos);
+  EXPECT_TRUE(text.out.ends_with("<|start|>assistant")) << text.out;
+  const CliRun ids = run({"render", "--session", session.string(), "--ids"});
+  ASSERT_EQ(ids.exit_code, 0) << ids.err;
+  const auto array = nlohmann::json::parse(ids.out);
+  ASSERT_TRUE(array.is_array());
+  const CliRun detok = run({"detokenize"}, ids.out);
+  EXPECT_EQ(detok.out, text.out);
+}
+
+TEST_F(GenerateCliTest, ErrorsAndUsage) {
+  EXPECT_EQ(run({"generate", "--prompt", "x"}).exit_code, 2);  // --model missing
+  EXPECT_EQ(run(generate("x", "1", {"--effort", "extreme"})).exit_code, 2);
+  EXPECT_EQ(run(generate("x", "1", {"--top-p", "0"})).exit_code, 2);
+  const CliRun help = run({"generate", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("usage: gpt-oss-chat generate"), std::string::npos);
+  EXPECT_EQ(run({"render", "--help"}).exit_code, 0);
+  EXPECT_EQ(run({"render"}).exit_code, 2);
+
+  const fs::path broken = *dir_ / "broken.json";
+  std::ofstream(broken) << "{\n  \"format\": \"gpt-oss-chat-session\",\n  oops\n}\n";
+  const CliRun r = run({"render", "--session", broken.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(broken.string() + ": 3:3: invalid JSON"), std::string::npos) << r.err;
+  // A broken session is reported before any model is loaded, and left as it was.
+  const CliRun g = run(generate("x", "1", {"--session", broken.string()}));
+  EXPECT_EQ(g.exit_code, 1);
+  EXPECT_NE(g.err.find(": 3:3: invalid JSON"), std::string::npos) << g.err;
+  EXPECT_EQ(read_file(broken), "{\n  \"format\": \"gpt-oss-chat-session\",\n  oops\n}\n");
+
+  const CliRun missing_model = run({"generate", "--model", (*dir_ / "nope").string(), "--prompt", "x"});
+  EXPECT_EQ(missing_model.exit_code, 1);
+}
+
+}  // namespace
+}  // namespace gptoss::chat
