@@ -98,7 +98,10 @@ AppResult App::run() {
       terminal_.apply_resize();
       needs_redraw_ = true;
     }
-    if (sig.quit) quit_ = true;
+    if (sig.quit) {
+      quit_ = true;
+      quit_signal_ = sig.quit;
+    }
     if (sig.interrupt) handle_interrupt();
 
     if (n > 0 && (fds[1].revents & POLLIN)) {
@@ -135,10 +138,16 @@ AppResult App::run() {
 
   if (worker_.joinable()) {
     cancel_ = true;
+    if (!wait_for_turn(std::chrono::milliseconds(1500))) {
+      // A long prefill is not interruptible: give the terminal back while it finishes.
+      terminal_.release();
+      std::fprintf(stderr, "gpt-oss-chat: stopping (finishing the current step)...\n");
+    }
     worker_.join();
     busy_ = false;
   }
   AppResult result;
+  if (quit_signal_) result.exit_code = 128 + quit_signal_;  // the shell's convention for "killed by"
   try {
     if (auto name = autosave()) {
       result.farewell = "Conversation saved as '" + *name + "'; continue it with: gpt-oss-chat --session " + *name;
@@ -148,6 +157,20 @@ AppResult App::run() {
     result.exit_code = 1;
   }
   return result;
+}
+
+bool App::wait_for_turn(std::chrono::milliseconds limit) {
+  auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    struct pollfd p = {wake_.read_fd(), POLLIN, 0};
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    ::poll(&p, 1, std::max(left, 1));
+    wake_.drain();
+    for (UiEvent& e : events_.take_all()) {
+      if (std::holds_alternative<TurnDone>(e)) return true;
+    }
+  }
+  return false;
 }
 
 // ---- Keys and lines -----------------------------------------------------------------------

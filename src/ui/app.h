@@ -95,6 +95,8 @@ class App {
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
   void start_turn(TurnJob job);
   void finish_turn();
+  // Waits up to `limit` for the running turn to post TurnDone (other events are dropped).
+  bool wait_for_turn(std::chrono::milliseconds limit);
   void handle_event(const chat::ChatEvent& e);
   size_t open_block(BlockKind kind, std::string title);
   void close_block(bool interrupted);
@@ -124,6 +126,7 @@ class App {
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
   bool quit_ = false;
+  int quit_signal_ = 0;  // SIGTERM/SIGHUP that ended the chat
   bool last_key_was_idle_interrupt_ = false;
   std::string hint_;  // a transient line in the status bar
 

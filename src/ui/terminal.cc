@@ -41,7 +41,7 @@ void on_flag_signal(int sig) {
   int saved_errno = errno;
   if (sig == SIGINT) g_interrupt = 1;
   if (sig == SIGWINCH) g_resize = 1;
-  if (sig == SIGTERM || sig == SIGHUP) g_quit = 1;
+  if (sig == SIGTERM || sig == SIGHUP) g_quit = sig;
   wake();
   errno = saved_errno;
 }
@@ -130,10 +130,16 @@ Terminal::Terminal(const WakePipe& wake_pipe, bool colors) {
   write_modes(kModesOn);
 }
 
-Terminal::~Terminal() {
+void Terminal::release() {
+  if (released_) return;
+  released_ = true;
   write_modes(kModesOff);
   endwin();
   if (g_have_saved_tty) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_tty);
+}
+
+Terminal::~Terminal() {
+  release();
   for (int sig : kFlagSignals) ::sigaction(sig, &g_old_actions[sig], nullptr);
   for (int sig : kFatalSignals) ::sigaction(sig, &g_old_actions[sig], nullptr);
   g_wake_fd = -1;
@@ -143,7 +149,7 @@ SignalFlags Terminal::take_signals() {
   SignalFlags f;
   f.interrupt = g_interrupt != 0;
   f.resize = g_resize != 0;
-  f.quit = g_quit != 0;
+  f.quit = g_quit;
   g_interrupt = 0;
   g_resize = 0;
   g_quit = 0;

@@ -16,7 +16,7 @@ class WakePipe;
 struct SignalFlags {
   bool interrupt = false;  // SIGINT (Ctrl-C arrives as a key in raw mode; this is `kill -INT`)
   bool resize = false;     // SIGWINCH
-  bool quit = false;       // SIGTERM, SIGHUP
+  int quit = 0;            // SIGTERM or SIGHUP: the signal's number
 };
 
 class Terminal {
@@ -29,6 +29,10 @@ class Terminal {
   Terminal(const Terminal&) = delete;
   Terminal& operator=(const Terminal&) = delete;
 
+  // Gives the terminal back now (the destructor then only removes the signal handlers), e.g. to
+  // say something while waiting for the worker before exiting.
+  void release();
+
   // The flags raised since the last call.
   SignalFlags take_signals();
   // Reads the new size from the tty and resizes curses (after SIGWINCH).
@@ -39,6 +43,7 @@ class Terminal {
   bool colors() const { return colors_; }
 
  private:
+  bool released_ = false;
   bool colors_ = false;
   bool wide_palette_ = false;  // 256 colours: code blocks get a background
 };

@@ -280,6 +280,25 @@ TEST_F(ChatTmuxTest, CtrlCTwiceAtIdlePromptQuits) {
   EXPECT_FALSE(fs::exists(sessions_dir()) && !fs::is_empty(sessions_dir()));
 }
 
+TEST_F(ChatTmuxTest, SigtermRestoresTheTerminal) {
+  start("--demo --seed 7");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on} #{mouse_any_flag}'"), "1 1\n");
+  // The pane runs `sh -c '...'`; the chat is its child.
+  std::string shell_pid = run("tmux -L " + socket_ + " display -p '#{pane_pid}'");
+  std::string pid = run("pgrep -P " + shell_pid);
+  ASSERT_FALSE(pid.empty());
+  run("kill -TERM " + pid);
+  auto exit_file = root_ / "exit";
+  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
+                       "the program to exit"));
+  std::ifstream ef(exit_file);
+  std::string code;
+  std::getline(ef, code);
+  EXPECT_EQ(code, "EXIT=143");  // 128 + SIGTERM
+  EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on} #{mouse_any_flag} #{cursor_flag}'"), "0 0 1\n");
+}
+
 TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
   // No tmux: stdin and stdout are pipes, so the plain line-by-line chat answers.
   std::string env = "env HOME=" + quote((root_ / "home").string()) + " XDG_CACHE_HOME=" +
