@@ -3,9 +3,12 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode16_delta.h"
 
 namespace gptoss::tokenizer {
 namespace {
@@ -21,29 +24,57 @@ std::string pcre2_message(int code) {
   return reinterpret_cast<const char*>(buffer);
 }
 
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string pcre2_pattern() {
   // \s and \S only occur as a bare escape or as the first member of [^\s...], so a textual
-  // rewrite is exact: \s -> [WS], \S -> [^WS], [^\s -> [^WS.
-  const std::string_view source = kO200kPattern;
+  // rewrite is exact: [^\s -> [^WS, \s -> [WS], \S -> [^WS].
   const std::string ws(kWhiteSpace);
-  std::string out;
-  for (size_t i = 0; i < source.size(); ++i) {
-    if (source.substr(i, 4) == R"([^\s)") {
-      out += "[^" + ws;
-      i += 3;
-    } else if (source.substr(i, 2) == R"(\s)") {
-      out += "[" + ws + "]";
-      i += 1;
-    } else if (source.substr(i, 2) == R"(\S)") {
-      out += "[^" + ws + "]";
-      i += 1;
-    } else {
-      out += source[i];
+  std::string out(kO200kPattern);
+  out = replace_all(out, R"([^\s)", "[^" + ws);
+  out = replace_all(out, R"(\s)", "[" + ws + "]");
+  out = replace_all(out, R"(\S)", "[^" + ws + "]");
+  return out;
+}
+
+std::optional<std::string> with_unicode16_stand_ins(std::string_view text) {
+  std::optional<std::string> out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const uint8_t lead = uint8_t(text[i]);
+    // Bytes below E0 are ASCII, continuation bytes or lead bytes of U+0080..U+07FF, where
+    // nothing changed class.
+    if (lead < 0xE0) continue;
+    const size_t length = lead < 0xF0 ? 3 : 4;
+    if (i + length > text.size()) break;  // not valid UTF-8; the caller has checked
+    char32_t c = lead & (length == 3 ? 0x0F : 0x07);
+    for (size_t k = 1; k < length; ++k) c = c << 6 | (uint8_t(text[i + k]) & 0x3F);
+    const char32_t stand_in = unicode16_stand_in(c);
+    if (stand_in) {
+      if (!out) out.emplace(text);
+      for (size_t k = length - 1; k > 0; --k) {
+        (*out)[i + k] = char(0x80 | ((stand_in >> (6 * (length - 1 - k))) & 0x3F));
+      }
+      (*out)[i] = char((length == 3 ? 0xE0 : 0xF0) | (stand_in >> (6 * (length - 1))));
     }
+    i += length - 1;
   }
   return out;
+}
+
+char32_t unicode16_stand_in(char32_t c) {
+  if (c < kUnicode16StandIns[0].first) return 0;
+  const auto* end = std::end(kUnicode16StandIns);
+  const auto* range = std::upper_bound(std::begin(kUnicode16StandIns), end, c,
+                                       [](char32_t x, const Unicode16StandIn& r) { return x < r.first; });
+  --range;  // the last range starting at or before c
+  return c <= range->last ? range->stand_in : 0;
 }
 
 struct Pretokenizer::Compiled {

@@ -133,6 +133,23 @@ TEST_F(PretokenizeTest, WhitespaceSetIsExactlyWhiteSpaceOverAllCodePoints) {
   }
 }
 
+TEST_F(PretokenizeTest, ClassesFollowUnicode16LikeRustsRegex) {
+  // Letters, marks and digits added in Unicode 15.0-16.0, which PCRE2 10.42 (Unicode 14) would
+  // treat as unassigned punctuation.
+  EXPECT_EQ(pieces(p, "a\U00011F04"), (Pieces{"a\U00011F04"}));  // Kawi letter A, Lo (15.0)
+  EXPECT_EQ(pieces(p, "x\U00031350"), (Pieces{"x\U00031350"}));  // CJK extension H, Lo (15.0)
+  EXPECT_EQ(pieces(p, "x\U0002EBF0"), (Pieces{"x\U0002EBF0"}));  // CJK extension I, Lo (15.1)
+  EXPECT_EQ(pieces(p, "x\U00010D70"), (Pieces{"x\U00010D70"}));  // Garay small letter, Ll (16.0)
+  EXPECT_EQ(pieces(p, "a\u0897"), (Pieces{"a\u0897"}));            // Arabic pepper, Mn (16.0)
+  // Digits: groups of three, where punctuation would be one run.
+  EXPECT_EQ(pieces(p, "\U0001E5F1\U0001E5F2\U0001E5F3\U0001E5F4"),
+            (Pieces{"\U0001E5F1\U0001E5F2\U0001E5F3", "\U0001E5F4"}));  // Ol Onal digits, Nd (16.0)
+  EXPECT_EQ(pieces(p, "\U0001D2C0\U0001D2C1\U0001D2C2\U0001D2C3"),
+            (Pieces{"\U0001D2C0\U0001D2C1\U0001D2C2", "\U0001D2C3"}));  // Kaktovik numerals, No (15.0)
+  // Still unassigned in Unicode 16: punctuation-like, so it joins neither word nor digits.
+  EXPECT_EQ(pieces(p, "a\U0001E5FB\U0001E5FC"), (Pieces{"a", "\U0001E5FB\U0001E5FC"}));
+}
+
 TEST_F(PretokenizeTest, PiecesTileTheText) {
   const std::string text = "The 2024 \u00FCber-caf\u00E9's\t\tmenu:\r\n  \u4E2D\u6587 \U0001F600\U0001F600 42!!\n";
   std::string joined;
