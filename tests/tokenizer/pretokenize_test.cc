@@ -2,6 +2,7 @@
 // alternation, greedy quantifiers with backtracking, the (?!\S) lookahead, \s = Unicode
 // White_Space, case-insensitive contractions), and its whitespace set against PropList.txt.
 #include "tokenizer/pretokenize.h"
+#include "tokenizer/unicode16_delta.h"
 
 #include <gtest/gtest.h>
 
@@ -148,6 +149,36 @@ TEST_F(PretokenizeTest, ClassesFollowUnicode16LikeRustsRegex) {
             (Pieces{"\U0001D2C0\U0001D2C1\U0001D2C2", "\U0001D2C3"}));  // Kaktovik numerals, No (15.0)
   // Still unassigned in Unicode 16: punctuation-like, so it joins neither word nor digits.
   EXPECT_EQ(pieces(p, "a\U0001E5FB\U0001E5FC"), (Pieces{"a", "\U0001E5FB\U0001E5FC"}));
+}
+
+TEST_F(PretokenizeTest, Unicode16StandInTableIsSortedAndKeepsLengths) {
+  uint32_t previous_last = 0;
+  for (const Unicode16StandIn& r : kUnicode16StandIns) {
+    EXPECT_LE(r.first, r.last);
+    EXPECT_GT(r.first, previous_last);
+    previous_last = r.last;
+    EXPECT_EQ(utf8(r.first).size(), utf8(r.stand_in).size()) << std::hex << r.first;
+    EXPECT_EQ(utf8(r.last).size(), utf8(r.stand_in).size()) << std::hex << r.last;
+    EXPECT_EQ(unicode16_stand_in(r.first), r.stand_in);
+    EXPECT_EQ(unicode16_stand_in(r.last), r.stand_in);
+    EXPECT_EQ(unicode16_stand_in(r.stand_in), 0u);  // stand-ins are classified right already
+  }
+  EXPECT_EQ(with_unicode16_stand_ins("plain text \u4E2D\u6587 \U0001F600"), std::nullopt);
+  const std::string text = "a\U00011F04b";
+  const auto replaced = with_unicode16_stand_ins(text);
+  ASSERT_TRUE(replaced.has_value());
+  std::string expected = "a";
+  expected += utf8(unicode16_stand_in(0x11F04));
+  expected += 'b';
+  EXPECT_EQ(*replaced, expected);
+}
+
+TEST_F(PretokenizeTest, PiecesAreCutFromTheOriginalText) {
+  // The matcher sees stand-ins, but the pieces handed out are the caller's bytes.
+  const std::string text = "x\U00031350 \U0001E5F1\U0001E5F2 \u0897!";
+  std::string joined;
+  for (const auto& piece : pieces(p, text)) joined += piece;
+  EXPECT_EQ(joined, text);
 }
 
 TEST_F(PretokenizeTest, PiecesTileTheText) {
