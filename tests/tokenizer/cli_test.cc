@@ -28,7 +28,7 @@ struct RunResult {
   std::string err;
 };
 
-class CliTest : public ::testing::Test {
+class TokenizeCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("gptoss_cli_test_" + std::to_string(getpid()));
@@ -86,7 +86,7 @@ class CliTest : public ::testing::Test {
 
 std::vector<int32_t> ids_of(const std::string& json) { return nlohmann::json::parse(json).get<std::vector<int32_t>>(); }
 
-TEST_F(CliTest, TokenizeMatchesTheVectors) {
+TEST_F(TokenizeCliTest, TokenizeMatchesTheVectors) {
   // A sample of the vectors through the real binary (the library tests cover all of them).
   const auto vectors = read_vectors("ordinary.jsonl");
   for (size_t i = 0; i < vectors.size(); i += 37) {
@@ -96,7 +96,7 @@ TEST_F(CliTest, TokenizeMatchesTheVectors) {
   }
 }
 
-TEST_F(CliTest, TokenizeSpecialRecognisesSpecialsAndPlainDoesNot) {
+TEST_F(TokenizeCliTest, TokenizeSpecialRecognisesSpecialsAndPlainDoesNot) {
   const auto v = read_vectors("special.jsonl").front();
   const RunResult special = run({"tokenize", "--special"}, v.text);
   ASSERT_EQ(special.exit_code, 0) << special.err;
@@ -109,13 +109,13 @@ TEST_F(CliTest, TokenizeSpecialRecognisesSpecialsAndPlainDoesNot) {
   for (int32_t id : ids) EXPECT_LT(id, 199998);
 }
 
-TEST_F(CliTest, TokenizeEmptyInput) {
+TEST_F(TokenizeCliTest, TokenizeEmptyInput) {
   const RunResult r = run({"tokenize"}, "");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ids_of(r.out), std::vector<int32_t>{});
 }
 
-TEST_F(CliTest, DetokenizeGivesBackTheExactBytes) {
+TEST_F(TokenizeCliTest, DetokenizeGivesBackTheExactBytes) {
   for (const auto& file : {"ordinary.jsonl", "special.jsonl"}) {
     const auto vectors = read_vectors(file);
     for (size_t i = 0; i < vectors.size(); i += 29) {
@@ -126,7 +126,7 @@ TEST_F(CliTest, DetokenizeGivesBackTheExactBytes) {
   }
 }
 
-TEST_F(CliTest, DetokenizeWritesRawBytesOfPartialCharacters) {
+TEST_F(TokenizeCliTest, DetokenizeWritesRawBytesOfPartialCharacters) {
   // "€" is E2 82 AC; the single-byte tokens for E2 alone must come out as that raw byte.
   const RunResult tokenized = run({"tokenize"}, "\xE2\x82\xAC");
   ASSERT_EQ(tokenized.exit_code, 0);
@@ -134,12 +134,12 @@ TEST_F(CliTest, DetokenizeWritesRawBytesOfPartialCharacters) {
   EXPECT_EQ(r.out, "\xE2\x82\xAC");
 }
 
-TEST_F(CliTest, TokenizeRejectsInvalidUtf8WithTheOffset) {
+TEST_F(TokenizeCliTest, TokenizeRejectsInvalidUtf8WithTheOffset) {
   expect_failure(run({"tokenize"}, "hello \xC3\x28"), 1, "byte 6: invalid UTF-8");
   expect_failure(run({"tokenize", "--special"}, "<|end|>\xFF"), 1, "byte 7: invalid UTF-8");
 }
 
-TEST_F(CliTest, DetokenizeRejectsBadJson) {
+TEST_F(TokenizeCliTest, DetokenizeRejectsBadJson) {
   expect_failure(run({"detokenize"}, "[1, 2"), 1, "bad JSON");
   expect_failure(run({"detokenize"}, ""), 1, "bad JSON");
   expect_failure(run({"detokenize"}, "{\"ids\": [1]}"), 1, "expected a JSON array");
@@ -147,13 +147,13 @@ TEST_F(CliTest, DetokenizeRejectsBadJson) {
   expect_failure(run({"detokenize"}, "[1.5]"), 1, "element 0");
 }
 
-TEST_F(CliTest, DetokenizeRejectsUnknownIds) {
+TEST_F(TokenizeCliTest, DetokenizeRejectsUnknownIds) {
   expect_failure(run({"detokenize"}, "[9906, 201088]"), 1, "element 1: unknown token id 201088");
   expect_failure(run({"detokenize"}, "[-1]"), 1, "unknown token id -1");
   expect_failure(run({"detokenize"}, "[99999999999]"), 1, "unknown token id 99999999999");
 }
 
-TEST_F(CliTest, UsageErrorsExitTwoAndHelpExitsZero) {
+TEST_F(TokenizeCliTest, UsageErrorsExitTwoAndHelpExitsZero) {
   expect_failure(run({"tokenize", "--bogus"}, ""), 2, "unknown option --bogus");
   expect_failure(run({"detokenize", "extra"}, ""), 2, "unexpected argument");
   for (const char* command : {"tokenize", "detokenize"}) {

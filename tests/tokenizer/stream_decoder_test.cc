@@ -50,7 +50,7 @@ std::string stream(const std::vector<int32_t>& ids, std::vector<std::string>* pa
   return out + tail;
 }
 
-TEST(Utf8, FirstInvalidOffset) {
+TEST(TokenizerUtf8, FirstInvalidOffset) {
   EXPECT_EQ(first_invalid_utf8(""), std::string_view::npos);
   EXPECT_EQ(first_invalid_utf8("plain ascii, long enough for the fast path"), std::string_view::npos);
   EXPECT_EQ(first_invalid_utf8("\xF0\x9F\x98\x80 \xE2\x82\xAC \xC3\xA9 \xF4\x8F\xBF\xBF"), std::string_view::npos);
@@ -60,7 +60,7 @@ TEST(Utf8, FirstInvalidOffset) {
   EXPECT_EQ(first_invalid_utf8("ab\xE2\x82"), 2u);                // truncated at the end
 }
 
-TEST(Utf8, Table3_8MaximalSubparts) {
+TEST(TokenizerUtf8, Table3_8MaximalSubparts) {
   // The Unicode Standard, table 3-8: 61 F1 80 80 E1 80 C2 62 80 63 80 BF 64.
   const std::string bytes = "\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64";
   const std::string expected = "a" + kFffd + kFffd + kFffd + "b" + kFffd + "c" + kFffd + kFffd + "d";
