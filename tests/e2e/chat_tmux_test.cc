@@ -163,7 +163,7 @@ class ChatTmuxTest : public ::testing::Test {
 
 TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
   write_reasoning_session();
-  start("--demo --seed 7 --max-tokens 120");
+  start("--demo --seed 7 --max-tokens 60");
 
   // Start-up: the demo is labelled, the status bar shows the model and the context.
   ASSERT_TRUE(wait_text("ctx 0/", 90));
@@ -216,28 +216,11 @@ TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
   ASSERT_TRUE(wait_text("Loaded 'e2e'"));
   EXPECT_NE(screen().find("hello there"), std::string::npos);
 
-  // Resize mid-reply: afterwards every row fits, the separator and the status bar are in place.
-  line("tell me more");
-  ASSERT_TRUE(wait_for([](const std::string& x) { return x.find("\ntell me more\n") != std::string::npos; },
-                       "the message in the transcript"));  // sent: the turn has started
-  run("tmux -L " + socket_ + " resize-window -x 72 -y 24");
-  ASSERT_TRUE(wait_idle());
-  {
-    auto rows = split_lines(screen());
-    ASSERT_EQ(rows.size(), 24u);
-    for (const std::string& r : rows) EXPECT_LE(cells(r), 72) << r;
-    EXPECT_NE(rows.back().find("ctx "), std::string::npos) << rows.back();
-    EXPECT_EQ(rows[rows.size() - 3].find("\u2500\u2500\u2500\u2500"), 0u) << rows[rows.size() - 3];
-    EXPECT_EQ(rows[rows.size() - 2].find("\u203A"), 0u) << "the prompt: " << rows[rows.size() - 2];
-    EXPECT_NE(screen().find("tell me more"), std::string::npos);
-  }
-
-  // Ctrl-C mid-reply stops the answer, which is kept and marked.
+  // The loaded conversation goes on.
   line("one more please");
-  ASSERT_TRUE(wait_for([&](const std::string&) { return is_busy(); }, "the reply to start"));
-  keys("C-c");
-  ASSERT_TRUE(wait_text("interrupted"));
-  ASSERT_TRUE(wait_for([&](const std::string&) { return !is_busy(); }, "the turn to stop"));
+  ASSERT_TRUE(wait_for([](const std::string& x) { return x.find("\none more please\n") != std::string::npos; },
+                       "the message in the transcript"));
+  ASSERT_TRUE(wait_idle());
 
   // /quit: exit code 0, the conversation autosaved (it changed since /load), the terminal restored.
   line("/quit");
@@ -258,6 +241,71 @@ TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
   std::string flags = run("tmux -L " + socket_ + " display -p '#{alternate_on} #{mouse_any_flag} #{cursor_flag}'");
   EXPECT_EQ(flags, "0 0 1\n") << "alternate screen, mouse reporting, cursor visibility after exit";
   EXPECT_EQ(screen().find("ctx "), std::string::npos) << "the chat screen is gone";
+}
+
+// The rows of the screen fit the window, the separator, prompt and status bar are in place.
+void expect_intact(const std::string& screen, size_t width, size_t height) {
+  auto rows = split_lines(screen);
+  ASSERT_EQ(rows.size(), height) << screen;
+  for (const std::string& r : rows) EXPECT_LE(cells(r), static_cast<int>(width)) << r;
+  EXPECT_NE(rows.back().find("ctx "), std::string::npos) << rows.back();
+  EXPECT_EQ(rows[height - 3].find("\u2500\u2500\u2500\u2500"), 0u) << rows[height - 3];
+  EXPECT_EQ(rows[height - 2].find("\u203A"), 0u) << "the prompt: " << rows[height - 2];
+}
+
+TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
+  // A long reply budget: the turn is still running when the window changes and Ctrl-C comes.
+  start("--demo --seed 5 --max-tokens 6000");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  line("tell me a long story");
+  // Streaming: the reply's first words are on screen while the turn runs.
+  ASSERT_TRUE(wait_for(
+      [&](const std::string& x) {
+        auto rows = split_lines(x);
+        for (size_t i = 0; i + 1 < rows.size(); ++i) {
+          if (rows[i] == "demo (random weights)" && !rows[i + 1].empty() && is_busy()) return true;
+        }
+        return false;
+      },
+      "reply text while the turn runs"));
+
+  run("tmux -L " + socket_ + " resize-window -x 72 -y 24");
+  ASSERT_TRUE(wait_for([](const std::string& x) { return split_lines(x).size() == 24; }, "the smaller window"));
+  ASSERT_TRUE(is_busy()) << "the resize came after the reply ended; the test needs a longer reply";
+  ASSERT_TRUE(wait_for([&](const std::string& x) { return split_lines(x).back().find("ctx ") != std::string::npos; },
+                       "the redraw at 72x24"));
+  expect_intact(screen(), 72, 24);
+  EXPECT_NE(screen().find("tell me a long story"), std::string::npos);
+
+  // Ctrl-C stops the answer, which is kept and marked.
+  keys("C-c");
+  ASSERT_TRUE(wait_text("interrupted"));
+  ASSERT_TRUE(wait_for([&](const std::string&) { return !is_busy(); }, "the turn to stop"));
+  expect_intact(screen(), 72, 24);
+
+  // Back to the first size: still intact, and the chat goes on.
+  run("tmux -L " + socket_ + " resize-window -x 100 -y 30");
+  ASSERT_TRUE(wait_for([](const std::string& x) { return split_lines(x).size() == 30; }, "the larger window"));
+  ASSERT_TRUE(wait_for([&](const std::string& x) { return split_lines(x).back().find("ctx ") != std::string::npos; },
+                       "the redraw at 100x30"));
+  expect_intact(screen(), 100, 30);
+  EXPECT_NE(screen().find("interrupted"), std::string::npos);
+
+  keys("C-d");
+  auto exit_file = root_ / "exit";
+  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
+                       "the program to exit"));
+  std::ifstream ef(exit_file);
+  std::string code;
+  std::getline(ef, code);
+  EXPECT_EQ(code, "EXIT=0");
+  // The interrupted reply was kept: the autosaved session holds it.
+  ASSERT_TRUE(fs::exists(sessions_dir()));
+  ASSERT_FALSE(fs::is_empty(sessions_dir()));
+  std::ifstream saved(fs::directory_iterator(sessions_dir())->path());
+  std::string json((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("tell me a long story"), std::string::npos);
+  EXPECT_NE(json.find("\"interrupted\": true"), std::string::npos) << json.substr(0, 2000);
 }
 
 TEST_F(ChatTmuxTest, CtrlCTwiceAtIdlePromptQuits) {
