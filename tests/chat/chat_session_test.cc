@@ -576,3 +576,65 @@ TEST_F(ChatSessionTest, SettingsAreChecked) {
 
 }  // namespace
 }  // namespace gptoss::chat
+
+namespace gptoss::chat {
+namespace {
+
+// The window choice without a model: a prompt costs 10 tokens per message plus 50 for the headers.
+TEST(ContextPolicyTest, ChooseWindowDropsWholeOldestTurnsAndKeepsTheQuestion) {
+  SessionState state;
+  auto add = [&](const char* role) {
+    Message m;
+    m.role = role;
+    state.conversation.messages.push_back(m);
+  };
+  for (int turn = 0; turn < 3; ++turn) {
+    add("user");
+    add("assistant");
+    add("assistant");
+  }
+  add("user");  // the current question: index 9
+  auto count = [](const SessionState& s) { return 50 + 10 * (s.conversation.messages.size() - s.first_message); };
+
+  auto all = choose_window(state, 150 + 20, 20, count);  // 10 messages fit exactly
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->first_message, 0u);
+  EXPECT_EQ(all->dropped_turns, 0);
+  EXPECT_EQ(all->prompt_tokens, 150u);
+
+  auto two = choose_window(state, 149 + 20, 20, count);  // one token short: turn 1 (3 messages) goes
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->first_message, 3u);
+  EXPECT_EQ(two->dropped_turns, 1);
+  EXPECT_EQ(two->dropped_messages, 3);
+  EXPECT_EQ(two->prompt_tokens, 120u);
+
+  auto only_question = choose_window(state, 60 + 20, 20, count);
+  ASSERT_TRUE(only_question);
+  EXPECT_EQ(only_question->first_message, 9u);
+  EXPECT_EQ(only_question->dropped_turns, 3);
+
+  EXPECT_FALSE(choose_window(state, 59 + 20, 20, count));  // not even the question fits
+
+  // The window never moves back: from a later start, only later turns are candidates.
+  state.first_message = 6;
+  auto later = choose_window(state, 1000, 20, count);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->first_message, 6u);
+  EXPECT_EQ(later->dropped_turns, 0);
+}
+
+TEST(ContextPolicyTest, InvalidUtf8BecomesReplacementCharacters) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(replace_invalid_utf8("plain"), "plain");
+  EXPECT_EQ(replace_invalid_utf8("caf\xC3\xA9 \xF0\x9F\x8C\xA7"), "caf\xC3\xA9 \xF0\x9F\x8C\xA7");  // valid stays
+  EXPECT_EQ(replace_invalid_utf8("a\xFF" "b"), "a" + fffd + "b");
+  EXPECT_EQ(replace_invalid_utf8("\xE2\x82"), fffd);              // truncated sequence: one U+FFFD
+  EXPECT_EQ(replace_invalid_utf8("\xC0\xAF"), fffd + fffd);       // overlong: both bytes invalid
+  EXPECT_EQ(replace_invalid_utf8("\xED\xA0\x80"), fffd + fffd + fffd);  // surrogate
+  EXPECT_EQ(replace_invalid_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // > U+10FFFF
+  EXPECT_EQ(replace_invalid_utf8("\x80x"), fffd + "x");
+}
+
+}  // namespace
+}  // namespace gptoss::chat

@@ -65,8 +65,10 @@ class GenerateCliTest : public ::testing::Test {
     const fs::path in = *dir_ / "stdin", out = *dir_ / "stdout", err = *dir_ / "stderr";
     std::ofstream(in, std::ios::binary) << stdin_bytes;
     std::string command = quoted(GPTOSS_BINARY);
-    for (const auto& a : args) command += " " + quoted(a);
-    command += " <" + quoted(in.string()) + " >" + quoted(out.string()) + " 2>" + quoted(err.string());
+    // (appends rather than operator+: GCC 12 warns falsely about the temporaries)
+    for (const auto& a : args) command.append(" ").append(quoted(a));
+    command.append(" <").append(quoted(in.string())).append(" >").append(quoted(out.string()));
+    command.append(" 2>").append(quoted(err.string()));
     const int status = std::system(command.c_str());
     CliRun r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
