@@ -84,7 +84,7 @@ class ChatTmuxTest : public ::testing::Test {
   fs::path sessions_dir() const { return root_ / "data" / "gpt-oss-chat" / "sessions"; }
 
   void start(const std::string& args) {
-    std::string env = "env -u NO_COLOR -u GPT_OSS_MODEL HOME=" + quote((root_ / "home").string()) +
+    std::string env = "env -u NO_COLOR -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" + quote((root_ / "home").string()) +
                       " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) + " XDG_DATA_HOME=" +
                       quote((root_ / "data").string()) + " XDG_STATE_HOME=" + quote((root_ / "state").string()) +
                       " TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8";
@@ -216,11 +216,29 @@ TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
   ASSERT_TRUE(wait_text("Loaded 'e2e'"));
   EXPECT_NE(screen().find("hello there"), std::string::npos);
 
-  // The loaded conversation goes on.
-  line("one more please");
-  ASSERT_TRUE(wait_for([](const std::string& x) { return x.find("\none more please\n") != std::string::npos; },
-                       "the message in the transcript"));
+  // The loaded conversation goes on, with a multi-line message: a bracketed paste keeps its
+  // newlines, Alt-Enter adds one.
+  {
+    fs::path paste = root_ / "paste.txt";
+    std::ofstream(paste) << "pasted one\npasted two";
+    run("tmux -L " + socket_ + " load-buffer " + quote(paste.string()));
+    run("tmux -L " + socket_ + " paste-buffer -p");  // -p: bracketed, as the chat asked for
+  }
+  keys("M-Enter");
+  type("typed three");
+  ASSERT_TRUE(wait_text("\u203A pasted one\n  pasted two\n  typed three\n"));
+  keys("Enter");
+  ASSERT_TRUE(wait_for([](const std::string& x) { return x.find("You\npasted one\npasted two\ntyped three\n") != std::string::npos; },
+                       "the three-line message in the transcript"));
   ASSERT_TRUE(wait_idle());
+
+  // Scrolling: PageUp shows how much is below; End (on an empty line) goes back down.
+  keys("PageUp");
+  ASSERT_TRUE(wait_for([&](const std::string&) { return status_line().find(" more") != std::string::npos; },
+                       "the scrolled-up indicator"));
+  keys("End");
+  ASSERT_TRUE(wait_for([&](const std::string&) { return status_line().find(" more") == std::string::npos; },
+                       "the view back at the bottom"));
 
   // /quit: exit code 0, the conversation autosaved (it changed since /load), the terminal restored.
   line("/quit");
@@ -349,16 +367,23 @@ TEST_F(ChatTmuxTest, SigtermRestoresTheTerminal) {
 
 TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
   // No tmux: stdin and stdout are pipes, so the plain line-by-line chat answers.
-  std::string env = "env HOME=" + quote((root_ / "home").string()) + " XDG_CACHE_HOME=" +
-                    quote((root_ / "cache").string()) + " XDG_DATA_HOME=" + quote((root_ / "data").string()) +
-                    " XDG_STATE_HOME=" + quote((root_ / "state").string());
-  std::string out = run("printf 'hi\\n/effort high\\n/bogus\\n' | " + env + " " + quote(GPTOSS_BINARY) +
-                        " --demo --seed 3 --max-tokens 16 2>&1; echo EXIT=$?");
+  std::string env = "cd " + quote((root_ / "work").string()) + " && env -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" +
+                    quote((root_ / "home").string()) + " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
+                    " XDG_DATA_HOME=" + quote((root_ / "data").string()) + " XDG_STATE_HOME=" +
+                    quote((root_ / "state").string());
+  std::string out = run("printf 'hi\\n/effort high\\n/bogus\\n' | (" + env + " " + quote(GPTOSS_BINARY) +
+                        " --demo --seed 3 --max-tokens 16) 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("random weights"), std::string::npos) << out;
   EXPECT_NE(out.find("[effort high]"), std::string::npos) << out;
   EXPECT_NE(out.find("unknown command /bogus"), std::string::npos) << out;
   EXPECT_EQ(out.find("\x1b["), std::string::npos) << "no escape sequences without a terminal";
   EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+
+  // No model and no terminal: the help text on stderr, exit 1.
+  out = run("echo hi | (" + env + " " + quote(GPTOSS_BINARY) + ") 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("hf download openai/gpt-oss-20b --local-dir gpt-oss-20b"), std::string::npos) << out;
+  EXPECT_NE(out.find("gpt-oss-chat --demo"), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=1"), std::string::npos) << out;
 }
 
 }  // namespace
