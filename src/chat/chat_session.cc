@@ -267,6 +267,49 @@ std::string ChatSession::answer_tool_call(const ToolCall& call, bool& available)
   return "Error: the tool '" + call.recipient + "' is not available. Answer without it.";
 }
 
+std::optional<std::span<const float>> ChatSession::prefill_next_prompt(TurnStats& stats, bool first_round,
+                                                                       const ChatEventSink& sink) {
+  // Reuse the longest common prefix of the cache; the engine may keep fewer tokens (sliding
+  // layers), and at least the last prompt token is recomputed for its logits.
+  const std::vector<int32_t> prompt = next_prompt();
+  if (prompt.size() >= context_->capacity()) return std::nullopt;
+  const size_t reusable = std::min(common_prefix(context_->tokens(), prompt), prompt.size() - 1);
+  const size_t kept = context_->truncate(reusable);
+  const std::span<const int32_t> rest(prompt.data() + kept, prompt.size() - kept);
+  const auto start = Clock::now();
+  std::span<const float> logits = context_->prefill(rest);
+  const double seconds = seconds_since(start);
+  stats.prefill_seconds += seconds;
+  stats.tokens_prefilled += rest.size();
+  if (first_round) stats.tokens_reused = kept;
+  sink(PrefillFinished{kept, rest.size(), seconds});
+  return logits;
+}
+
+void ChatSession::append_tool_result(const Message& call_message, TurnStats& stats, const ChatEventSink& sink) {
+  const ToolCall call{call_message.recipient.value_or(""), call_message.channel, call_message.content_type,
+                      call_message.content};
+  bool available = false;
+  std::string output;
+  if (stats.tool_calls >= state_.settings.max_tool_rounds) {
+    output = "Error: too many tool calls in one turn. Answer with what you have.";
+  } else {
+    output = answer_tool_call(call, available);
+  }
+  ++stats.tool_calls;
+  sink(ToolCalled{call, available});
+  // Spec section 5: "<|start|>{tool} to=assistant<|channel|>{channel}<|message|>{output}<|end|>",
+  // on the call's channel (commentary for functions, analysis for built-in tools).
+  Message result;
+  result.role = "tool";
+  result.name = call.recipient;
+  result.recipient = "assistant";
+  result.channel = call.channel.value_or("commentary");
+  result.content = std::move(output);
+  state_.conversation.messages.push_back(result);
+  sink(ToolAnswered{result});
+}
+
 TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel) {
   TurnStats& stats = record.stats;
   const SessionSettings& s = state_.settings;
@@ -282,30 +325,21 @@ TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& si
       stats.end = TurnEnd::kCancelled;
       break;
     }
-    // Prompt: reuse the longest common prefix of the cache; the engine may keep fewer tokens
-    // (sliding layers), and at least the last prompt token is recomputed for its logits.
-    const std::vector<int32_t> prompt = next_prompt();
-    if (prompt.size() >= context_->capacity()) {
+    std::optional<std::span<const float>> prefilled = prefill_next_prompt(stats, first_round, sink);
+    if (!prefilled) {
       stats.end = TurnEnd::kContextFull;
       break;
     }
-    const size_t reusable = std::min(common_prefix(context_->tokens(), prompt), prompt.size() - 1);
-    const size_t kept = context_->truncate(reusable);
-    const std::span<const int32_t> rest(prompt.data() + kept, prompt.size() - kept);
-    const auto prefill_start = Clock::now();
-    std::span<const float> logits = context_->prefill(rest);
-    const double prefill_seconds = seconds_since(prefill_start);
-    stats.prefill_seconds += prefill_seconds;
-    stats.tokens_prefilled += rest.size();
-    if (first_round) stats.tokens_reused = kept;
     first_round = false;
-    sink(PrefillFinished{kept, rest.size(), prefill_seconds});
+    std::span<const float> logits = *prefilled;
 
     // Sample. The prompt ends in "<|start|>assistant": the parser starts inside that header.
     // Non-strict: a stop token in an unfinished header closes a malformed message instead of
     // failing; on anything the parser rejects it restarts, waiting for the next <|start|>.
     // Free-text recovery: output that is not harmony (random weights) is still shown.
-    const ParserOptions lenient{.strict = false, .max_header_tokens = kMaxHeaderTokens};
+    ParserOptions lenient;
+    lenient.strict = false;
+    lenient.max_header_tokens = kMaxHeaderTokens;
     ParserOptions first = lenient;
     first.role = "assistant";
     HarmonyParser parser(*tokenizer_, first);
@@ -354,24 +388,7 @@ TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& si
     }
 
     // A tool call: report it, answer it, sample again.
-    ToolCall tool_call{call->recipient.value_or(""), call->channel, call->content_type, call->content};
-    bool available = false;
-    std::string output;
-    if (stats.tool_calls >= s.max_tool_rounds) {
-      output = "Error: too many tool calls in one turn. Answer with what you have.";
-    } else {
-      output = answer_tool_call(tool_call, available);
-    }
-    ++stats.tool_calls;
-    sink(ToolCalled{tool_call, available});
-    Message result;
-    result.role = "tool";
-    result.name = tool_call.recipient;
-    result.recipient = "assistant";
-    result.channel = tool_call.channel.value_or("commentary");
-    result.content = output;
-    state_.conversation.messages.push_back(result);
-    sink(ToolAnswered{result});
+    append_tool_result(*call, stats, sink);
     if (stats.tool_calls > s.max_tool_rounds) {
       stats.end = TurnEnd::kToolRoundsExhausted;
       break;

@@ -235,6 +235,12 @@ class ChatSession {
   // throws ChatError (state unchanged) if it cannot. Returns how many turns left the window.
   int fit_window(SessionState& state) const;
   TurnStats generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel);
+  // Renders the next prompt and prefills what the cache lacks; returns the last logits, or
+  // nullopt if the prompt no longer fits the context.
+  std::optional<std::span<const float>> prefill_next_prompt(TurnStats& stats, bool first_round,
+                                                            const ChatEventSink& sink);
+  // Answers a tool call (handler, "not available", or "too many calls") with a tool message.
+  void append_tool_result(const Message& call, TurnStats& stats, const ChatEventSink& sink);
   std::string answer_tool_call(const ToolCall& call, bool& available) const;
 
   std::shared_ptr<const engine::Model> model_;
