@@ -1,5 +1,6 @@
 #include "tokenizer/vocab.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tokenizer/tokenizer.h"
@@ -28,6 +29,17 @@ inline uint64_t hash_bytes(std::string_view s) {
   h *= 0xBF58476D1CE4E5B9ull;
   h ^= h >> 32;
   return h;
+}
+
+// The first (up to) eight bytes of s, zero-padded.
+inline uint64_t head_of(std::string_view s) {
+  uint64_t head = 0;
+  std::memcpy(&head, s.data(), std::min<size_t>(s.size(), 8));
+  return head;
+}
+
+inline uint32_t tag_len_of(uint64_t hash, size_t length) {
+  return uint32_t(hash >> 40) << 8 | uint32_t(std::min<size_t>(length, 255));
 }
 
 // Standard base64 alphabet (RFC 4648 §4); -1 marks a byte outside it.
@@ -121,6 +133,7 @@ Vocab Vocab::parse(std::string_view file_bytes, const std::string& name) {
       fail(name, line, 1, "duplicate token (same bytes as rank " + std::to_string(previous) + ")");
     }
     blob_bytes += token.size();
+    vocab.max_token_bytes_ = std::max(vocab.max_token_bytes_, token.size());
     vocab.offsets_.push_back(uint32_t(blob_bytes));
     pos = end + 1;
   }
@@ -131,7 +144,7 @@ Vocab Vocab::parse(std::string_view file_bytes, const std::string& name) {
 }
 
 void Vocab::resize_slots(size_t count) {
-  slots_.assign(count, Slot{0, kNoRank});
+  slots_.assign(count, Slot{0, 0, kNoRank});
   slot_mask_ = count - 1;
   for (int32_t r = 0; r < size(); ++r) insert(r, hash_bytes(bytes(r)));
 }
@@ -139,27 +152,37 @@ void Vocab::resize_slots(size_t count) {
 void Vocab::insert(int32_t rank, uint64_t hash) {
   size_t i = hash & slot_mask_;
   while (slots_[i].rank != kNoRank) i = (i + 1) & slot_mask_;
-  slots_[i] = Slot{uint32_t(hash >> 32), rank};
+  const std::string_view token = bytes(rank);
+  slots_[i] = Slot{head_of(token), tag_len_of(hash, token.size()), rank};
+}
+
+// Whether slot holds `token`, whose head and tag_len are given.
+inline bool Vocab::slot_holds(const Slot& slot, std::string_view token, uint64_t head, uint32_t tag_len) const {
+  if (slot.tag_len != tag_len || slot.head != head) return false;
+  if (token.size() <= 8) return true;  // the head and the length are the whole token
+  return bytes(slot.rank).substr(8) == token.substr(8);
 }
 
 int32_t Vocab::insert_unique(int32_t rank, std::string_view token) {
   const uint64_t hash = hash_bytes(token);
-  const uint32_t tag = uint32_t(hash >> 32);
+  const uint64_t head = head_of(token);
+  const uint32_t tag_len = tag_len_of(hash, token.size());
   size_t i = hash & slot_mask_;
   for (; slots_[i].rank != kNoRank; i = (i + 1) & slot_mask_) {
-    if (slots_[i].tag == tag && bytes(slots_[i].rank) == token) return slots_[i].rank;
+    if (slot_holds(slots_[i], token, head, tag_len)) return slots_[i].rank;
   }
-  slots_[i] = Slot{tag, rank};
+  slots_[i] = Slot{head, tag_len, rank};
   return kNoRank;
 }
 
-int32_t Vocab::rank(std::string_view bytes) const {
+int32_t Vocab::find(std::string_view bytes) const {
   const uint64_t hash = hash_bytes(bytes);
-  const uint32_t tag = uint32_t(hash >> 32);
+  const uint64_t head = head_of(bytes);
+  const uint32_t tag_len = tag_len_of(hash, bytes.size());
   for (size_t i = hash & slot_mask_;; i = (i + 1) & slot_mask_) {
     const Slot& slot = slots_[i];
     if (slot.rank == kNoRank) return kNoRank;
-    if (slot.tag == tag && this->bytes(slot.rank) == bytes) return slot.rank;
+    if (slot_holds(slot, bytes, head, tag_len)) return slot.rank;
   }
 }
 

@@ -28,14 +28,24 @@ class Vocab {
     return std::string_view(blob_).substr(offsets_[rank], offsets_[rank + 1] - offsets_[rank]);
   }
   // The rank of a byte string, or kNoRank.
-  int32_t rank(std::string_view bytes) const;
+  int32_t rank(std::string_view bytes) const {
+    // Long merge candidates (in whitespace runs, say) are mostly longer than any token.
+    if (bytes.size() > max_token_bytes_) return kNoRank;
+    return find(bytes);
+  }
+  size_t max_token_bytes() const { return max_token_bytes_; }
 
  private:
+  // A slot holds enough of its token that most lookups touch only the slot's cache line: the
+  // first eight bytes, the length and 24 more bits of the hash.
   struct Slot {
-    uint32_t tag;  // high bits of the hash, to skip most byte comparisons
-    int32_t rank;  // kNoRank marks an empty slot
+    uint64_t head;     // the token's first (up to) 8 bytes, zero-padded
+    uint32_t tag_len;  // hash bits 40..63 << 8 | min(length, 255)
+    int32_t rank;      // kNoRank marks an empty slot
   };
 
+  int32_t find(std::string_view bytes) const;
+  bool slot_holds(const Slot& slot, std::string_view token, uint64_t head, uint32_t tag_len) const;
   void insert(int32_t rank, uint64_t hash);
   void resize_slots(size_t count);  // and re-insert every rank
   // Inserts `token` (not yet in offsets_) as `rank`, unless its bytes are already a token:
@@ -46,6 +56,7 @@ class Vocab {
   std::vector<uint32_t> offsets_;  // [size + 1] start of each rank's bytes in blob_
   std::vector<Slot> slots_;        // open addressing, linear probing; power-of-two size
   uint64_t slot_mask_ = 0;
+  size_t max_token_bytes_ = 0;
 };
 
 }  // namespace gptoss::tokenizer
