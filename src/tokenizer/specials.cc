@@ -48,12 +48,15 @@ std::optional<int32_t> SpecialTokens::id(std::string_view name) const {
   return it->second;
 }
 
-std::optional<int32_t> SpecialTokens::match_at(std::string_view text) const {
+std::optional<SpecialTokens::Match> SpecialTokens::match_at(std::string_view text) const {
   if (text.size() < 4 || text[0] != '<' || text[1] != '|') return std::nullopt;
   // Every name ends at its first "|>", so the candidate is unique (no name is a prefix of another).
   const size_t close = text.substr(0, kMaxSpecialNameBytes).find("|>", 2);
   if (close == std::string_view::npos) return std::nullopt;
-  return id(text.substr(0, close + 2));
+  const std::string_view candidate = text.substr(0, close + 2);
+  const std::optional<int32_t> found = id(candidate);
+  if (!found) return std::nullopt;
+  return Match{candidate, *found};
 }
 
 }  // namespace gptoss::tokenizer

@@ -27,8 +27,12 @@ class SpecialTokens {
   std::optional<std::string_view> name(int32_t id) const;
   // Id of a special name; also accepts "<|endofprompt|>", tiktoken's other name for 200018.
   std::optional<int32_t> id(std::string_view name) const;
-  // If text starts with "<|" and a special name, its id; otherwise nullopt.
-  std::optional<int32_t> match_at(std::string_view text) const;
+  // If text starts with a special name, that name (a prefix of text) and its id.
+  struct Match {
+    std::string_view name;
+    int32_t id;
+  };
+  std::optional<Match> match_at(std::string_view text) const;
 
  private:
   std::vector<std::string> names_;  // [id - kFirstSpecialId]

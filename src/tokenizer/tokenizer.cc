@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -127,12 +128,16 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
 
 std::vector<int32_t> Tokenizer::encode_with_special(std::string_view text, std::span<const std::string> allowed,
                                                     bool allow_all) const {
-  std::vector<bool> is_allowed(kHarmonyVocabSize - kFirstSpecialId, allow_all);
   for (const std::string& name : allowed) {
-    const std::optional<int32_t> id = impl_->specials.id(name);
-    if (!id) throw TokenizerError("encode: '" + name + "' is not a special token of o200k_harmony");
-    is_allowed[*id - kFirstSpecialId] = true;
+    if (!impl_->specials.id(name)) {
+      throw TokenizerError("encode: '" + name + "' is not a special token of o200k_harmony");
+    }
   }
+  // By name, as tiktoken's allowed_special: allowing <|endofprompt|> does not allow
+  // <|reserved_200018|>, though both are id 200018.
+  const auto is_allowed = [&](std::string_view name) {
+    return allow_all || std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+  };
   check_utf8(text);
 
   // As tiktoken: split at the leftmost allowed special, encode the text between ordinarily (the
@@ -141,11 +146,11 @@ std::vector<int32_t> Tokenizer::encode_with_special(std::string_view text, std::
   ids.reserve(text.size() / 4 + 1);
   size_t start = 0;  // first byte not yet encoded
   for (size_t pos = text.find("<|"); pos != std::string_view::npos; pos = text.find("<|", pos + 1)) {
-    const std::optional<int32_t> id = impl_->specials.match_at(text.substr(pos));
-    if (!id || !is_allowed[*id - kFirstSpecialId]) continue;
+    const std::optional<SpecialTokens::Match> match = impl_->specials.match_at(text.substr(pos));
+    if (!match || !is_allowed(match->name)) continue;
     impl_->encode_ordinary(text.substr(start, pos - start), ids);
-    ids.push_back(*id);
-    start = pos + impl_->specials.name(*id)->size();
+    ids.push_back(match->id);
+    start = pos + match->name.size();
     pos = start - 1;
   }
   impl_->encode_ordinary(text.substr(start), ids);

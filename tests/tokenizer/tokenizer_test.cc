@@ -79,6 +79,15 @@ TEST(TokenizerSpecials, Id200018HasTwoNamesAndDecodesAsReserved) {
   EXPECT_EQ(t.special_name(200018), "<|reserved_200018|>");
 }
 
+TEST(TokenizerSpecials, AllowedSpecialsAreMatchedByName) {
+  const Tokenizer& t = shared_tokenizer();
+  const std::vector<std::string> alias = {"<|endofprompt|>"};
+  EXPECT_EQ(t.encode_with_special("<|endofprompt|>", alias), std::vector<int32_t>{200018});
+  EXPECT_EQ(t.encode_with_special("<|reserved_200018|>", alias), t.encode("<|reserved_200018|>"));
+  EXPECT_EQ(t.encode_with_special("<|reserved_200018|><|endofprompt|>", {}, true),
+            (std::vector<int32_t>{200018, 200018}));
+}
+
 TEST(TokenizerSpecials, IsSpecialCoversExactlyTheAddedRange) {
   const Tokenizer& t = shared_tokenizer();
   EXPECT_FALSE(t.is_special(199997));
