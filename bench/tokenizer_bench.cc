@@ -13,12 +13,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tokenizer/tokenizer.h"
 
@@ -44,7 +43,8 @@ std::string concat_files(const fs::path& dir, std::initializer_list<const char*>
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
     const std::string ext = entry.path().extension().string();
-    if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) paths.push_back(entry.path());
+    if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end())
+      paths.push_back(entry.path());
   }
   std::sort(paths.begin(), paths.end());
   std::string text;
@@ -152,7 +152,9 @@ BENCHMARK(BM_EncodeProse)->Unit(benchmark::kMillisecond);
 void BM_EncodeCode(benchmark::State& state) { encode_bench(state, slice(corpus().code, 0, kMiB)); }
 BENCHMARK(BM_EncodeCode)->Unit(benchmark::kMillisecond);
 
-void BM_EncodeMultilingual(benchmark::State& state) { encode_bench(state, slice(corpus().multilingual, 0, kMiB)); }
+void BM_EncodeMultilingual(benchmark::State& state) {
+  encode_bench(state, slice(corpus().multilingual, 0, kMiB));
+}
 BENCHMARK(BM_EncodeMultilingual)->Unit(benchmark::kMillisecond);
 
 void BM_EncodeChatMessage(benchmark::State& state) {
@@ -164,8 +166,8 @@ void BM_EncodeWithSpecialHarmonyPrompt(benchmark::State& state) {
   std::string text;
   for (int i = 0; i < 2000; ++i) {
     text += "<|start|>user<|message|>" + slice(corpus().prose, size_t(i) * 977, 400) +
-            "<|end|><|start|>assistant<|channel|>final<|message|>" + slice(corpus().code, size_t(i) * 1301, 400) +
-            "<|end|>";
+            "<|end|><|start|>assistant<|channel|>final<|message|>" +
+            slice(corpus().code, size_t(i) * 1301, 400) + "<|end|>";
   }
   for (auto _ : state) benchmark::DoNotOptimize(tokenizer().encode_with_special(text, {}, true).data());
   state.SetBytesProcessed(int64_t(state.iterations() * text.size()));

@@ -82,8 +82,8 @@ void bpe_merge_heap(const Vocab& vocab, std::string_view piece, std::vector<int3
   // Min-heap of (rank << 32 | position): lowest rank first, then leftmost, as the scan picks.
   std::vector<uint64_t> heap_storage;
   heap_storage.reserve(n);
-  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> heap(
-      std::greater<uint64_t>(), std::move(heap_storage));
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> heap(std::greater<uint64_t>(),
+                                                                                    std::move(heap_storage));
   const auto push = [&](size_t i) {
     if (rank[i] != kNoMerge) heap.push(uint64_t(uint32_t(rank[i])) << 32 | i);
   };
@@ -197,7 +197,8 @@ void bpe_merge_sorted(const Vocab& vocab, std::string_view piece, std::vector<in
       merged.clear();
       merged.reserve(run.size() - cursor + heap.size());
       std::merge(run.begin() + cursor, run.end(), heap.begin(), heap.end(), std::back_inserter(merged));
-      merged.erase(std::remove_if(merged.begin(), merged.end(), [&](uint64_t k) { return !live(k); }), merged.end());
+      merged.erase(std::remove_if(merged.begin(), merged.end(), [&](uint64_t k) { return !live(k); }),
+                   merged.end());
       run.swap(merged);
       cursor = 0;
       heap.clear();

@@ -28,8 +28,8 @@ inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 void compress(uint32_t state[8], const uint8_t block[64]) {
   uint32_t w[64];
   for (int t = 0; t < 16; ++t) {
-    w[t] = uint32_t(block[4 * t]) << 24 | uint32_t(block[4 * t + 1]) << 16 |
-           uint32_t(block[4 * t + 2]) << 8 | uint32_t(block[4 * t + 3]);
+    w[t] = uint32_t(block[4 * t]) << 24 | uint32_t(block[4 * t + 1]) << 16 | uint32_t(block[4 * t + 2]) << 8 |
+           uint32_t(block[4 * t + 3]);
   }
   for (int t = 16; t < 64; ++t) {
     const uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
@@ -55,8 +55,8 @@ void compress(uint32_t state[8], const uint8_t block[64]) {
 // The same compression with the x86 SHA extensions (about 8x faster, which keeps the hash a
 // small part of the vocabulary load time). The state is held as ABEF/CDGH, the layout
 // sha256rnds2 wants; each group does four rounds, two per sha256rnds2.
-__attribute__((target("sha,sse4.1,ssse3"))) void compress_blocks_shani(uint32_t state[8], const uint8_t* blocks,
-                                                                      size_t count) {
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_blocks_shani(uint32_t state[8],
+                                                                       const uint8_t* blocks, size_t count) {
   const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bull, 0x0405060700010203ull);
   __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
   __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
@@ -72,7 +72,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) void compress_blocks_shani(uint32_t 
     for (int g = 0; g < 16; ++g) {
       __m128i words;
       if (g < 4) {
-        words = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), byte_swap);
+        words =
+            _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), byte_swap);
       } else {
         // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time.
         words = _mm_sha256msg1_epu32(w[(g - 4) & 3], w[(g - 3) & 3]);
@@ -80,7 +81,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) void compress_blocks_shani(uint32_t 
         words = _mm_sha256msg2_epu32(words, w[(g - 1) & 3]);
       }
       w[g & 3] = words;
-      __m128i wk = _mm_add_epi32(words, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * g)));
+      __m128i wk =
+          _mm_add_epi32(words, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * g)));
       cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
       wk = _mm_shuffle_epi32(wk, 0x0E);
       abef = _mm_sha256rnds2_epu32(abef, cdgh, wk);

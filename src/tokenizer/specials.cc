@@ -12,10 +12,14 @@ struct NamedSpecial {
 
 // shared/data/README.md, "Special tokens of o200k_harmony".
 constexpr NamedSpecial kNamed[] = {
-    {special::kStartOfText, "<|startoftext|>"}, {special::kEndOfText, "<|endoftext|>"},
-    {special::kReturn, "<|return|>"},           {special::kConstrain, "<|constrain|>"},
-    {special::kChannel, "<|channel|>"},         {special::kStart, "<|start|>"},
-    {special::kEnd, "<|end|>"},                 {special::kMessage, "<|message|>"},
+    {special::kStartOfText, "<|startoftext|>"},
+    {special::kEndOfText, "<|endoftext|>"},
+    {special::kReturn, "<|return|>"},
+    {special::kConstrain, "<|constrain|>"},
+    {special::kChannel, "<|channel|>"},
+    {special::kStart, "<|start|>"},
+    {special::kEnd, "<|end|>"},
+    {special::kMessage, "<|message|>"},
     {special::kCall, "<|call|>"},
 };
 

@@ -115,7 +115,8 @@ std::shared_ptr<const Tokenizer> Tokenizer::load_default() {
     if (fs::is_regular_file(path, error)) return load(path.lexically_normal().string());
     tried += (tried.empty() ? "" : ", ") + path.lexically_normal().string();
   }
-  throw TokenizerError(std::string(kVocabFileName) + ": not found (looked in $GPT_OSS_ASSETS, " + tried + ")");
+  throw TokenizerError(std::string(kVocabFileName) + ": not found (looked in $GPT_OSS_ASSETS, " + tried +
+                       ")");
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
@@ -126,7 +127,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
   return ids;
 }
 
-std::vector<int32_t> Tokenizer::encode_with_special(std::string_view text, std::span<const std::string> allowed,
+std::vector<int32_t> Tokenizer::encode_with_special(std::string_view text,
+                                                    std::span<const std::string> allowed,
                                                     bool allow_all) const {
   for (const std::string& name : allowed) {
     if (!impl_->specials.id(name)) {

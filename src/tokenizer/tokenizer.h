@@ -74,8 +74,8 @@ class Tokenizer {
   // Bytes of one id (a special's name for a special), or nullopt if it is not a token.
   std::optional<std::string_view> token_bytes(int32_t id) const;
 
-  std::optional<int32_t> special_id(std::string_view name) const;   // "<|end|>" -> 200007
-  std::optional<std::string_view> special_name(int32_t id) const;   // 200007 -> "<|end|>"
+  std::optional<int32_t> special_id(std::string_view name) const;  // "<|end|>" -> 200007
+  std::optional<std::string_view> special_name(int32_t id) const;  // 200007 -> "<|end|>"
   bool is_special(int32_t id) const;
   int32_t vocab_size() const;  // 201088
 

@@ -13,6 +13,7 @@ struct Unicode16StandIn {
   uint32_t first, last, stand_in;
 };
 
+// clang-format off
 inline constexpr Unicode16StandIn kUnicode16StandIns[] = {
     {0x897, 0x897, 0x900},
     {0xCF3, 0xCF3, 0x900},
@@ -90,5 +91,6 @@ inline constexpr Unicode16StandIn kUnicode16StandIns[] = {
     {0x2EBF0, 0x2EE5D, 0x20000},
     {0x31350, 0x323AF, 0x20000},
 };  // 9485 code points
+// clang-format on
 
 }  // namespace gptoss::tokenizer

@@ -113,7 +113,8 @@ Vocab Vocab::parse(std::string_view file_bytes, const std::string& name) {
     const std::string_view digits = text.substr(space + 1);
     const int32_t expected_rank = vocab.size();
     int64_t rank = 0;
-    if (digits.empty() || digits.size() > 9) fail(name, line, space + 2, "bad rank '" + std::string(digits) + "'");
+    if (digits.empty() || digits.size() > 9)
+      fail(name, line, space + 2, "bad rank '" + std::string(digits) + "'");
     for (size_t i = 0; i < digits.size(); ++i) {
       if (digits[i] < '0' || digits[i] > '9') {
         fail(name, line, space + 2 + i, "bad rank '" + std::string(digits) + "'");
@@ -157,7 +158,8 @@ void Vocab::insert(int32_t rank, uint64_t hash) {
 }
 
 // Whether slot holds `token`, whose head and tag_len are given.
-inline bool Vocab::slot_holds(const Slot& slot, std::string_view token, uint64_t head, uint32_t tag_len) const {
+inline bool Vocab::slot_holds(const Slot& slot, std::string_view token, uint64_t head,
+                              uint32_t tag_len) const {
   if (slot.tag_len != tag_len || slot.head != head) return false;
   if (token.size() <= 8) return true;  // the head and the length are the whole token
   return bytes(slot.rank).substr(8) == token.substr(8);

@@ -1,9 +1,8 @@
 // `gpt-oss-chat tokenize [--special]` and `gpt-oss-chat detokenize`: o200k_harmony from the shell.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "tokenizer/tokenizer.h"
@@ -65,8 +64,9 @@ std::vector<int32_t> parse_id_array(const std::string& text) {
   for (size_t i = 0; i < doc.size(); ++i) {
     const nlohmann::json& v = doc[i];
     const bool integral = v.is_number_integer();
-    if (!integral || (v.is_number_unsigned() ? v.get<uint64_t>() > INT32_MAX
-                                              : v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX)) {
+    if (!integral ||
+        (v.is_number_unsigned() ? v.get<uint64_t>() > INT32_MAX
+                                : v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX)) {
       throw gptoss::Error("stdin: element " + std::to_string(i) + ": unknown token id " + v.dump() +
                           " (expected an integer in 0..201087)");
     }
@@ -119,8 +119,9 @@ int cmd_detokenize(int argc, char** argv) {
   for (size_t i = 0; i < ids.size(); ++i) {
     const auto token = tokenizer->token_bytes(ids[i]);
     if (!token) {
-      throw gptoss::Error("stdin: element " + std::to_string(i) + ": unknown token id " + std::to_string(ids[i]) +
-                          " (expected 0.." + std::to_string(tokenizer->vocab_size() - 1) + ")");
+      throw gptoss::Error("stdin: element " + std::to_string(i) + ": unknown token id " +
+                          std::to_string(ids[i]) + " (expected 0.." +
+                          std::to_string(tokenizer->vocab_size() - 1) + ")");
     }
     bytes.append(*token);
   }

@@ -54,17 +54,17 @@ Ids merge(const Vocab& v, std::string_view piece) {
 
 TEST(Bpe, LowestRankMergesFirst) {
   const Vocab v = byte_vocab({"ab", "bc", "abc"});  // 256, 257, 258
-  EXPECT_EQ(merge(v, "abc"), (Ids{258}));             // ab first, then ab+c
+  EXPECT_EQ(merge(v, "abc"), (Ids{258}));           // ab first, then ab+c
   EXPECT_EQ(merge(v, "abd"), (Ids{256, 'd'}));
   EXPECT_EQ(merge(v, "bcd"), (Ids{257, 'd'}));
-  const Vocab w = byte_vocab({"bc", "ab"});           // bc (256) now beats ab (257)
+  const Vocab w = byte_vocab({"bc", "ab"});  // bc (256) now beats ab (257)
   EXPECT_EQ(merge(w, "abc"), (Ids{'a', 256}));
 }
 
 TEST(Bpe, TiesGoToTheLeftmostPair) {
   const Vocab v = byte_vocab({"aa", "aaa"});  // 256, 257
   EXPECT_EQ(merge(v, "aa"), (Ids{256}));
-  EXPECT_EQ(merge(v, "aaa"), (Ids{257}));        // [aa][a] -> aaa
+  EXPECT_EQ(merge(v, "aaa"), (Ids{257}));  // [aa][a] -> aaa
   // [a][a][a][a] -> [aa][a][a]; now aaa (257) at 0 loses to aa (256) at 1 -> [aa][aa].
   EXPECT_EQ(merge(v, "aaaa"), (Ids{256, 256}));
   EXPECT_EQ(merge(v, "aaaaa"), (Ids{256, 257}));  // [aa][a][a][a] -> [aa][aa][a] -> [aa][aaa]
@@ -124,9 +124,9 @@ TEST(Bpe, HeapEqualsScanOnTheRealVocabulary) {
     std::string piece(n, ' ');
     const int kind = trial % 4;
     for (char& c : piece) {
-      if (kind == 0) c = letters[rng() % letters.size()];        // word-like
-      if (kind == 1) c = char(rng() % 256);                      // arbitrary bytes
-      if (kind == 2) c = "ab"[rng() % 2];                        // heavy ties
+      if (kind == 0) c = letters[rng() % letters.size()];                            // word-like
+      if (kind == 1) c = char(rng() % 256);                                          // arbitrary bytes
+      if (kind == 2) c = "ab"[rng() % 2];                                            // heavy ties
       if (kind == 3) c = letters[std::min<size_t>(rng() % 40, letters.size() - 1)];  // skewed
     }
     merge(v, piece);

@@ -1,7 +1,7 @@
 // `gpt-oss-chat tokenize [--special]` and `detokenize`, run as a user would (posix_spawn with
 // files for stdin, stdout and stderr): outputs, exit codes and one-line errors.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,9 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tokenizer/test_support.h"
 
@@ -84,7 +83,9 @@ class TokenizeCliTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-std::vector<int32_t> ids_of(const std::string& json) { return nlohmann::json::parse(json).get<std::vector<int32_t>>(); }
+std::vector<int32_t> ids_of(const std::string& json) {
+  return nlohmann::json::parse(json).get<std::vector<int32_t>>();
+}
 
 TEST_F(TokenizeCliTest, TokenizeMatchesTheVectors) {
   // A sample of the vectors through the real binary (the library tests cover all of them).

@@ -2,12 +2,13 @@
 // alternation, greedy quantifiers with backtracking, the (?!\S) lookahead, \s = Unicode
 // White_Space, case-insensitive contractions), and its whitespace set against PropList.txt.
 #include "tokenizer/pretokenize.h"
-#include "tokenizer/unicode16_delta.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "tokenizer/unicode16_delta.h"
 
 namespace gptoss::tokenizer {
 namespace {
@@ -114,7 +115,10 @@ TEST_F(PretokenizeTest, WhitespaceIsUnicodeWhiteSpaceNotJavaScriptsOrPcresDefaul
   EXPECT_EQ(pieces(p, "a\uFEFF\uFEFFb"), (Pieces{"a", "\uFEFF\uFEFF", "b"}));
   EXPECT_EQ(pieces(p, "a\u200B\u200Bb"), (Pieces{"a", "\u200B\u200B", "b"}));
   EXPECT_EQ(pieces(p, "a\u180E\u180Eb"), (Pieces{"a", "\u180E\u180E", "b"}));
-  EXPECT_EQ(pieces(p, "a\x1C\x1C" "b"), (Pieces{"a", "\x1C\x1C", "b"}));
+  EXPECT_EQ(pieces(p,
+                   "a\x1C\x1C"
+                   "b"),
+            (Pieces{"a", "\x1C\x1C", "b"}));
 }
 
 TEST_F(PretokenizeTest, WhitespaceSetIsExactlyWhiteSpaceOverAllCodePoints) {
@@ -141,7 +145,7 @@ TEST_F(PretokenizeTest, ClassesFollowUnicode16LikeRustsRegex) {
   EXPECT_EQ(pieces(p, "x\U00031350"), (Pieces{"x\U00031350"}));  // CJK extension H, Lo (15.0)
   EXPECT_EQ(pieces(p, "x\U0002EBF0"), (Pieces{"x\U0002EBF0"}));  // CJK extension I, Lo (15.1)
   EXPECT_EQ(pieces(p, "x\U00010D70"), (Pieces{"x\U00010D70"}));  // Garay small letter, Ll (16.0)
-  EXPECT_EQ(pieces(p, "a\u0897"), (Pieces{"a\u0897"}));            // Arabic pepper, Mn (16.0)
+  EXPECT_EQ(pieces(p, "a\u0897"), (Pieces{"a\u0897"}));          // Arabic pepper, Mn (16.0)
   // Digits: groups of three, where punctuation would be one run.
   EXPECT_EQ(pieces(p, "\U0001E5F1\U0001E5F2\U0001E5F3\U0001E5F4"),
             (Pieces{"\U0001E5F1\U0001E5F2\U0001E5F3", "\U0001E5F4"}));  // Ol Onal digits, Nd (16.0)
@@ -182,7 +186,8 @@ TEST_F(PretokenizeTest, PiecesAreCutFromTheOriginalText) {
 }
 
 TEST_F(PretokenizeTest, PiecesTileTheText) {
-  const std::string text = "The 2024 \u00FCber-caf\u00E9's\t\tmenu:\r\n  \u4E2D\u6587 \U0001F600\U0001F600 42!!\n";
+  const std::string text =
+      "The 2024 \u00FCber-caf\u00E9's\t\tmenu:\r\n  \u4E2D\u6587 \U0001F600\U0001F600 42!!\n";
   std::string joined;
   for (const auto& piece : pieces(p, text)) joined += piece;
   EXPECT_EQ(joined, text);

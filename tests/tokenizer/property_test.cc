@@ -23,9 +23,23 @@ std::string random_text(std::mt19937& rng, size_t chars) {
                                      0x2009, 0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
                                      // not White_Space, but space-like
                                      0xFEFF, 0x200B, 0x180E, 0x1C, 0x1F};
-  static const char* kWords[] = {"the", "The", "THE", "don't", "DON'T", "we'Re", "I'm", "it'S", "you'll",
-                                 "<|end|>", "<|start|>", "<|reserved_200100|>", "caf\u00E9", "na\u0308ive",
-                                 "\u00DCber", "\u01C5ungla", "\u0394\u03AD\u03BB\u03C4\u03B1"};
+  static const char* kWords[] = {"the",
+                                 "The",
+                                 "THE",
+                                 "don't",
+                                 "DON'T",
+                                 "we'Re",
+                                 "I'm",
+                                 "it'S",
+                                 "you'll",
+                                 "<|end|>",
+                                 "<|start|>",
+                                 "<|reserved_200100|>",
+                                 "caf\u00E9",
+                                 "na\u0308ive",
+                                 "\u00DCber",
+                                 "\u01C5ungla",
+                                 "\u0394\u03AD\u03BB\u03C4\u03B1"};
   std::string s;
   for (size_t i = 0; i < chars; ++i) {
     switch (rng() % 12) {
@@ -53,7 +67,9 @@ std::string random_text(std::mt19937& rng, size_t chars) {
         s += encode_scalar(0x300 + rng() % 0x70);
         break;
       case 6:  // CJK, kana, hangul
-        s += encode_scalar(rng() % 3 == 0 ? 0x3041 + rng() % 0x5F : rng() % 2 ? 0x4E00 + rng() % 0x5000 : 0xAC00 + rng() % 0x2BA4);
+        s += encode_scalar(rng() % 3 == 0 ? 0x3041 + rng() % 0x5F
+                           : rng() % 2    ? 0x4E00 + rng() % 0x5000
+                                          : 0xAC00 + rng() % 0x2BA4);
         break;
       case 7:  // emoji, with skin tones and ZWJ sequences
         s += encode_scalar(0x1F300 + rng() % 0x300);
@@ -117,7 +133,8 @@ TEST(TokenizerProperties, EncodingIsTheSameFromManyThreads) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < 5; ++round) {
         for (size_t i = 0; i < texts.size(); ++i) {
-          if (shared_tokenizer().encode(texts[(i + t * 50) % texts.size()]) != expected[(i + t * 50) % texts.size()]) {
+          if (shared_tokenizer().encode(texts[(i + t * 50) % texts.size()]) !=
+              expected[(i + t * 50) % texts.size()]) {
             ++mismatches[t];
           }
         }

@@ -53,10 +53,11 @@ std::string stream(const std::vector<int32_t>& ids, std::vector<std::string>* pa
 TEST(TokenizerUtf8, FirstInvalidOffset) {
   EXPECT_EQ(first_invalid_utf8(""), std::string_view::npos);
   EXPECT_EQ(first_invalid_utf8("plain ascii, long enough for the fast path"), std::string_view::npos);
-  EXPECT_EQ(first_invalid_utf8("\xF0\x9F\x98\x80 \xE2\x82\xAC \xC3\xA9 \xF4\x8F\xBF\xBF"), std::string_view::npos);
+  EXPECT_EQ(first_invalid_utf8("\xF0\x9F\x98\x80 \xE2\x82\xAC \xC3\xA9 \xF4\x8F\xBF\xBF"),
+            std::string_view::npos);
   EXPECT_EQ(first_invalid_utf8("0123456789abcdef\x80"), 16u);
   EXPECT_EQ(first_invalid_utf8("\xED\x9F\xBF\xED\xA0\x80"), 3u);  // U+D7FF fine, U+D800 not
-  EXPECT_EQ(first_invalid_utf8("\xF0\x8F\xBF\xBF"), 0u);         // overlong U+FFFF
+  EXPECT_EQ(first_invalid_utf8("\xF0\x8F\xBF\xBF"), 0u);          // overlong U+FFFF
   EXPECT_EQ(first_invalid_utf8("ab\xE2\x82"), 2u);                // truncated at the end
 }
 

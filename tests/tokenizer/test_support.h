@@ -3,17 +3,17 @@
 
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tokenizer/tokenizer.h"
 
 namespace gptoss::tokenizer::testing {
 
 // The shipped vocabulary in the source tree (tests/data is <repo>/tests/data).
-inline const std::string kAssetsVocab = std::string(GPTOSS_TEST_DATA_DIR) + "/../../assets/o200k_base.tiktoken";
+inline const std::string kAssetsVocab =
+    std::string(GPTOSS_TEST_DATA_DIR) + "/../../assets/o200k_base.tiktoken";
 
 // Loading takes tens of milliseconds; share one immutable instance across tests.
 inline const Tokenizer& shared_tokenizer() {

@@ -152,15 +152,15 @@ TEST(TokenizerErrors, InvalidUtf8ReportsTheByteOffset) {
     size_t offset;
   };
   const Case cases[] = {
-      {"abc\xFF", 3},                 // never valid
-      {"ab\xC3", 2},                  // truncated at the end
-      {"a\xC3(", 1},                  // bad continuation
-      {"\xC0\x80", 0},                // overlong NUL
-      {"xy\xE0\x80\x80", 2},          // overlong 3-byte form
-      {"ok \xED\xA0\x80", 3},         // UTF-16 surrogate U+D800
-      {"\xF4\x90\x80\x80", 0},        // above U+10FFFF
-      {"\xE2\x82\xAC\x80", 3},        // stray continuation after a good euro sign
-      {"1234567890\xF5", 10},         // past the ASCII fast path
+      {"abc\xFF", 3},           // never valid
+      {"ab\xC3", 2},            // truncated at the end
+      {"a\xC3(", 1},            // bad continuation
+      {"\xC0\x80", 0},          // overlong NUL
+      {"xy\xE0\x80\x80", 2},    // overlong 3-byte form
+      {"ok \xED\xA0\x80", 3},   // UTF-16 surrogate U+D800
+      {"\xF4\x90\x80\x80", 0},  // above U+10FFFF
+      {"\xE2\x82\xAC\x80", 3},  // stray continuation after a good euro sign
+      {"1234567890\xF5", 10},   // past the ASCII fast path
   };
   for (const Case& c : cases) {
     for (const bool special : {false, true}) {
@@ -173,7 +173,8 @@ TEST(TokenizerErrors, InvalidUtf8ReportsTheByteOffset) {
         ADD_FAILURE() << "no error for offset " << c.offset;
       } catch (const InvalidUtf8Error& e) {
         EXPECT_EQ(e.byte_offset(), c.offset);
-        EXPECT_NE(std::string(e.what()).find("byte " + std::to_string(c.offset)), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("byte " + std::to_string(c.offset)), std::string::npos)
+            << e.what();
       }
     }
   }
@@ -193,7 +194,7 @@ TEST(TokenizerErrors, UnknownIdIsNamed) {
 
 TEST(TokenizerBasics, TokenBytes) {
   const Tokenizer& t = shared_tokenizer();
-  EXPECT_EQ(t.token_bytes(0), "!");    // rank 0 of o200k_base is "!" (base64 IQ==)
+  EXPECT_EQ(t.token_bytes(0), "!");  // rank 0 of o200k_base is "!" (base64 IQ==)
   EXPECT_EQ(t.token_bytes(220), " ");
   EXPECT_EQ(t.token_bytes(special::kCall), "<|call|>");
   EXPECT_EQ(t.token_bytes(201088), std::nullopt);

@@ -85,7 +85,8 @@ TEST(Vocab, BrokenFiles) {
       {"kRankNotANumber", "YQ== x\n", "v.tiktoken: 1:6: bad rank 'x'"},
       {"kRankMissing", "YQ== \n", "v.tiktoken: 1:6: bad rank ''"},
       {"kCrlfLineEnd", "YQ== 0\r\n", "v.tiktoken: 1:7: bad rank"},
-      {"kRankSkipped", good.substr(0, 7) + "Yg== 2\n", "v.tiktoken: 2:6: ranks must be contiguous from 0 (expected 1, found 2)"},
+      {"kRankSkipped", good.substr(0, 7) + "Yg== 2\n",
+       "v.tiktoken: 2:6: ranks must be contiguous from 0 (expected 1, found 2)"},
       {"kRankNotFromZero", "YQ== 1\n", "(expected 0, found 1)"},
       {"kDuplicateBytes", good + "YQ== 3\n", "v.tiktoken: 4:1: duplicate token (same bytes as rank 0)"},
   };

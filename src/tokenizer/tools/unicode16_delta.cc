@@ -61,7 +61,8 @@ struct Pcre2Sets {
 int main(int argc, char** argv) {
   std::FILE* f = std::fopen(argc > 1 ? argv[1] : "classes16.bin", "rb");
   std::vector<unsigned char> u16(0x110000);
-  if (!f || std::fread(u16.data(), 1, u16.size(), f) != u16.size()) return std::fprintf(stderr, "bad input\n"), 1;
+  if (!f || std::fread(u16.data(), 1, u16.size(), f) != u16.size())
+    return std::fprintf(stderr, "bad input\n"), 1;
   Pcre2Sets pcre2;
 
   // Stand-ins by signature, 3-byte then 4-byte: none of them is whitespace or a letter the
@@ -114,6 +115,7 @@ int main(int argc, char** argv) {
       "// differ between Unicode 16 and PCRE2's tables, sorted. stand_in has the Unicode 16 classes\n"
       "// of the range under PCRE2, and the same UTF-8 length.\n"
       "struct Unicode16StandIn {\n  uint32_t first, last, stand_in;\n};\n\n"
+      "// clang-format off\n"
       "inline constexpr Unicode16StandIn kUnicode16StandIns[] = {\n",
       PCRE2_MAJOR, PCRE2_MINOR);
   size_t count = 0;
@@ -121,6 +123,6 @@ int main(int argc, char** argv) {
     std::printf("    {0x%X, 0x%X, 0x%X},\n", r.first, r.last, r.stand_in);
     count += r.last - r.first + 1;
   }
-  std::printf("};  // %zu code points\n\n}  // namespace gptoss::tokenizer\n", count);
+  std::printf("};  // %zu code points\n// clang-format on\n\n}  // namespace gptoss::tokenizer\n", count);
   return 0;
 }
