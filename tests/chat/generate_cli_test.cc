@@ -3,7 +3,12 @@
 // reply budget ends the turn (exit 3), which is what these runs expect.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cstdlib>
 #include <filesystem>
@@ -148,6 +153,59 @@ TEST_F(GenerateCliTest, SessionIsCreatedContinuedAndRendered) {
   ASSERT_TRUE(array.is_array());
   const CliRun detok = run({"detokenize"}, ids.out);
   EXPECT_EQ(detok.out, text.out);
+}
+
+// Ctrl-C while the answer streams: exit 130, and the saved session keeps the partial answer,
+// marked interrupted.
+TEST_F(GenerateCliTest, InterruptKeepsThePartialAnswerInTheSession) {
+  const fs::path session = *dir_ / "interrupted.json";
+  const fs::path out = *dir_ / "interrupted.out";
+  std::vector<std::string> args = generate("Tell me everything", "8", {"--session", session.string()});
+  args[8] = "4000";   // --max-tokens: far more than it gets to write
+  args[12] = "8192";  // --context
+  args.insert(args.begin(), GPTOSS_BINARY);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    FILE* f = std::freopen(out.c_str(), "wb", stdout);
+    FILE* g = std::freopen("/dev/null", "wb", stderr);
+    if (f && g) ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  // Wait until some of the answer is out, then interrupt.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::error_code ec;
+  int status = 0;
+  pid_t ended = 0;
+  auto written = [&] {
+    const auto n = fs::file_size(out, ec);
+    return ec ? 0 : n;  // not created yet: nothing written
+  };
+  while (std::chrono::steady_clock::now() < deadline && written() < 20 &&
+         (ended = ::waitpid(pid, &status, WNOHANG)) == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(ended, 0) << "generate ended before it was interrupted, status " << status;
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+
+  const SessionFile saved = load_session(session.string());
+  ASSERT_EQ(saved.state.turns.size(), 1u);
+  EXPECT_TRUE(saved.state.turns[0].stats.interrupted);
+  EXPECT_EQ(saved.state.turns[0].stats.end, TurnEnd::kCancelled);
+  EXPECT_LT(saved.state.turns[0].stats.tokens_generated, 4000u);
+  // What was shown is what was kept: the assistant's messages, in order, then a newline.
+  std::string kept;
+  for (const auto& m : saved.state.conversation.messages) {
+    if (m.role == "assistant" && (!m.channel || *m.channel == "final")) kept += m.content;
+  }
+  EXPECT_FALSE(kept.empty());
+  EXPECT_EQ(read_file(out), kept + "\n");
 }
 
 TEST_F(GenerateCliTest, ErrorsAndUsage) {
