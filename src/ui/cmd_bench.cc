@@ -1,7 +1,179 @@
-// Placeholder until its issue lands; replaced by the room that owns it.
+// gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--threads N] [--runs N] [--json]
+// End-to-end speed of the engine: load, batched prefill, one-token decode, memory and I/O.
+// Each run loads the model afresh, prefills a fixed token sequence and decodes greedily; the
+// figures are medians over the runs.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "ui/cli.h"
 #include "ui/subcommands.h"
-#include "common/error.h"
 
 namespace gptoss::ui {
-int cmd_bench(int, char**) { throw gptoss::Error("not built yet"); }
+namespace {
+
+constexpr const char* kUsage =
+    "usage: gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--threads N] [--runs N]\n"
+    "                          [--json]\n"
+    "\n"
+    "Measures load time, prefill and decode speed, memory and checkpoint I/O (medians of the runs).\n"
+    "  --model DIR          checkpoint folder\n"
+    "  --prompt-tokens N    tokens in the prefill (default 128)\n"
+    "  --gen-tokens N       tokens decoded one at a time after it (default 32)\n"
+    "  --threads N          worker threads (default: all cores)\n"
+    "  --runs N             repetitions; medians are reported (default 3)\n"
+    "  --json               one JSON object instead of a table\n";
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+uint64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+uint64_t current_rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Bytes this process caused to be fetched from storage (page-cache misses), from /proc/self/io.
+uint64_t storage_read_bytes() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "read_bytes:") return value;
+  return 0;
+}
+
+// A fixed, ordinary-looking prompt: ids spread over the vocabulary (no specials needed here).
+std::vector<int32_t> prompt_ids(int n, int vocab) {
+  std::vector<int32_t> ids;
+  uint64_t s = 12345;
+  for (int i = 0; i < n; ++i) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    ids.push_back(static_cast<int32_t>((s >> 33) % static_cast<uint64_t>(std::min(vocab, 199998))));
+  }
+  return ids;
+}
+
+int32_t argmax(std::span<const float> logits) {
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+struct Run {
+  double load_seconds, prefill_tok_s, decode_tok_s, rss_after_load;
+};
+
+std::string gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+  return buf;
+}
+
+}  // namespace
+
+int cmd_bench(int argc, char** argv) {
+  const CliArgs args = parse_cli(argc, argv,
+                                 {{"--model", true}, {"--prompt-tokens", true}, {"--gen-tokens", true},
+                                  {"--threads", true}, {"--runs", true}, {"--json", false}});
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!args.positionals.empty()) throw UsageError("bench: unexpected argument '" + args.positionals[0] + "'");
+  const std::string dir = args.require("--model");
+  const int prompt_tokens = static_cast<int>(args.get_int("--prompt-tokens", 128, 1, 1 << 20));
+  const int gen_tokens = static_cast<int>(args.get_int("--gen-tokens", 32, 0, 1 << 20));
+  const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
+  const int runs = static_cast<int>(args.get_int("--runs", 3, 1, 1000));
+  const bool json = args.has("--json");
+
+  const uint64_t read_before = storage_read_bytes();
+  std::vector<Run> results;
+  engine::ModelInfo info;
+  engine::Config cfg;
+  int used_threads = 0;
+  for (int r = 0; r < runs; ++r) {
+    engine::LoadOptions load;
+    load.threads = threads;
+    const auto start = std::chrono::steady_clock::now();
+    auto model = engine::Model::open(dir, load);
+    const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rss_after_load = static_cast<double>(current_rss_bytes());
+    info = model->info();
+    cfg = model->config();
+    used_threads = model->threads();
+
+    engine::ContextOptions options;
+    options.max_tokens = prompt_tokens + gen_tokens;
+    engine::Context ctx(model, options);
+    int32_t next = argmax(ctx.prefill(prompt_ids(prompt_tokens, cfg.vocab)));
+    for (int i = 0; i < gen_tokens; ++i) next = argmax(ctx.decode(next));
+    const engine::ContextStats& st = ctx.stats();
+    results.push_back({load_seconds, st.prefill_tokens / st.prefill_seconds,
+                       st.decode_tokens ? st.decode_tokens / st.decode_seconds : 0.0, rss_after_load});
+    if (!json)
+      std::fprintf(stderr, "run %d/%d: load %.2f s, prefill %.2f tok/s, decode %.2f tok/s\n", r + 1, runs,
+                   results.back().load_seconds, results.back().prefill_tok_s, results.back().decode_tok_s);
+  }
+  const uint64_t storage_read = storage_read_bytes() - read_before;
+
+  auto med = [&](double Run::*field) {
+    std::vector<double> v;
+    for (const Run& r : results) v.push_back(r.*field);
+    return median(v);
+  };
+  const double load_s = med(&Run::load_seconds), prefill = med(&Run::prefill_tok_s),
+               decode = med(&Run::decode_tok_s), rss_load = med(&Run::rss_after_load);
+  const uint64_t peak = peak_rss_bytes();
+
+  if (json) {
+    nlohmann::json out = {
+        {"model", info.dir},
+        {"layout", info.layout},
+        {"threads", used_threads},
+        {"runs", runs},
+        {"prompt_tokens", prompt_tokens},
+        {"gen_tokens", gen_tokens},
+        {"load_seconds", load_s},
+        {"prefill_tokens_per_second", prefill},
+        {"decode_tokens_per_second", decode},
+        {"rss_after_load_bytes", static_cast<uint64_t>(rss_load)},
+        {"peak_rss_bytes", peak},
+        {"checkpoint_mapped_bytes", info.file_bytes},
+        {"storage_read_bytes", storage_read},
+    };
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("model            %s (%s layout, %d layers, %d experts)\n", info.dir.c_str(), info.layout.c_str(),
+                cfg.n_layers, cfg.n_experts);
+    std::printf("threads          %d\n", used_threads);
+    std::printf("runs             %d (medians below)\n", runs);
+    std::printf("load             %.3f s\n", load_s);
+    std::printf("prefill          %.2f tok/s (%d tokens)\n", prefill, prompt_tokens);
+    std::printf("decode           %.2f tok/s (%d tokens)\n", decode, gen_tokens);
+    std::printf("RSS after load   %s\n", gib(rss_load).c_str());
+    std::printf("peak RSS         %s\n", gib(static_cast<double>(peak)).c_str());
+    std::printf("checkpoint       %s mapped, %s read from storage\n", gib(static_cast<double>(info.file_bytes)).c_str(),
+                gib(static_cast<double>(storage_read)).c_str());
+  }
+  return 0;
+}
+
 }  // namespace gptoss::ui
