@@ -4,9 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine/config.h"
 #include "engine/safetensors.h"
@@ -35,7 +34,7 @@ bool is_file(const fs::path& p) {
 // Where the checkpoint lives and how it is laid out.
 struct Layout {
   ConfigFormat format;
-  fs::path folder;       // holds config.json and the safetensors files
+  fs::path folder;  // holds config.json and the safetensors files
   std::string config_text;
 };
 
@@ -43,7 +42,8 @@ struct Layout {
 // itself when it is an original/ folder (its config.json has no HF-only keys).
 Layout find_layout(const fs::path& dir) {
   const fs::path root_config = dir / "config.json";
-  const bool root_weights = is_file(dir / "model.safetensors") || is_file(dir / "model.safetensors.index.json");
+  const bool root_weights =
+      is_file(dir / "model.safetensors") || is_file(dir / "model.safetensors.index.json");
   if (is_file(root_config) && root_weights) {
     std::string text = read_text_file(root_config.string());
     if (detect_config_format(text, root_config.string()) == ConfigFormat::kHf)
@@ -51,7 +51,8 @@ Layout find_layout(const fs::path& dir) {
     return {ConfigFormat::kOriginal, dir, std::move(text)};  // `dir` is an original/ folder
   }
   const fs::path original_config = dir / "original" / "config.json";
-  if (is_file(original_config)) return {ConfigFormat::kOriginal, dir / "original", read_text_file(original_config.string())};
+  if (is_file(original_config))
+    return {ConfigFormat::kOriginal, dir / "original", read_text_file(original_config.string())};
   if (!fs::is_directory(dir)) fail(dir.string(), "folder", "not a directory");
   fail(dir.string(), "folder",
        "no checkpoint found (expected config.json with model.safetensors or model.safetensors.index.json, "
@@ -60,7 +61,7 @@ Layout find_layout(const fs::path& dir) {
 
 // The safetensors files of a layout, in load order, with each tensor's file per the index.
 struct FilePlan {
-  std::vector<std::string> files;              // names relative to the folder
+  std::vector<std::string> files;                 // names relative to the folder
   std::map<std::string, std::string> weight_map;  // tensor -> file; empty when not sharded
 };
 
@@ -116,7 +117,8 @@ class TensorDirectory {
       }
     }
     for (const auto& [name, shard] : plan.weight_map)
-      if (!by_name_.count(name)) fail(index_file, name, "tensor listed in the index is missing from " + shard);
+      if (!by_name_.count(name))
+        fail(index_file, name, "tensor listed in the index is missing from " + shard);
   }
 
   // The tensor `name`, with its dtype and shape checked, marked used.
@@ -126,10 +128,12 @@ class TensorDirectory {
     if (it == by_name_.end()) fail(folder, name, "tensor missing from the checkpoint");
     const TensorEntry& t = *it->second.entry;
     if (t.dtype != dtype)
-      fail(it->second.file, name,
-           std::string("wrong dtype (expected ") + dtype_name(dtype) + ", found " + dtype_name(t.dtype) + ")");
+      fail(
+          it->second.file, name,
+          std::string("wrong dtype (expected ") + dtype_name(dtype) + ", found " + dtype_name(t.dtype) + ")");
     if (t.shape != shape)
-      fail(it->second.file, name, "wrong shape (expected " + shape_text(shape) + ", found " + shape_text(t.shape) + ")");
+      fail(it->second.file, name,
+           "wrong shape (expected " + shape_text(shape) + ", found " + shape_text(t.shape) + ")");
     if (!used_.insert(name).second) fail(it->second.file, name, "tensor used twice");  // a naming bug
     return t;
   }
@@ -205,7 +209,8 @@ Weights build_weights(const Config& c, ConfigFormat format, TensorDirectory& dir
   };
   auto experts = [&](int l, const char* hf_prefix, const char* original_prefix, int64_t rows, int64_t cols) {
     auto name = [&](const char* hf_suffix, const char* original_suffix) {
-      return names.layer(l, (std::string(hf_prefix) + hf_suffix).c_str(), (std::string(original_prefix) + original_suffix).c_str());
+      return names.layer(l, (std::string(hf_prefix) + hf_suffix).c_str(),
+                         (std::string(original_prefix) + original_suffix).c_str());
     };
     Mxfp4Experts m;
     m.blocks = dir.take(name("_blocks", "_weight.blocks"), Dtype::kU8, {E, rows, cols / 32, 16}, folder).data;

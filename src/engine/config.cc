@@ -3,9 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace gptoss::engine {
 namespace {
@@ -48,15 +47,16 @@ class Keys {
     long long n = 0;
     if (v.is_number_integer()) {
       n = v.get<long long>();
-    } else if (v.is_number_float() && std::isfinite(v.get<double>()) && v.get<double>() == std::floor(v.get<double>()) &&
-               std::fabs(v.get<double>()) < 1e15) {
+    } else if (v.is_number_float() && std::isfinite(v.get<double>()) &&
+               v.get<double>() == std::floor(v.get<double>()) && std::fabs(v.get<double>()) < 1e15) {
       n = static_cast<long long>(v.get<double>());
     } else {
       fail(file_, prefix_ + key, "not an integer (found " + v.dump() + ")");
     }
     if (n < lo || n > hi)
       fail(file_, prefix_ + key,
-           "out of range (expected " + std::to_string(lo) + ".." + std::to_string(hi) + ", found " + std::to_string(n) + ")");
+           "out of range (expected " + std::to_string(lo) + ".." + std::to_string(hi) + ", found " +
+               std::to_string(n) + ")");
     return static_cast<int>(n);
   }
 
@@ -65,7 +65,8 @@ class Keys {
     const json& v = at(key);
     if (!v.is_number()) fail(file_, prefix_ + key, "not a number (found " + v.dump() + ")");
     const double x = v.get<double>();
-    if (!std::isfinite(x) || x <= 0) fail(file_, prefix_ + key, "must be a positive number (found " + v.dump() + ")");
+    if (!std::isfinite(x) || x <= 0)
+      fail(file_, prefix_ + key, "must be a positive number (found " + v.dump() + ")");
     return x;
   }
 
@@ -99,7 +100,8 @@ Config parse_hf_config(const std::string& json_text, const std::string& file) {
   c.hidden = k.integer("hidden_size");
   c.intermediate = k.integer("intermediate_size");
   c.n_experts = k.integer("num_local_experts");
-  c.experts_per_token = k.has("num_experts_per_tok") ? k.integer("num_experts_per_tok") : k.integer("experts_per_token");
+  c.experts_per_token =
+      k.has("num_experts_per_tok") ? k.integer("num_experts_per_tok") : k.integer("experts_per_token");
   c.n_heads = k.integer("num_attention_heads");
   c.n_kv_heads = k.integer("num_key_value_heads");
   c.head_dim = k.integer("head_dim");
@@ -118,8 +120,9 @@ Config parse_hf_config(const std::string& json_text, const std::string& file) {
     } else if (types[l] == "full_attention") {
       c.layer_types.push_back(AttentionKind::kFull);
     } else {
-      fail(file, key, "unknown layer type (expected \"sliding_attention\" or \"full_attention\", found " +
-                          types[l].dump() + ")");
+      fail(file, key,
+           "unknown layer type (expected \"sliding_attention\" or \"full_attention\", found " +
+               types[l].dump() + ")");
     }
   }
 
@@ -127,7 +130,8 @@ Config parse_hf_config(const std::string& json_text, const std::string& file) {
   if (!rope.is_object()) fail(file, "rope_scaling", "not an object (found " + rope.dump() + ")");
   const Keys r(rope, file, "rope_scaling.");
   const json& rope_type = r.at("rope_type");
-  if (rope_type != "yarn") fail(file, "rope_scaling.rope_type", "unsupported (expected \"yarn\", found " + rope_type.dump() + ")");
+  if (rope_type != "yarn")
+    fail(file, "rope_scaling.rope_type", "unsupported (expected \"yarn\", found " + rope_type.dump() + ")");
   c.rope_factor = r.positive("factor");
   c.rope_beta_fast = r.positive("beta_fast");
   c.rope_beta_slow = r.positive("beta_slow");
@@ -189,7 +193,8 @@ void validate_config(const Config& c, const std::string& file) {
        "must be a positive multiple of 32, the MXFP4 block (found " + std::to_string(c.hidden) + ")");
   need(c.intermediate >= 32 && c.intermediate % 32 == 0, "intermediate_size",
        "must be a positive multiple of 32, the MXFP4 block (found " + std::to_string(c.intermediate) + ")");
-  need(c.n_experts >= 1, "num_local_experts", "must be at least 1 (found " + std::to_string(c.n_experts) + ")");
+  need(c.n_experts >= 1, "num_local_experts",
+       "must be at least 1 (found " + std::to_string(c.n_experts) + ")");
   need(c.experts_per_token >= 1 && c.experts_per_token <= c.n_experts, "num_experts_per_tok",
        "must lie in 1..experts (expected <= " + std::to_string(c.n_experts) + ", found " +
            std::to_string(c.experts_per_token) + ")");
@@ -200,13 +205,17 @@ void validate_config(const Config& c, const std::string& file) {
   need(c.head_dim >= 2 && c.head_dim % 2 == 0, "head_dim",
        "must be even for the half-split rotation (found " + std::to_string(c.head_dim) + ")");
   need(c.vocab >= 1, "vocab_size", "must be at least 1 (found " + std::to_string(c.vocab) + ")");
-  need(c.sliding_window >= 1, "sliding_window", "must be positive (found " + std::to_string(c.sliding_window) + ")");
+  need(c.sliding_window >= 1, "sliding_window",
+       "must be positive (found " + std::to_string(c.sliding_window) + ")");
   need(static_cast<int>(c.layer_types.size()) == c.n_layers, "layer_types",
        "one entry per layer (expected " + std::to_string(c.n_layers) + ", found " +
            std::to_string(c.layer_types.size()) + ")");
-  need(std::isfinite(c.rms_norm_eps) && c.rms_norm_eps > 0, "rms_norm_eps", "must be positive (found " + num(c.rms_norm_eps) + ")");
-  need(std::isfinite(c.swiglu_limit) && c.swiglu_limit > 0, "swiglu_limit", "must be positive (found " + num(c.swiglu_limit) + ")");
-  need(std::isfinite(c.rope_theta) && c.rope_theta > 1, "rope_theta", "must be above 1 (found " + num(c.rope_theta) + ")");
+  need(std::isfinite(c.rms_norm_eps) && c.rms_norm_eps > 0, "rms_norm_eps",
+       "must be positive (found " + num(c.rms_norm_eps) + ")");
+  need(std::isfinite(c.swiglu_limit) && c.swiglu_limit > 0, "swiglu_limit",
+       "must be positive (found " + num(c.swiglu_limit) + ")");
+  need(std::isfinite(c.rope_theta) && c.rope_theta > 1, "rope_theta",
+       "must be above 1 (found " + num(c.rope_theta) + ")");
   need(std::isfinite(c.rope_factor) && c.rope_factor >= 1, "rope_scaling.factor",
        "YaRN factor must be at least 1 (found " + num(c.rope_factor) + ")");
   need(c.rope_beta_fast > c.rope_beta_slow && c.rope_beta_slow > 0, "rope_scaling.beta_fast",
@@ -228,7 +237,8 @@ std::string describe_config(const Config& c) {
   for (AttentionKind kind : c.layer_types) s << (kind == AttentionKind::kSliding ? 's' : 'f');
   s << " eps=" << c.rms_norm_eps << " limit=" << c.swiglu_limit << " theta=" << c.rope_theta
     << " factor=" << c.rope_factor << " beta_fast=" << c.rope_beta_fast << " beta_slow=" << c.rope_beta_slow
-    << " C=" << c.rope_original_context << " truncate=" << c.rope_truncate << " max_context=" << c.max_context;
+    << " C=" << c.rope_original_context << " truncate=" << c.rope_truncate
+    << " max_context=" << c.max_context;
   return s.str();
 }
 

@@ -9,10 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace gptoss::engine {
 namespace {
@@ -26,11 +25,11 @@ struct DtypeInfo {
 };
 
 constexpr DtypeInfo kDtypes[] = {
-    {"BOOL", Dtype::kBool, 1},   {"U8", Dtype::kU8, 1},     {"I8", Dtype::kI8, 1},
+    {"BOOL", Dtype::kBool, 1},      {"U8", Dtype::kU8, 1},          {"I8", Dtype::kI8, 1},
     {"F8_E4M3", Dtype::kF8E4M3, 1}, {"F8_E5M2", Dtype::kF8E5M2, 1}, {"I16", Dtype::kI16, 2},
-    {"U16", Dtype::kU16, 2},     {"F16", Dtype::kF16, 2},   {"BF16", Dtype::kBF16, 2},
-    {"I32", Dtype::kI32, 4},     {"U32", Dtype::kU32, 4},   {"F32", Dtype::kF32, 4},
-    {"F64", Dtype::kF64, 8},     {"I64", Dtype::kI64, 8},   {"U64", Dtype::kU64, 8},
+    {"U16", Dtype::kU16, 2},        {"F16", Dtype::kF16, 2},        {"BF16", Dtype::kBF16, 2},
+    {"I32", Dtype::kI32, 4},        {"U32", Dtype::kU32, 4},        {"F32", Dtype::kF32, 4},
+    {"F64", Dtype::kF64, 8},        {"I64", Dtype::kI64, 8},        {"U64", Dtype::kU64, 8},
 };
 
 const DtypeInfo& info_of(Dtype dtype) {
@@ -128,7 +127,8 @@ TensorEntry parse_entry(const std::string& file, const std::string& name, const 
   entry.data_bytes = end >= begin ? end - begin : 0;
   if (end < begin)
     fail(SafetensorsProblem::kOffsetPastEnd, file, name,
-         "data_offsets end before they begin (found [" + std::to_string(begin) + ", " + std::to_string(end) + "])");
+         "data_offsets end before they begin (found [" + std::to_string(begin) + ", " + std::to_string(end) +
+             "])");
   if (entry.data_bytes != want_bytes)
     fail(SafetensorsProblem::kSizeMismatch, file, name,
          "byte size is not dtype x shape (expected " + std::to_string(want_bytes) + " for " + dtype + " " +
@@ -163,17 +163,17 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const uint8_t> bytes, const
   DuplicateFinder duplicates;
   json header;
   try {
-    header = json::parse(text, text + header_bytes,
-                         [&](int depth, json::parse_event_t event, json& parsed) {
-                           return duplicates.on_event(depth, event, parsed);
-                         });
+    header = json::parse(text, text + header_bytes, [&](int depth, json::parse_event_t event, json& parsed) {
+      return duplicates.on_event(depth, event, parsed);
+    });
   } catch (const json::exception& e) {
     fail(SafetensorsProblem::kBadJson, file, "header", std::string("invalid JSON (") + e.what() + ")");
   }
   if (!header.is_object()) fail(SafetensorsProblem::kBadJson, file, "header", "header is not a JSON object");
   if (duplicates.duplicate_depth >= 0)
     fail(SafetensorsProblem::kDuplicate, file, duplicates.duplicate,
-         duplicates.duplicate_depth <= 1 ? "tensor named twice in the header" : "key repeated inside an entry");
+         duplicates.duplicate_depth <= 1 ? "tensor named twice in the header"
+                                         : "key repeated inside an entry");
 
   // 3. Each entry on its own.
   SafetensorsHeader result;
@@ -213,7 +213,8 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const uint8_t> bytes, const
       fail(SafetensorsProblem::kOverlap, file, t.name,
            "data overlaps tensor " + furthest->name + " (starts at " + std::to_string(t.data_offset) +
                ", before " + std::to_string(furthest->data_offset + furthest->data_bytes) + ")");
-    if (!furthest || t.data_offset + t.data_bytes > furthest->data_offset + furthest->data_bytes) furthest = &t;
+    if (!furthest || t.data_offset + t.data_bytes > furthest->data_offset + furthest->data_bytes)
+      furthest = &t;
   }
 
   // 5. Only now: file positions and pointers.

@@ -23,26 +23,42 @@ namespace gptoss::engine {
 
 // The element types safetensors defines. Only BF16 and U8 appear in gpt-oss checkpoints; the
 // others are recognised so that a file using them gets a precise error from the checkpoint.
-enum class Dtype { kBool, kU8, kI8, kF8E4M3, kF8E5M2, kI16, kU16, kF16, kBF16, kI32, kU32, kF32, kF64, kI64, kU64 };
+enum class Dtype {
+  kBool,
+  kU8,
+  kI8,
+  kF8E4M3,
+  kF8E5M2,
+  kI16,
+  kU16,
+  kF16,
+  kBF16,
+  kI32,
+  kU32,
+  kF32,
+  kF64,
+  kI64,
+  kU64
+};
 
 size_t dtype_bytes(Dtype dtype);      // bytes per element
 const char* dtype_name(Dtype dtype);  // as spelled in the header: "BF16", "U8"...
 
 // Why a header was refused; one value per named test case in tests/engine/safetensors_test.cc.
 enum class SafetensorsProblem {
-  kFileTooShort,    // fewer than 8 bytes
-  kHeaderTooLong,   // header length above kMaxHeaderBytes
-  kHeaderPastEnd,   // header length runs past the end of the bytes
-  kBadJson,         // not JSON, or not an object
-  kBadEntry,        // an entry without dtype/shape/data_offsets of the right JSON types
-  kUnknownDtype,    // dtype not in safetensors' list
-  kOverflow,        // element count or byte size does not fit 64 bits
-  kSizeMismatch,    // end - begin != dtype size x shape
-  kOffsetPastEnd,   // begin > end, or end past the data section
-  kOverlap,         // two tensors share bytes
-  kDuplicate,       // the same name twice
-  kMisaligned,      // data not aligned to the element size (views would be misaligned)
-  kIo,              // open/stat/mmap failed (MappedFile only)
+  kFileTooShort,   // fewer than 8 bytes
+  kHeaderTooLong,  // header length above kMaxHeaderBytes
+  kHeaderPastEnd,  // header length runs past the end of the bytes
+  kBadJson,        // not JSON, or not an object
+  kBadEntry,       // an entry without dtype/shape/data_offsets of the right JSON types
+  kUnknownDtype,   // dtype not in safetensors' list
+  kOverflow,       // element count or byte size does not fit 64 bits
+  kSizeMismatch,   // end - begin != dtype size x shape
+  kOffsetPastEnd,  // begin > end, or end past the data section
+  kOverlap,        // two tensors share bytes
+  kDuplicate,      // the same name twice
+  kMisaligned,     // data not aligned to the element size (views would be misaligned)
+  kIo,             // open/stat/mmap failed (MappedFile only)
 };
 
 // A refused file. what() is one line naming the file and the tensor at fault.

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -48,8 +47,8 @@ uint16_t bf16_round(float f) {  // round to nearest even; inputs here are finite
 
 // One standard normal per draw (Box-Muller, cosine branch).
 float standard_normal(uint64_t z) {
-  const double u1 = (static_cast<double>(z >> 40) + 1.0) * 0x1p-24;         // (0, 1]
-  const double u2 = static_cast<double>(z & 0xffffff) * 0x1p-24;             // [0, 1)
+  const double u1 = (static_cast<double>(z >> 40) + 1.0) * 0x1p-24;  // (0, 1]
+  const double u2 = static_cast<double>(z & 0xffffff) * 0x1p-24;     // [0, 1)
   return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
 }
 
@@ -60,8 +59,8 @@ enum class Fill { kNormal, kBytes, kScales };
 // A random tensor: its numbers depend only on (seed, stream) and the element index.
 struct Source {
   Fill fill;
-  uint64_t key;        // the stream's key
-  uint64_t count;      // elements
+  uint64_t key;    // the stream's key
+  uint64_t count;  // elements
   float std = 0, mean = 0;
   int scale_base = 0;  // kScales: base - 1 .. base + 1
   size_t element_bytes() const { return fill == Fill::kNormal ? 2 : 1; }
@@ -106,7 +105,8 @@ std::vector<ModelTensor> model_tensors(const TestModelPreset& p, uint64_t seed) 
   };
   auto mx_scales = [&](std::vector<int64_t> shape, int64_t fan_in) {
     Source s{Fill::kScales, key(), count(shape)};
-    s.scale_base = 127 + static_cast<int>(std::lround(std::log2(1.0 / std::sqrt(static_cast<double>(fan_in)) / 2.5)));
+    s.scale_base =
+        127 + static_cast<int>(std::lround(std::log2(1.0 / std::sqrt(static_cast<double>(fan_in)) / 2.5)));
     return StoredTensor{"", false, std::move(shape), {s}};
   };
   auto fused = [](std::vector<int64_t> shape, std::initializer_list<const StoredTensor*> parts) {
@@ -121,7 +121,8 @@ std::vector<ModelTensor> model_tensors(const TestModelPreset& p, uint64_t seed) 
     const std::string hf = "model.layers." + std::to_string(l) + ".", og = "block." + std::to_string(l) + ".";
     const double h_scale = 1.0 / std::sqrt(static_cast<double>(H));
     out.push_back({hf + "input_layernorm.weight", og + "attn.norm.scale", normal({H}, 0.1, 1.0)});
-    const StoredTensor q = normal({NH * D, H}, h_scale), k = normal({NKV * D, H}, h_scale), v = normal({NKV * D, H}, h_scale);
+    const StoredTensor q = normal({NH * D, H}, h_scale), k = normal({NKV * D, H}, h_scale),
+                       v = normal({NKV * D, H}, h_scale);
     const StoredTensor qb = normal({NH * D}, 0.1), kb = normal({NKV * D}, 0.1), vb = normal({NKV * D}, 0.1);
     out.push_back({hf + "self_attn.q_proj.weight", "", q});
     out.push_back({hf + "self_attn.k_proj.weight", "", k});
@@ -140,15 +141,20 @@ std::vector<ModelTensor> model_tensors(const TestModelPreset& p, uint64_t seed) 
     out.push_back({hf + "mlp.router.weight", og + "mlp.gate.weight", normal({E, H}, h_scale)});
     out.push_back({hf + "mlp.router.bias", og + "mlp.gate.bias", normal({E}, 0.5)});
     // experts: gate_up rows interleave gate (even) and linear (odd); 32 input columns per block
-    out.push_back({hf + "mlp.experts.gate_up_proj_blocks", og + "mlp.mlp1_weight.blocks", mx_blocks({E, 2 * I, H / 32, 16})});
-    out.push_back({hf + "mlp.experts.gate_up_proj_scales", og + "mlp.mlp1_weight.scales", mx_scales({E, 2 * I, H / 32}, H)});
+    out.push_back({hf + "mlp.experts.gate_up_proj_blocks", og + "mlp.mlp1_weight.blocks",
+                   mx_blocks({E, 2 * I, H / 32, 16})});
+    out.push_back({hf + "mlp.experts.gate_up_proj_scales", og + "mlp.mlp1_weight.scales",
+                   mx_scales({E, 2 * I, H / 32}, H)});
     out.push_back({hf + "mlp.experts.gate_up_proj_bias", og + "mlp.mlp1_bias", normal({E, 2 * I}, 0.1)});
-    out.push_back({hf + "mlp.experts.down_proj_blocks", og + "mlp.mlp2_weight.blocks", mx_blocks({E, H, I / 32, 16})});
-    out.push_back({hf + "mlp.experts.down_proj_scales", og + "mlp.mlp2_weight.scales", mx_scales({E, H, I / 32}, I)});
+    out.push_back(
+        {hf + "mlp.experts.down_proj_blocks", og + "mlp.mlp2_weight.blocks", mx_blocks({E, H, I / 32, 16})});
+    out.push_back(
+        {hf + "mlp.experts.down_proj_scales", og + "mlp.mlp2_weight.scales", mx_scales({E, H, I / 32}, I)});
     out.push_back({hf + "mlp.experts.down_proj_bias", og + "mlp.mlp2_bias", normal({E, H}, 0.1)});
   }
   out.push_back({"model.norm.weight", "norm.scale", normal({H}, 0.1, 1.0)});
-  out.push_back({"lm_head.weight", "unembedding.weight", normal({V, H}, 1.0 / std::sqrt(static_cast<double>(H)))});
+  out.push_back(
+      {"lm_head.weight", "unembedding.weight", normal({V, H}, 1.0 / std::sqrt(static_cast<double>(H)))});
   return out;
 }
 
@@ -157,7 +163,8 @@ void generate(const Source& s, uint64_t first, uint64_t n, uint8_t* out) {
   switch (s.fill) {
     case Fill::kNormal: {
       uint16_t* dst = reinterpret_cast<uint16_t*>(out);
-      for (uint64_t i = 0; i < n; ++i) dst[i] = bf16_round(standard_normal(draw(s.key, first + i)) * s.std + s.mean);
+      for (uint64_t i = 0; i < n; ++i)
+        dst[i] = bf16_round(standard_normal(draw(s.key, first + i)) * s.std + s.mean);
       break;
     }
     case Fill::kBytes:  // byte k is byte k % 8 of draw k / 8
@@ -167,7 +174,8 @@ void generate(const Source& s, uint64_t first, uint64_t n, uint8_t* out) {
       }
       break;
     case Fill::kScales:
-      for (uint64_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(s.scale_base - 1 + static_cast<int>(draw(s.key, first + i) % 3));
+      for (uint64_t i = 0; i < n; ++i)
+        out[i] = static_cast<uint8_t>(s.scale_base - 1 + static_cast<int>(draw(s.key, first + i) % 3));
       break;
   }
 }
@@ -214,8 +222,9 @@ void write_safetensors(const std::string& path, std::vector<StoredTensor> tensor
   std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
   uint64_t offset = 0;
   for (const StoredTensor& t : tensors) {
-    header += ",\"" + t.name + "\":{\"dtype\":\"" + (t.bf16 ? "BF16" : "U8") + "\",\"shape\":" + shape_json(t.shape) +
-              ",\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.bytes()) + "]}";
+    header += ",\"" + t.name + "\":{\"dtype\":\"" + (t.bf16 ? "BF16" : "U8") +
+              "\",\"shape\":" + shape_json(t.shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + t.bytes()) + "]}";
     offset += t.bytes();
   }
   header += "}";
@@ -223,7 +232,8 @@ void write_safetensors(const std::string& path, std::vector<StoredTensor> tensor
 
   OutFile out(path);
   uint8_t length[8];
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    length[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
   out.write(length, 8);
   out.write(header.data(), header.size());
 
@@ -237,7 +247,8 @@ void write_safetensors(const std::string& path, std::vector<StoredTensor> tensor
         const int64_t slices = static_cast<int64_t>((n + kSlice - 1) / kSlice);
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < slices; ++i) {
-          const uint64_t begin = static_cast<uint64_t>(i) * kSlice, len = std::min<uint64_t>(kSlice, n - begin);
+          const uint64_t begin = static_cast<uint64_t>(i) * kSlice,
+                         len = std::min<uint64_t>(kSlice, n - begin);
           generate(s, first + begin, len, buffer.data() + begin * s.element_bytes());
         }
         out.write(buffer.data(), n * s.element_bytes());
@@ -251,7 +262,8 @@ void write_safetensors(const std::string& path, std::vector<StoredTensor> tensor
 
 ordered_json hf_config(const TestModelPreset& p) {
   ordered_json layer_types = ordered_json::array();
-  for (int l = 0; l < p.n_layers; ++l) layer_types.push_back(l % 2 == 0 ? "sliding_attention" : "full_attention");
+  for (int l = 0; l < p.n_layers; ++l)
+    layer_types.push_back(l % 2 == 0 ? "sliding_attention" : "full_attention");
   ordered_json c;
   c["architectures"] = {"GptOssForCausalLM"};
   c["model_type"] = "gpt_oss";
@@ -275,15 +287,13 @@ ordered_json hf_config(const TestModelPreset& p) {
   c["num_local_experts"] = p.n_experts;
   c["output_router_logits"] = false;
   c["quantization_config"] = {
-      {"modules_to_not_convert", {"model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"}},
+      {"modules_to_not_convert",
+       {"model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"}},
       {"quant_method", "mxfp4"}};
   c["rms_norm_eps"] = 1e-05;
-  c["rope_scaling"] = {{"beta_fast", 32.0},
-                       {"beta_slow", 1.0},
-                       {"factor", 32.0},
-                       {"original_max_position_embeddings", p.initial_context_length},
-                       {"rope_type", "yarn"},
-                       {"truncate", false}};
+  c["rope_scaling"] = {{"beta_fast", 32.0},   {"beta_slow", 1.0},
+                       {"factor", 32.0},      {"original_max_position_embeddings", p.initial_context_length},
+                       {"rope_type", "yarn"}, {"truncate", false}};
   c["rope_theta"] = 150000;
   c["router_aux_loss_coef"] = 0.9;
   c["sliding_window"] = p.sliding_window;
@@ -324,10 +334,11 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 void check_preset(const TestModelPreset& p) {
-  const bool ok = p.n_layers > 0 && p.hidden > 0 && p.hidden % 32 == 0 && p.intermediate > 0 && p.intermediate % 32 == 0 &&
-                  p.n_experts > 0 && p.experts_per_token > 0 && p.experts_per_token <= p.n_experts && p.n_heads > 0 &&
-                  p.n_kv_heads > 0 && p.n_heads % p.n_kv_heads == 0 && p.head_dim > 0 && p.head_dim % 2 == 0 &&
-                  p.vocab > 0 && p.sliding_window > 0 && p.initial_context_length > 0;
+  const bool ok = p.n_layers > 0 && p.hidden > 0 && p.hidden % 32 == 0 && p.intermediate > 0 &&
+                  p.intermediate % 32 == 0 && p.n_experts > 0 && p.experts_per_token > 0 &&
+                  p.experts_per_token <= p.n_experts && p.n_heads > 0 && p.n_kv_heads > 0 &&
+                  p.n_heads % p.n_kv_heads == 0 && p.head_dim > 0 && p.head_dim % 2 == 0 && p.vocab > 0 &&
+                  p.sliding_window > 0 && p.initial_context_length > 0;
   if (!ok) throw gptoss::Error("make-test-model: preset " + p.name + ": inconsistent sizes");
 }
 
@@ -336,7 +347,8 @@ void remove_old_model_files(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name == "model.safetensors.index.json" || (name.starts_with("model") && name.ends_with(".safetensors")))
+    if (name == "model.safetensors.index.json" ||
+        (name.starts_with("model") && name.ends_with(".safetensors")))
       fs::remove(entry.path(), ec);
   }
 }
@@ -355,7 +367,8 @@ std::vector<std::string> test_model_preset_names() {
   return names;
 }
 
-void write_test_model(const std::string& dir, const TestModelPreset& preset, const TestModelOptions& options) {
+void write_test_model(const std::string& dir, const TestModelPreset& preset,
+                      const TestModelOptions& options) {
   check_preset(preset);
   const fs::path root(dir), original = fs::path(dir) / "original";
   std::error_code ec;

@@ -48,6 +48,7 @@ struct TestModelOptions {
 // `dir`/original/config.json and `dir`/original/model.safetensors. Creates the folders; replaces
 // earlier model files there. Tensors stream to disk in chunks (a 20b model never sits in memory).
 // Throws gptoss::Error naming the file on any I/O failure, or if the preset is inconsistent.
-void write_test_model(const std::string& dir, const TestModelPreset& preset, const TestModelOptions& options = {});
+void write_test_model(const std::string& dir, const TestModelPreset& preset,
+                      const TestModelOptions& options = {});
 
 }  // namespace gptoss::engine

@@ -44,8 +44,8 @@ int cmd_make_test_model(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   engine::write_test_model(args.positionals[0], *preset, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "wrote %s (preset %s, seed %llu) in %.1f s\n", args.positionals[0].c_str(), preset->name.c_str(),
-               static_cast<unsigned long long>(options.seed), seconds);
+  std::fprintf(stderr, "wrote %s (preset %s, seed %llu) in %.1f s\n", args.positionals[0].c_str(),
+               preset->name.c_str(), static_cast<unsigned long long>(options.seed), seconds);
   return 0;
 }
 

@@ -59,7 +59,8 @@ struct EditableTensor {
   std::string bytes;
 };
 
-void rewrite_safetensors(const std::string& path, const std::function<void(std::vector<EditableTensor>&)>& edit) {
+void rewrite_safetensors(const std::string& path,
+                         const std::function<void(std::vector<EditableTensor>&)>& edit) {
   std::vector<EditableTensor> tensors;
   {
     MappedFile file(path);
@@ -72,7 +73,8 @@ void rewrite_safetensors(const std::string& path, const std::function<void(std::
   header["__metadata__"] = {{"format", "pt"}};
   uint64_t offset = 0;
   for (const EditableTensor& t : tensors) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    header[t.name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
   std::string text = header.dump();
@@ -115,7 +117,9 @@ void expect_same_weights(const Checkpoint& a, const Checkpoint& b) {
   auto matrix = [](const Bf16Matrix& x, const Bf16Matrix& y) {
     return x.rows == y.rows && x.cols == y.cols && same_bytes(x.data, y.data, 2ull * x.rows * x.cols);
   };
-  auto vector = [](const Bf16Vector& x, const Bf16Vector& y) { return x.size == y.size && same_bytes(x.data, y.data, 2ull * x.size); };
+  auto vector = [](const Bf16Vector& x, const Bf16Vector& y) {
+    return x.size == y.size && same_bytes(x.data, y.data, 2ull * x.size);
+  };
   auto experts = [](const Mxfp4Experts& x, const Mxfp4Experts& y) {
     return x.n_experts == y.n_experts && x.rows == y.rows && x.cols == y.cols &&
            same_bytes(x.blocks, y.blocks, x.expert_block_bytes() * x.n_experts) &&
@@ -159,7 +163,8 @@ TEST(Checkpoint, BothLayoutsGiveTheSameWeights) {
   expect_same_weights(*hf, *original);
   // The views really are row ranges of the fused qkv: k starts right after q's NH*D rows.
   const Config& c = original->config;
-  EXPECT_EQ(original->weights.layers[0].wk.data, original->weights.layers[0].wq.data + size_t(c.n_heads) * c.head_dim * c.hidden);
+  EXPECT_EQ(original->weights.layers[0].wk.data,
+            original->weights.layers[0].wq.data + size_t(c.n_heads) * c.head_dim * c.hidden);
   // Tensor names differ between the layouts, so do the fingerprints (see open_checkpoint).
   EXPECT_NE(hf->info.fingerprint, original->info.fingerprint);
   EXPECT_EQ(hf->info.fingerprint.size(), 16u);
@@ -257,7 +262,8 @@ TEST(Checkpoint, kExtraTensor) {
   rewrite_safetensors(m.path("model.safetensors"), [](std::vector<EditableTensor>& t) {
     t.push_back({"model.layers.0.self_attn.extra", "BF16", {4}, std::string(8, '\0')});
   });
-  expect_load_error(m.dir.str(), m.path("model.safetensors"), "model.layers.0.self_attn.extra", "unexpected tensor");
+  expect_load_error(m.dir.str(), m.path("model.safetensors"), "model.layers.0.self_attn.extra",
+                    "unexpected tensor");
 }
 
 TEST(Checkpoint, kWrongShape) {
@@ -274,8 +280,8 @@ TEST(Checkpoint, kWrongShapeExperts) {
   rewrite_safetensors(m.path("original/model.safetensors"), [](std::vector<EditableTensor>& t) {
     find(t, "block.1.mlp.mlp2_weight.scales").shape = {8, 2, 64};  // rows and blocks swapped
   });
-  expect_load_error(m.path("original"), m.path("original/model.safetensors"), "block.1.mlp.mlp2_weight.scales",
-                    "wrong shape");
+  expect_load_error(m.path("original"), m.path("original/model.safetensors"),
+                    "block.1.mlp.mlp2_weight.scales", "wrong shape");
 }
 
 TEST(Checkpoint, kWrongDtype) {
@@ -301,10 +307,11 @@ TEST(Checkpoint, kTensorMissingFromShard) {
   const json index = read_json(m.path("model.safetensors.index.json"));
   const std::string shard = index["weight_map"]["model.layers.0.self_attn.o_proj.bias"];
   rewrite_safetensors(m.path(shard), [](std::vector<EditableTensor>& t) {
-    std::erase_if(t, [](const EditableTensor& x) { return x.name == "model.layers.0.self_attn.o_proj.bias"; });
+    std::erase_if(t,
+                  [](const EditableTensor& x) { return x.name == "model.layers.0.self_attn.o_proj.bias"; });
   });
-  expect_load_error(m.dir.str(), m.path("model.safetensors.index.json"), "model.layers.0.self_attn.o_proj.bias",
-                    "missing from " + shard);
+  expect_load_error(m.dir.str(), m.path("model.safetensors.index.json"),
+                    "model.layers.0.self_attn.o_proj.bias", "missing from " + shard);
 }
 
 TEST(Checkpoint, kTensorNotInIndex) {
@@ -321,7 +328,8 @@ TEST(Checkpoint, kShardOutsideFolder) {
   json index = read_json(m.path("model.safetensors.index.json"));
   index["weight_map"]["model.norm.weight"] = "../model.safetensors";
   write_file(m.path("model.safetensors.index.json"), index.dump());
-  expect_load_error(m.dir.str(), m.path("model.safetensors.index.json"), "model.norm.weight", "plain file name");
+  expect_load_error(m.dir.str(), m.path("model.safetensors.index.json"), "model.norm.weight",
+                    "plain file name");
 }
 
 TEST(Checkpoint, kConfigMissingKey) {
@@ -356,7 +364,8 @@ TEST(Checkpoint, kConfigDisagreesWithTensors) {
   json cfg = read_json(m.path("config.json"));
   cfg["intermediate_size"] = 96;  // consistent on its own, but not the tensors' size
   write_file(m.path("config.json"), cfg.dump());
-  expect_load_error(m.dir.str(), m.path("model.safetensors"), "model.layers.0.mlp.experts.gate_up_proj_blocks",
+  expect_load_error(m.dir.str(), m.path("model.safetensors"),
+                    "model.layers.0.mlp.experts.gate_up_proj_blocks",
                     "wrong shape (expected [8, 192, 2, 16], found [8, 128, 2, 16])");
 }
 

@@ -69,7 +69,7 @@ TEST(Config, HfTiny) {
   EXPECT_EQ(c.vocab, 201088);
   EXPECT_EQ(c.sliding_window, 4);
   EXPECT_EQ(c.layer_types, (std::vector<AttentionKind>{AttentionKind::kSliding, AttentionKind::kFull,
-                                                      AttentionKind::kSliding}));
+                                                       AttentionKind::kSliding}));
   EXPECT_FLOAT_EQ(c.rms_norm_eps, 1e-5f);
   EXPECT_FLOAT_EQ(c.swiglu_limit, 7.0f);
   EXPECT_EQ(c.rope_theta, 150000.0);
@@ -125,9 +125,10 @@ TEST(Config, TruncateIsRead) {
 }
 
 TEST(Config, kMissingKey) {
-  for (const char* key : {"num_hidden_layers", "hidden_size", "intermediate_size", "num_local_experts",
-                          "num_attention_heads", "num_key_value_heads", "head_dim", "vocab_size", "sliding_window",
-                          "layer_types", "rms_norm_eps", "rope_theta", "rope_scaling", "swiglu_limit"}) {
+  for (const char* key :
+       {"num_hidden_layers", "hidden_size", "intermediate_size", "num_local_experts", "num_attention_heads",
+        "num_key_value_heads", "head_dim", "vocab_size", "sliding_window", "layer_types", "rms_norm_eps",
+        "rope_theta", "rope_scaling", "swiglu_limit"}) {
     json j = hf_tiny();
     j.erase(key);
     SCOPED_TRACE(key);
@@ -137,7 +138,8 @@ TEST(Config, kMissingKey) {
   j.erase("num_experts_per_tok");
   j.erase("experts_per_token");
   expect_hf_error(j, "experts_per_token");
-  for (const char* key : {"factor", "beta_fast", "beta_slow", "original_max_position_embeddings", "rope_type"}) {
+  for (const char* key :
+       {"factor", "beta_fast", "beta_slow", "original_max_position_embeddings", "rope_type"}) {
     json r = hf_tiny();
     r["rope_scaling"].erase(key);
     SCOPED_TRACE(key);
@@ -161,7 +163,7 @@ TEST(Config, kInconsistentValues) {
   expect_hf_error(with("num_key_value_heads", 3), "num_key_value_heads");  // 8 heads / 3
   expect_hf_error(with("sliding_window", 0), "sliding_window");
   expect_hf_error(with("sliding_window", -4), "sliding_window");
-  expect_hf_error(with("hidden_size", 48), "hidden_size");                 // not a multiple of 32
+  expect_hf_error(with("hidden_size", 48), "hidden_size");  // not a multiple of 32
   expect_hf_error(with("intermediate_size", 40), "intermediate_size");
   expect_hf_error(with("head_dim", 15), "head_dim");                       // odd: no half split
   expect_hf_error(with("num_experts_per_tok", 9), "num_experts_per_tok");  // more than the 8 experts
@@ -180,7 +182,8 @@ TEST(Config, kInconsistentValues) {
   expect_hf_error(rope("factor", 0.0), "rope_scaling.factor");
   expect_hf_error(rope("factor", 0.5), "rope_scaling.factor");
   expect_hf_error(rope("beta_fast", 0.5), "rope_scaling.beta_fast");  // below beta_slow
-  expect_hf_error(rope("original_max_position_embeddings", 0), "rope_scaling.original_max_position_embeddings");
+  expect_hf_error(rope("original_max_position_embeddings", 0),
+                  "rope_scaling.original_max_position_embeddings");
   expect_hf_error(rope("rope_type", "linear"), "rope_scaling.rope_type");
   expect_hf_error(rope("truncate", "no"), "rope_scaling.truncate");
 

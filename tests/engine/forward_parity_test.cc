@@ -100,8 +100,8 @@ class ForwardParity : public ::testing::Test {
         chunk_logits.assign(pending.size() * V, 0.0f);
         prefill_ctx.prefill(std::span<const int32_t>(ids).subspan(first, pending.size()), chunk_logits);
         for (size_t i = 0; i < pending.size(); ++i)
-          compare(pending[i], std::span<const float>(chunk_logits).subspan(i * V, V), static_cast<int>(first + i),
-                  "prefill", errors.prefill);
+          compare(pending[i], std::span<const float>(chunk_logits).subspan(i * V, V),
+                  static_cast<int>(first + i), "prefill", errors.prefill);
         first += pending.size();
         pending.clear();
       }
@@ -112,8 +112,8 @@ class ForwardParity : public ::testing::Test {
   }
 
   static void report(const char* name, const Errors& e) {
-    std::printf("[parity] %s: max abs logit error prefill %.3g, decode %.3g (worst %.3g of tolerance)\n", name,
-                e.prefill, e.decode, e.worst_ratio);
+    std::printf("[parity] %s: max abs logit error prefill %.3g, decode %.3g (worst %.3g of tolerance)\n",
+                name, e.prefill, e.decode, e.worst_ratio);
   }
 
   static testing::TempDir* dir_;

@@ -17,9 +17,9 @@ TEST(ReferenceForward, Fp4TableIsTheSpecs) {
 
 TEST(ReferenceForward, Mxfp4HandBuiltBlock) {
   uint8_t block[16] = {};
-  block[0] = 0x71;  // column 0: code 1 (+0.5, low nibble); column 1: code 7 (+6, high nibble)
-  block[1] = 0xF8;  // column 2: code 8 (-0); column 3: code 15 (-6)
-  block[15] = 0x2D; // column 30: code 13 (-3); column 31: code 2 (+1)
+  block[0] = 0x71;   // column 0: code 1 (+0.5, low nibble); column 1: code 7 (+6, high nibble)
+  block[1] = 0xF8;   // column 2: code 8 (-0); column 3: code 15 (-6)
+  block[15] = 0x2D;  // column 30: code 13 (-3); column 31: code 2 (+1)
   EXPECT_EQ(mxfp4_block_value(block, 127, 0), 0.5);
   EXPECT_EQ(mxfp4_block_value(block, 127, 1), 6.0);
   EXPECT_EQ(mxfp4_block_value(block, 127, 2), 0.0);
@@ -52,13 +52,18 @@ TEST(ReferenceForward, YarnClosedForm) {
   // low = 8 ln(256 / (64 pi)) / ln(150000) = 0.16215, high = 8 ln(256 / (2 pi)) / ln(150000) = 2.48846:
   // dimension 0 keeps its frequency, 1 and 2 are blended, 3.. are divided by the factor 32.
   const Yarn y = yarn(tiny_rope_config());
-  const double expected[8] = {1.0, 0.14676759377552487, 0.011923794455416876, 0.00035794458727063204,
-                              8.068715304598785e-05, 1.818833668168956e-05, 4.0999784818029795e-06,
+  const double expected[8] = {1.0,
+                              0.14676759377552487,
+                              0.011923794455416876,
+                              0.00035794458727063204,
+                              8.068715304598785e-05,
+                              1.818833668168956e-05,
+                              4.0999784818029795e-06,
                               9.242089502428301e-07};
   ASSERT_EQ(y.inv_freq.size(), 8u);
   for (int i = 0; i < 8; ++i) EXPECT_NEAR(y.inv_freq[i], expected[i], 1e-14 * expected[i]) << i;
   EXPECT_NEAR(y.concentration, 1.3465735902799727, 1e-15);  // 0.1 ln 32 + 1
-  for (int i = 3; i < 8; ++i)  // fully interpolated
+  for (int i = 3; i < 8; ++i)                               // fully interpolated
     EXPECT_NEAR(y.inv_freq[i], 1.0 / (32 * std::pow(150000.0, 2.0 * i / 16)), 1e-15);
 }
 

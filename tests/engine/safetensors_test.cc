@@ -17,16 +17,16 @@ namespace {
 constexpr const char* kFile = "unit.safetensors";
 
 // The good file: "w" BF16 [2, 3] at data [0, 12), "b" U8 [4] at [12, 16).
-const std::string kGoodHeader =
-    R"({"__metadata__":{"format":"pt"},)"
-    R"("w":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12]},)"
-    R"("b":{"dtype":"U8","shape":[4],"data_offsets":[12,16]}})";
+const std::string kGoodHeader = R"({"__metadata__":{"format":"pt"},)"
+                                R"("w":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12]},)"
+                                R"("b":{"dtype":"U8","shape":[4],"data_offsets":[12,16]}})";
 
 // 8-byte LE length, the header padded with spaces to 8 bytes, then data bytes 0, 1, 2, ...
 std::vector<uint8_t> file_bytes(std::string header, size_t data_bytes = 16) {
   header.append((8 - header.size() % 8) % 8, ' ');
   std::vector<uint8_t> bytes(8);
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    bytes[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
   bytes.insert(bytes.end(), header.begin(), header.end());
   for (size_t i = 0; i < data_bytes; ++i) bytes.push_back(static_cast<uint8_t>(i));
   return bytes;
@@ -80,7 +80,8 @@ TEST(Safetensors, kGoodFileParses) {
 TEST(Safetensors, kScalarAndEmptyTensors) {
   // shape [] holds one element; a zero-sized tensor may sit anywhere in the data.
   const std::vector<uint8_t> bytes = file_bytes(
-      R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"z":{"dtype":"U8","shape":[0,5],"data_offsets":[2,2]}})", 4);
+      R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"z":{"dtype":"U8","shape":[0,5],"data_offsets":[2,2]}})",
+      4);
   const SafetensorsHeader header = SafetensorsHeader::parse(bytes, kFile);
   EXPECT_EQ(header.find("s")->data_bytes, 4u);
   EXPECT_EQ(header.find("z")->data_bytes, 0u);
@@ -101,7 +102,8 @@ TEST(Safetensors, kFileTooShort) {
 }
 
 TEST(Safetensors, kHeaderTooLong) {
-  expect_problem(with_length(SafetensorsHeader::kMaxHeaderBytes + 1, 64), SafetensorsProblem::kHeaderTooLong, "header");
+  expect_problem(with_length(SafetensorsHeader::kMaxHeaderBytes + 1, 64), SafetensorsProblem::kHeaderTooLong,
+                 "header");
   expect_problem(with_length(~0ull, 64), SafetensorsProblem::kHeaderTooLong, "header");  // 8 + n would wrap
 }
 
@@ -119,7 +121,8 @@ TEST(Safetensors, kBadJson) {
 }
 
 TEST(Safetensors, kBadEntry) {
-  expect_problem(file_bytes(R"({"w":{"shape":[2,3],"data_offsets":[0,12]}})"), SafetensorsProblem::kBadEntry, "w");
+  expect_problem(file_bytes(R"({"w":{"shape":[2,3],"data_offsets":[0,12]}})"), SafetensorsProblem::kBadEntry,
+                 "w");
   expect_problem(file_bytes(R"({"w":{"dtype":"BF16","shape":[2,-3],"data_offsets":[0,12]}})"),
                  SafetensorsProblem::kBadEntry, "w");
   expect_problem(file_bytes(R"({"w":{"dtype":"BF16","shape":[2,3],"data_offsets":[0]}})"),
@@ -136,8 +139,9 @@ TEST(Safetensors, kUnknownDtype) {
 
 TEST(Safetensors, kOverflow) {
   // 2^40 x 2^40 elements: the count does not fit 64 bits.
-  expect_problem(file_bytes(R"({"w":{"dtype":"U8","shape":[1099511627776,1099511627776],"data_offsets":[0,16]}})"),
-                 SafetensorsProblem::kOverflow, "w");
+  expect_problem(
+      file_bytes(R"({"w":{"dtype":"U8","shape":[1099511627776,1099511627776],"data_offsets":[0,16]}})"),
+      SafetensorsProblem::kOverflow, "w");
   // 2^62 F32 elements: the count fits, the byte size does not.
   expect_problem(file_bytes(R"({"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,16]}})"),
                  SafetensorsProblem::kOverflow, "w");

@@ -3,7 +3,6 @@
 #include "engine/test_model.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cmath>
@@ -178,7 +177,7 @@ TEST(TestModel, WeightScales) {
   const Stats embed = stats("model.embed_tokens.weight");  // N(0, 1), 262144 samples
   EXPECT_NEAR(embed.mean, 0.0, 0.01);
   EXPECT_NEAR(embed.std, 1.0, 0.01);
-  EXPECT_GT(embed.max, 3.5);  // Gaussian tails, not a uniform
+  EXPECT_GT(embed.max, 3.5);                      // Gaussian tails, not a uniform
   const Stats lm_head = stats("lm_head.weight");  // N(0, 1/sqrt(64))
   EXPECT_NEAR(lm_head.std, 0.125, 0.002);
   const Stats q = stats("model.layers.0.self_attn.q_proj.weight");  // fan_in 64
@@ -223,11 +222,18 @@ TEST(TestModel, CommandLine) {
   testing::TempDir dir;
   const std::string bin = GPTOSS_BINARY;
   EXPECT_EQ(std::system((bin + " make-test-model --help > /dev/null").c_str()), 0);
-  EXPECT_NE(std::system((bin + " make-test-model " + dir.str() + " 2> /dev/null").c_str()), 0);  // no --preset
-  EXPECT_EQ(WEXITSTATUS(std::system((bin + " make-test-model " + dir.str() + " --preset huge 2> /dev/null").c_str())), 2);
-  EXPECT_EQ(WEXITSTATUS(std::system((bin + " make-test-model " + dir.str() + " --preset tiny --seed x 2> /dev/null").c_str())), 2);
+  EXPECT_NE(std::system((bin + " make-test-model " + dir.str() + " 2> /dev/null").c_str()),
+            0);  // no --preset
+  EXPECT_EQ(WEXITSTATUS(
+                std::system((bin + " make-test-model " + dir.str() + " --preset huge 2> /dev/null").c_str())),
+            2);
+  EXPECT_EQ(WEXITSTATUS(std::system(
+                (bin + " make-test-model " + dir.str() + " --preset tiny --seed x 2> /dev/null").c_str())),
+            2);
   EXPECT_EQ(WEXITSTATUS(std::system((bin + " make-test-model --preset tiny 2> /dev/null").c_str())), 2);
-  ASSERT_EQ(std::system((bin + " make-test-model " + dir.str() + " --preset tiny --seed 4 2> /dev/null").c_str()), 0);
+  ASSERT_EQ(
+      std::system((bin + " make-test-model " + dir.str() + " --preset tiny --seed 4 2> /dev/null").c_str()),
+      0);
   EXPECT_TRUE(fs::exists(dir / "model.safetensors"));
   EXPECT_TRUE(fs::exists(dir / "original/model.safetensors"));
   const Config c = parse_hf_config(slurp(dir / "config.json"), "config.json");

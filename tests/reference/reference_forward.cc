@@ -6,11 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/safetensors.h"  // the one piece shared with the engine
 
@@ -177,12 +176,13 @@ struct ReferenceModel::Weights {
   struct Layer {
     std::vector<double> attn_norm, bq, bk, bv, sinks, bo, mlp_norm, router_bias;
     Matrix wq, wk, wv, wo, router;
-    std::vector<Matrix> w1, w2;                  // [E] x [2I, H], [E] x [H, I]
-    std::vector<std::vector<double>> b1, b2;     // [E] x [2I], [E] x [H]
+    std::vector<Matrix> w1, w2;               // [E] x [2I, H], [E] x [H, I]
+    std::vector<std::vector<double>> b1, b2;  // [E] x [2I], [E] x [H]
   };
   std::vector<Layer> layers;
 
-  const engine::TensorEntry& tensor(const std::string& name, const char* dtype, std::vector<int64_t> shape) const {
+  const engine::TensorEntry& tensor(const std::string& name, const char* dtype,
+                                    std::vector<int64_t> shape) const {
     auto it = tensors.find(name);
     if (it == tensors.end()) throw std::runtime_error("reference: missing tensor " + name);
     if (std::string(engine::dtype_name(it->second->dtype)) != dtype || it->second->shape != shape)
@@ -210,13 +210,16 @@ struct ReferenceModel::Weights {
         for (int b = 0; b < nb; ++b) {
           const size_t block = (static_cast<size_t>(e) * rows + r) * nb + b;
           for (int col = 0; col < 32; ++col)
-            out[e].v[static_cast<size_t>(r) * cols + b * 32 + col] = mxfp4_block_value(blocks + block * 16, scales[block], col);
+            out[e].v[static_cast<size_t>(r) * cols + b * 32 + col] =
+                mxfp4_block_value(blocks + block * 16, scales[block], col);
         }
     return out;
   }
   std::vector<std::vector<double>> rows_of(const std::vector<double>& flat, int n, int width) const {
     std::vector<std::vector<double>> out(n);
-    for (int i = 0; i < n; ++i) out[i].assign(flat.begin() + static_cast<size_t>(i) * width, flat.begin() + static_cast<size_t>(i + 1) * width);
+    for (int i = 0; i < n; ++i)
+      out[i].assign(flat.begin() + static_cast<size_t>(i) * width,
+                    flat.begin() + static_cast<size_t>(i + 1) * width);
     return out;
   }
 };
@@ -233,7 +236,8 @@ ReferenceModel::ReferenceModel(const std::string& dir) : w_(std::make_unique<Wei
   if (fs::exists(index)) {
     const json j = json::parse(slurp(index.string()));
     for (const auto& [name, file] : j.at("weight_map").items())
-      if (std::find(files.begin(), files.end(), file.get<std::string>()) == files.end()) files.push_back(file);
+      if (std::find(files.begin(), files.end(), file.get<std::string>()) == files.end())
+        files.push_back(file);
   } else {
     files.push_back("model.safetensors");
   }
@@ -295,11 +299,13 @@ void ReferenceModel::forward(const std::vector<int32_t>& tokens,
       std::vector<double> q = affine(y.wq, t, y.bq), k = affine(y.wk, t, y.bk), v = affine(y.wv, t, y.bv);
       // rotate q, k by position p, per head
       for (int h = 0; h < NH; ++h) {
-        const std::vector<double> r = rope(std::vector<double>(q.begin() + h * D, q.begin() + (h + 1) * D), w.rope, p);
+        const std::vector<double> r =
+            rope(std::vector<double>(q.begin() + h * D, q.begin() + (h + 1) * D), w.rope, p);
         std::copy(r.begin(), r.end(), q.begin() + h * D);
       }
       for (int g = 0; g < NKV; ++g) {
-        const std::vector<double> r = rope(std::vector<double>(k.begin() + g * D, k.begin() + (g + 1) * D), w.rope, p);
+        const std::vector<double> r =
+            rope(std::vector<double>(k.begin() + g * D, k.begin() + (g + 1) * D), w.rope, p);
         std::copy(r.begin(), r.end(), k.begin() + g * D);
       }
       keys[l].push_back(k);
