@@ -232,7 +232,10 @@ TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
                        "the three-line message in the transcript"));
   ASSERT_TRUE(wait_idle());
 
-  // Scrolling: PageUp shows how much is below; End (on an empty line) goes back down.
+  // Scrolling: PageUp shows how much is below; End (on an empty line) goes back down. /help makes
+  // sure the transcript is taller than the window.
+  line("/help");
+  ASSERT_TRUE(wait_text("Ctrl-R searches history"));
   keys("PageUp");
   ASSERT_TRUE(wait_for([&](const std::string&) { return status_line().find(" more") != std::string::npos; },
                        "the scrolled-up indicator"));
