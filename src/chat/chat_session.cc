@@ -42,12 +42,13 @@ int last_user_message(const Conversation& c) {
 void check_settings(const SessionSettings& s, const engine::Model& model) {
   const int max_context = model.config().max_context;
   if (s.context_tokens < 1 || (max_context > 0 && s.context_tokens > max_context)) {
-    throw ChatError("settings: context_tokens: out of range (expected 1.." + std::to_string(max_context) + ", found " +
-                    std::to_string(s.context_tokens) + ")");
+    throw ChatError("settings: context_tokens: out of range (expected 1.." + std::to_string(max_context) +
+                    ", found " + std::to_string(s.context_tokens) + ")");
   }
   if (s.max_new_tokens < 1 || s.max_new_tokens >= s.context_tokens) {
-    throw ChatError("settings: max_new_tokens: out of range (expected 1.." + std::to_string(s.context_tokens - 1) +
-                    ", found " + std::to_string(s.max_new_tokens) + ")");
+    throw ChatError("settings: max_new_tokens: out of range (expected 1.." +
+                    std::to_string(s.context_tokens - 1) + ", found " + std::to_string(s.max_new_tokens) +
+                    ")");
   }
   if (s.max_tool_rounds < 0) throw ChatError("settings: max_tool_rounds: must not be negative");
   try {
@@ -66,7 +67,8 @@ bool same_sampling(const SamplerOptions& a, const SamplerOptions& b) {
 // Turns the parser's callbacks into ChatEvents and stores each finished message.
 class TurnParserSink : public EventSink {
  public:
-  TurnParserSink(Conversation& conversation, const ChatEventSink& sink) : conversation_(conversation), sink_(sink) {}
+  TurnParserSink(Conversation& conversation, const ChatEventSink& sink)
+      : conversation_(conversation), sink_(sink) {}
 
   void on_message_begin(const Message& header) override {
     channel_ = header.channel;
@@ -78,7 +80,8 @@ class TurnParserSink : public EventSink {
   void on_message_end(const Message& message, std::optional<int32_t> terminator) override {
     // A malformed header closed with nothing in it carries no information: not stored.
     if (message.content.empty() && !message.recipient && !message.channel) return;
-    conversation_.messages.push_back(message);  // stored without its terminator: <|return|> renders as <|end|>
+    conversation_.messages.push_back(
+        message);  // stored without its terminator: <|return|> renders as <|end|>
     sink_(MessageFinished{message, terminator.has_value()});
     if (terminator == special::kCall) last_call_ = message;
   }
@@ -134,11 +137,14 @@ std::string replace_invalid_utf8(std::string_view text) {
 ChatSession::ChatSession(std::shared_ptr<const engine::Model> model,
                          std::shared_ptr<const tokenizer::Tokenizer> tokenizer, SessionState state,
                          std::optional<std::string> today)
-    : model_(std::move(model)), tokenizer_(std::move(tokenizer)), state_(std::move(state)),
+    : model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      state_(std::move(state)),
       today_(today ? *today : today_utc()) {
   check_settings(state_.settings, *model_);
   sync_headers(state_, today_);
-  context_ = std::make_unique<engine::Context>(model_, engine::ContextOptions{.max_tokens = state_.settings.context_tokens});
+  context_ = std::make_unique<engine::Context>(
+      model_, engine::ContextOptions{.max_tokens = state_.settings.context_tokens});
   sampler_ = std::make_unique<Sampler>(state_.settings.sampling);
 }
 
@@ -151,9 +157,11 @@ std::vector<int32_t> ChatSession::next_prompt() const { return render_next_promp
 void ChatSession::set_settings(const SessionSettings& settings) {
   check_settings(settings, *model_);
   if (settings.context_tokens != state_.settings.context_tokens) {
-    context_ = std::make_unique<engine::Context>(model_, engine::ContextOptions{.max_tokens = settings.context_tokens});
+    context_ = std::make_unique<engine::Context>(
+        model_, engine::ContextOptions{.max_tokens = settings.context_tokens});
   }
-  if (!same_sampling(settings.sampling, state_.settings.sampling)) sampler_ = std::make_unique<Sampler>(settings.sampling);
+  if (!same_sampling(settings.sampling, state_.settings.sampling))
+    sampler_ = std::make_unique<Sampler>(settings.sampling);
   state_.settings = settings;
   sync_headers(state_, today_);
 }
@@ -161,14 +169,17 @@ void ChatSession::set_settings(const SessionSettings& settings) {
 int ChatSession::fit_window(SessionState& state) const {
   const auto capacity = static_cast<uint64_t>(state.settings.context_tokens);
   const auto budget = static_cast<uint64_t>(state.settings.max_new_tokens);
-  auto count = [&](const SessionState& s) { return static_cast<uint64_t>(render_next_prompt(s, *tokenizer_).size()); };
+  auto count = [&](const SessionState& s) {
+    return static_cast<uint64_t>(render_next_prompt(s, *tokenizer_).size());
+  };
   std::optional<WindowChoice> choice = choose_window(state, capacity, budget, count);
   if (!choice) {
     SessionState alone = state;
     alone.first_message = static_cast<size_t>(std::max(last_user_message(state.conversation), 0));
-    throw ChatError("message too long for the context window: the prompt needs " + std::to_string(count(alone)) +
-                    " tokens plus " + std::to_string(budget) + " for the reply (expected at most " +
-                    std::to_string(capacity) + " in all; shorten the message, lower the reply budget, or raise the "
+    throw ChatError("message too long for the context window: the prompt needs " +
+                    std::to_string(count(alone)) + " tokens plus " + std::to_string(budget) +
+                    " for the reply (expected at most " + std::to_string(capacity) +
+                    " in all; shorten the message, lower the reply budget, or raise the "
                     "context size)");
   }
   state.first_message = choice->first_message;
@@ -208,7 +219,8 @@ TurnStats ChatSession::retry(const ChatEventSink& sink, const std::atomic<bool>&
   if (u < 0) throw ChatError("retry: there is no question to answer again");
   SessionState next = state_;
   next.conversation.messages.resize(static_cast<size_t>(u) + 1);
-  while (!next.turns.empty() && next.turns.back().first_message >= static_cast<size_t>(u)) next.turns.pop_back();
+  while (!next.turns.empty() && next.turns.back().first_message >= static_cast<size_t>(u))
+    next.turns.pop_back();
   const size_t old_first = std::min(next.first_message, static_cast<size_t>(u));
   next.first_message = old_first;
   const int dropped = fit_window(next);
@@ -235,7 +247,8 @@ std::optional<std::string> ChatSession::undo() {
   if (u < 0) return std::nullopt;
   std::string text = state_.conversation.messages[static_cast<size_t>(u)].content;
   state_.conversation.messages.resize(static_cast<size_t>(u));
-  while (!state_.turns.empty() && state_.turns.back().first_message >= static_cast<size_t>(u)) state_.turns.pop_back();
+  while (!state_.turns.empty() && state_.turns.back().first_message >= static_cast<size_t>(u))
+    state_.turns.pop_back();
   state_.first_message = std::min(state_.first_message, state_.conversation.messages.size());
   return text;
 }
@@ -286,7 +299,8 @@ std::optional<std::span<const float>> ChatSession::prefill_next_prompt(TurnStats
   return logits;
 }
 
-void ChatSession::append_tool_result(const Message& call_message, TurnStats& stats, const ChatEventSink& sink) {
+void ChatSession::append_tool_result(const Message& call_message, TurnStats& stats,
+                                     const ChatEventSink& sink) {
   const ToolCall call{call_message.recipient.value_or(""), call_message.channel, call_message.content_type,
                       call_message.content};
   bool available = false;
@@ -310,7 +324,8 @@ void ChatSession::append_tool_result(const Message& call_message, TurnStats& sta
   sink(ToolAnswered{result});
 }
 
-TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel) {
+TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& sink,
+                                      const std::atomic<bool>& cancel) {
   TurnStats& stats = record.stats;
   const SessionSettings& s = state_.settings;
   auto pick = [&](std::span<const float> logits) {

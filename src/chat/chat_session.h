@@ -50,18 +50,19 @@ class ChatError : public gptoss::Error {
 };
 
 enum class ReasoningEffort { kLow, kMedium, kHigh };
-std::string_view to_string(ReasoningEffort effort);                // "low" | "medium" | "high"
+std::string_view to_string(ReasoningEffort effort);                  // "low" | "medium" | "high"
 std::optional<ReasoningEffort> parse_effort(std::string_view text);  // nullopt if none of those
 
 struct SessionSettings {
   ReasoningEffort effort = ReasoningEffort::kMedium;
-  std::string instructions;                      // the developer message's "# Instructions"; empty: none
-  std::vector<ToolDescription> function_tools;   // rendered as namespace functions; calls go to the ToolHandler
+  std::string instructions;  // the developer message's "# Instructions"; empty: none
+  // Rendered as namespace functions in the developer message; calls go to the ToolHandler.
+  std::vector<ToolDescription> function_tools;
   SamplerOptions sampling;
-  int context_tokens = 8192;     // KV cache capacity; at most the model's max_context
-  int max_new_tokens = 2048;     // reply budget of one turn (all its messages and tool rounds)
-  bool keep_reasoning = false;   // keep the analysis of completed turns in later prompts
-  int max_tool_rounds = 4;       // tool calls answered per turn before the turn is ended
+  int context_tokens = 8192;    // KV cache capacity; at most the model's max_context
+  int max_new_tokens = 2048;    // reply budget of one turn (all its messages and tool rounds)
+  bool keep_reasoning = false;  // keep the analysis of completed turns in later prompts
+  int max_tool_rounds = 4;      // tool calls answered per turn before the turn is ended
 };
 
 // How a turn ended.
@@ -82,13 +83,17 @@ struct TurnStats {
   double prefill_seconds = 0;
   double decode_seconds = 0;
   int tool_calls = 0;
-  int dropped_turns = 0;          // oldest turns moved out of the context window before this turn
+  int dropped_turns = 0;  // oldest turns moved out of the context window before this turn
   TurnEnd end = TurnEnd::kAnswered;
-  bool interrupted = false;       // cancelled by the user: the stored reply is partial
-  std::string started_at;         // ISO 8601 UTC, e.g. "2026-11-23T09:30:00Z"
+  bool interrupted = false;  // cancelled by the user: the stored reply is partial
+  std::string started_at;    // ISO 8601 UTC, e.g. "2026-11-23T09:30:00Z"
 
-  double prefill_tokens_per_second() const { return prefill_seconds > 0 ? tokens_prefilled / prefill_seconds : 0; }
-  double decode_tokens_per_second() const { return decode_seconds > 0 ? tokens_generated / decode_seconds : 0; }
+  double prefill_tokens_per_second() const {
+    return prefill_seconds > 0 ? tokens_prefilled / prefill_seconds : 0;
+  }
+  double decode_tokens_per_second() const {
+    return decode_seconds > 0 ? tokens_generated / decode_seconds : 0;
+  }
 };
 
 // One user question and everything the assistant and tools said after it.
@@ -100,46 +105,46 @@ struct TurnRecord {
 // Everything a session file holds besides metadata; ChatSession is built from it and exposes it.
 struct SessionState {
   SessionSettings settings;
-  Conversation conversation;      // system and developer are derived from settings (sync_headers)
+  Conversation conversation;  // system and developer are derived from settings (sync_headers)
   std::vector<TurnRecord> turns;
-  size_t first_message = 0;       // messages before this index left the context window
+  size_t first_message = 0;  // messages before this index left the context window
 };
 
 // ---- Events (plain structs; copy them into a queue) ------------------------------------------
 
-struct PrefillFinished {   // the prompt is in the cache; sampling starts
+struct PrefillFinished {  // the prompt is in the cache; sampling starts
   uint64_t tokens_reused = 0;
   uint64_t tokens_prefilled = 0;
   double seconds = 0;
 };
-struct MessageStarted {    // the model finished a header
-  std::string role;        // "assistant" (or a tool name in a malformed header)
+struct MessageStarted {                // the model finished a header
+  std::string role;                    // "assistant" (or a tool name in a malformed header)
   std::optional<std::string> channel;  // "analysis" (reasoning), "final" (answer), "commentary"
   std::optional<std::string> recipient;
   std::optional<std::string> content_type;
 };
-struct TextDelta {         // new complete UTF-8 text of the current message
+struct TextDelta {  // new complete UTF-8 text of the current message
   std::optional<std::string> channel;
   std::string text;
 };
-struct MessageFinished {   // the message as stored in the conversation
+struct MessageFinished {  // the message as stored in the conversation
   Message message;
-  bool complete = true;    // false: cut short (cancel, budget, context)
+  bool complete = true;  // false: cut short (cancel, budget, context)
 };
 struct ToolCall {
-  std::string recipient;   // "functions.get_weather", "browser.search", "python"
+  std::string recipient;  // "functions.get_weather", "browser.search", "python"
   std::optional<std::string> channel;
   std::optional<std::string> content_type;
-  std::string arguments;   // the message content, usually JSON
+  std::string arguments;  // the message content, usually JSON
 };
-struct ToolCalled {        // the model called a tool
+struct ToolCalled {  // the model called a tool
   ToolCall call;
   bool available = false;  // false: answered with "not available"
 };
-struct ToolAnswered {      // the tool message appended to the conversation
+struct ToolAnswered {  // the tool message appended to the conversation
   Message message;
 };
-struct ContextTrimmed {    // oldest turns left the context window before this turn
+struct ContextTrimmed {  // oldest turns left the context window before this turn
   int dropped_turns = 0;
   int dropped_messages = 0;
   uint64_t prompt_tokens = 0;  // the prompt after trimming
@@ -185,8 +190,9 @@ class ChatSession {
  public:
   // Throws ChatError if settings.context_tokens exceeds the model's max_context or a setting is out
   // of range. `today` (YYYY-MM-DD) defaults to today_utc(); tests pin it.
-  ChatSession(std::shared_ptr<const engine::Model> model, std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
-              SessionState state = {}, std::optional<std::string> today = std::nullopt);
+  ChatSession(std::shared_ptr<const engine::Model> model,
+              std::shared_ptr<const tokenizer::Tokenizer> tokenizer, SessionState state = {},
+              std::optional<std::string> today = std::nullopt);
   ~ChatSession();
   ChatSession(const ChatSession&) = delete;
   ChatSession& operator=(const ChatSession&) = delete;
@@ -195,7 +201,8 @@ class ChatSession {
   // Events go to `sink`; the stats are also in turns().back(). Throws ChatError before anything
   // changes if the question cannot fit the context window with the reply budget; the engine's
   // errors (gptoss::Error) pass through with the conversation unchanged.
-  TurnStats run_turn(const std::string& user_text, const ChatEventSink& sink, const std::atomic<bool>& cancel);
+  TurnStats run_turn(const std::string& user_text, const ChatEventSink& sink,
+                     const std::atomic<bool>& cancel);
 
   // Regenerates the last reply (drops what came after the last user message). Throws ChatError if
   // there is no user message.

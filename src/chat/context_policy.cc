@@ -5,14 +5,16 @@
 
 #include <ctime>
 
-
 namespace gptoss::chat {
 
 std::string_view to_string(ReasoningEffort effort) {
   switch (effort) {
-    case ReasoningEffort::kLow: return "low";
-    case ReasoningEffort::kMedium: return "medium";
-    case ReasoningEffort::kHigh: return "high";
+    case ReasoningEffort::kLow:
+      return "low";
+    case ReasoningEffort::kMedium:
+      return "medium";
+    case ReasoningEffort::kHigh:
+      return "high";
   }
   return "medium";
 }
@@ -26,10 +28,8 @@ std::optional<ReasoningEffort> parse_effort(std::string_view text) {
 
 namespace {
 constexpr std::pair<TurnEnd, std::string_view> kTurnEndNames[] = {
-    {TurnEnd::kAnswered, "answered"},
-    {TurnEnd::kBudgetExhausted, "budget_exhausted"},
-    {TurnEnd::kCancelled, "cancelled"},
-    {TurnEnd::kToolRoundsExhausted, "tool_rounds_exhausted"},
+    {TurnEnd::kAnswered, "answered"},        {TurnEnd::kBudgetExhausted, "budget_exhausted"},
+    {TurnEnd::kCancelled, "cancelled"},      {TurnEnd::kToolRoundsExhausted, "tool_rounds_exhausted"},
     {TurnEnd::kContextFull, "context_full"},
 };
 
@@ -66,8 +66,9 @@ void sync_headers(SessionState& state, const std::string& today) {
   system.reasoning_effort = std::string(to_string(s.effort));
   const auto& old = state.conversation.system;
   system.conversation_start_date =
-      old && old->conversation_start_date && !old->conversation_start_date->empty() ? *old->conversation_start_date
-                                                                                    : today;
+      old && old->conversation_start_date && !old->conversation_start_date->empty()
+          ? *old->conversation_start_date
+          : today;
   state.conversation.system = std::move(system);
 
   if (s.instructions.empty() && s.function_tools.empty()) {

@@ -33,7 +33,8 @@ bool more_likely(const std::pair<int32_t, double>& a, const std::pair<int32_t, d
 
 Sampler::Sampler(const SamplerOptions& options) : options_(options) {
   if (!(options.temperature >= 0) || !std::isfinite(options.temperature)) {
-    throw gptoss::Error("sampler: temperature: must be >= 0 (found " + std::to_string(options.temperature) + ")");
+    throw gptoss::Error("sampler: temperature: must be >= 0 (found " + std::to_string(options.temperature) +
+                        ")");
   }
   if (!(options.top_p > 0 && options.top_p <= 1)) {
     throw gptoss::Error("sampler: top_p: must be in (0, 1] (found " + std::to_string(options.top_p) + ")");

@@ -1,5 +1,9 @@
 #include "chat/session_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -7,10 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace gptoss::chat {
 namespace {
@@ -22,29 +22,35 @@ namespace {
 std::string type_name(const ordered_json& j) { return j.type_name(); }
 
 // Typed access that names the key path on failure ("settings.top_p: expected a number, found string").
-const ordered_json& member(const ordered_json& obj, const char* key, const std::string& path, const std::string& source) {
+const ordered_json& member(const ordered_json& obj, const char* key, const std::string& path,
+                           const std::string& source) {
   auto it = obj.find(key);
   if (it == obj.end()) fail(source, path.empty() ? key : path + "." + key, "missing");
   return *it;
 }
 
-std::string key_path(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
+std::string key_path(const std::string& path, const char* key) {
+  return path.empty() ? key : path + "." + key;
+}
 
-std::string get_string(const ordered_json& obj, const char* key, const std::string& path, const std::string& source) {
+std::string get_string(const ordered_json& obj, const char* key, const std::string& path,
+                       const std::string& source) {
   const auto& v = member(obj, key, path, source);
   if (!v.is_string()) fail(source, key_path(path, key), "expected a string, found " + type_name(v));
   return v.get<std::string>();
 }
 
-std::optional<std::string> get_optional_string(const ordered_json& obj, const char* key, const std::string& path,
-                                               const std::string& source) {
+std::optional<std::string> get_optional_string(const ordered_json& obj, const char* key,
+                                               const std::string& path, const std::string& source) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) fail(source, key_path(path, key), "expected a string or null, found " + type_name(*it));
+  if (!it->is_string())
+    fail(source, key_path(path, key), "expected a string or null, found " + type_name(*it));
   return it->get<std::string>();
 }
 
-const ordered_json& require_object(const ordered_json& v, const std::string& path, const std::string& source) {
+const ordered_json& require_object(const ordered_json& v, const std::string& path,
+                                   const std::string& source) {
   if (!v.is_object()) fail(source, path, "expected an object, found " + type_name(v));
   return v;
 }
@@ -52,15 +58,16 @@ const ordered_json& require_object(const ordered_json& v, const std::string& pat
 // Optional typed settings: absent keys keep their defaults (so version-1 files written before a
 // setting existed still load).
 template <typename T>
-void read_number(const ordered_json& obj, const char* key, const std::string& path, const std::string& source, T& out,
-                 double lo, double hi) {
+void read_number(const ordered_json& obj, const char* key, const std::string& path, const std::string& source,
+                 T& out, double lo, double hi) {
   auto it = obj.find(key);
   if (it == obj.end()) return;
   if (!it->is_number()) fail(source, key_path(path, key), "expected a number, found " + type_name(*it));
   const double x = it->get<double>();
   if (!(x >= lo && x <= hi)) {
-    fail(source, key_path(path, key), "out of range (expected " + std::to_string(lo) + " to " + std::to_string(hi) +
-                                          ", found " + it->dump() + ")");
+    fail(source, key_path(path, key),
+         "out of range (expected " + std::to_string(lo) + " to " + std::to_string(hi) + ", found " +
+             it->dump() + ")");
   }
   if constexpr (std::is_integral_v<T>) {
     if (!it->is_number_integer() && !it->is_number_unsigned()) {
@@ -72,7 +79,8 @@ void read_number(const ordered_json& obj, const char* key, const std::string& pa
   }
 }
 
-void read_bool(const ordered_json& obj, const char* key, const std::string& path, const std::string& source, bool& out) {
+void read_bool(const ordered_json& obj, const char* key, const std::string& path, const std::string& source,
+               bool& out) {
   auto it = obj.find(key);
   if (it == obj.end()) return;
   if (!it->is_boolean()) fail(source, key_path(path, key), "expected true or false, found " + type_name(*it));
@@ -100,7 +108,8 @@ ToolDescription tool_from_json(const ordered_json& j, const std::string& path, c
   tool.description = get_optional_string(j, "description", path, source).value_or("");
   auto it = j.find("parameters");
   if (it != j.end() && !it->is_null()) {
-    if (!it->is_object()) fail(source, path + ".parameters", "expected a JSON Schema object, found " + type_name(*it));
+    if (!it->is_object())
+      fail(source, path + ".parameters", "expected a JSON Schema object, found " + type_name(*it));
     tool.parameters = *it;
   }
   return tool;
@@ -135,7 +144,8 @@ SessionSettings settings_from_json(const ordered_json& j, const std::string& sou
   if (auto it = j.find("function_tools"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) fail(source, path + ".function_tools", "expected an array, found " + type_name(*it));
     for (size_t i = 0; i < it->size(); ++i) {
-      s.function_tools.push_back(tool_from_json((*it)[i], path + ".function_tools[" + std::to_string(i) + "]", source));
+      s.function_tools.push_back(
+          tool_from_json((*it)[i], path + ".function_tools[" + std::to_string(i) + "]", source));
     }
   }
   read_number(j, "temperature", path, source, s.sampling.temperature, 0.0, 100.0);
@@ -214,17 +224,19 @@ void check_turns(const SessionState& state, const std::string& source) {
     const size_t m = state.turns[i].first_message;
     const std::string where = "turns[" + std::to_string(i) + "].first_message";
     if (m >= messages.size()) {
-      fail(source, where, "points past the last message (expected < " + std::to_string(messages.size()) +
-                              ", found " + std::to_string(m) + ")");
+      fail(source, where,
+           "points past the last message (expected < " + std::to_string(messages.size()) + ", found " +
+               std::to_string(m) + ")");
     }
-    if (messages[m].role != "user") fail(source, where, "expected a user message, found role \"" + messages[m].role + "\"");
+    if (messages[m].role != "user")
+      fail(source, where, "expected a user message, found role \"" + messages[m].role + "\"");
     if (i > 0 && m <= previous) fail(source, where, "turns out of order");
     previous = m;
   }
   if (state.first_message > messages.size()) {
-    fail(source, "first_message_in_context", "points past the messages (expected <= " +
-                                                 std::to_string(messages.size()) + ", found " +
-                                                 std::to_string(state.first_message) + ")");
+    fail(source, "first_message_in_context",
+         "points past the messages (expected <= " + std::to_string(messages.size()) + ", found " +
+             std::to_string(state.first_message) + ")");
   }
 }
 
@@ -310,8 +322,9 @@ SessionFile session_from_json(const ordered_json& j, const std::string& source) 
   if (!j.is_object()) fail(source, "(top level)", "expected a JSON object, found " + type_name(j));
   auto format = j.find("format");
   if (format == j.end() || !format->is_string() || format->get<std::string>() != kSessionFormat) {
-    fail(source, "format", "not a gpt-oss-chat session file (expected \"" + std::string(kSessionFormat) + "\", found " +
-                               (format == j.end() ? std::string("nothing") : format->dump()) + ")");
+    fail(source, "format",
+         "not a gpt-oss-chat session file (expected \"" + std::string(kSessionFormat) + "\", found " +
+             (format == j.end() ? std::string("nothing") : format->dump()) + ")");
   }
   const auto& version = member(j, "version", "", source);
   if (!version.is_number_integer() || version.get<int64_t>() < 0) {
@@ -319,9 +332,10 @@ SessionFile session_from_json(const ordered_json& j, const std::string& source) 
   }
   const int64_t v = version.get<int64_t>();
   if (v > kSessionVersion) {
-    fail(source, "version", "written by a newer gpt-oss-chat (format version " + std::to_string(v) +
-                                "; this program reads up to " + std::to_string(kSessionVersion) +
-                                "): upgrade gpt-oss-chat to open it");
+    fail(source, "version",
+         "written by a newer gpt-oss-chat (format version " + std::to_string(v) +
+             "; this program reads up to " + std::to_string(kSessionVersion) +
+             "): upgrade gpt-oss-chat to open it");
   }
   SessionFile file;
   if (v == 0) {
@@ -438,7 +452,8 @@ std::string title_from_conversation(const Conversation& conversation) {
   for (const auto& m : conversation.messages) {
     if (m.role != "user") continue;
     std::string_view text = m.content;
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\t'))
+      text.remove_prefix(1);
     text = text.substr(0, text.find('\n'));
     constexpr size_t kMaxChars = 60;
     size_t chars = 0, cut = 0;
@@ -489,7 +504,8 @@ std::vector<SessionListing> list_sessions(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) return result;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const fs::path& p = entry.path();
-    if (p.extension() != ".json" || p.filename().string().front() == '.' || !entry.is_regular_file(ec)) continue;
+    if (p.extension() != ".json" || p.filename().string().front() == '.' || !entry.is_regular_file(ec))
+      continue;
     SessionListing item;
     item.name = p.stem().string();
     item.path = p.string();

@@ -8,6 +8,8 @@
 // column; a file from a newer program is refused; version-0 files are migrated on load.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -15,8 +17,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <sys/types.h>
 
 #include "chat/chat_session.h"
 #include "chat/conversation.h"
@@ -66,7 +66,8 @@ FileOps posix_file_ops();
 // `path`, fsync the folder. On any failure the temp file is removed, `path` keeps its previous
 // content, and SessionFileError says which step failed. The file gets mode 0600 (chats are
 // private).
-void write_file_atomically(const std::string& path, std::string_view bytes, const FileOps& ops = posix_file_ops());
+void write_file_atomically(const std::string& path, std::string_view bytes,
+                           const FileOps& ops = posix_file_ops());
 
 // Fills created/updated/title as documented above and writes the JSON atomically.
 void save_session(const std::string& path, SessionFile& file, const FileOps& ops = posix_file_ops());

@@ -1,5 +1,7 @@
 // `gpt-oss-chat generate`: one answer on stdout, streamed as it is produced; optionally continues
 // and saves a session file.
+#include <signal.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -8,8 +10,6 @@
 #include <optional>
 #include <string>
 #include <variant>
-
-#include <signal.h>
 
 #include "chat/chat_session.h"
 #include "chat/session_store.h"
@@ -79,7 +79,8 @@ void apply_options(const CliArgs& args, chat::SessionSettings& s) {
   s.sampling.top_p = args.get_double("--top-p", s.sampling.top_p, 1e-9, 1.0);
   s.sampling.top_k = static_cast<int>(args.get_int("--top-k", s.sampling.top_k, 0, 1 << 30));
   if (args.has("--seed")) {
-    s.sampling.seed = static_cast<uint64_t>(args.get_int("--seed", 0, 0, std::numeric_limits<long long>::max()));
+    s.sampling.seed =
+        static_cast<uint64_t>(args.get_int("--seed", 0, 0, std::numeric_limits<long long>::max()));
   }
   s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", s.max_new_tokens, 1, 1 << 24));
   s.context_tokens = static_cast<int>(args.get_int("--context", s.context_tokens, 16, 1 << 24));
@@ -89,10 +90,20 @@ void apply_options(const CliArgs& args, chat::SessionSettings& s) {
 
 int cmd_generate(int argc, char** argv) {
   const CliArgs args = parse_cli(argc, argv,
-                                 {{"--model", true}, {"--prompt", true}, {"--system", true}, {"--effort", true},
-                                  {"--temperature", true}, {"--top-p", true}, {"--top-k", true}, {"--seed", true},
-                                  {"--max-tokens", true}, {"--show-reasoning", false}, {"--session", true},
-                                  {"--threads", true}, {"--context", true}, {"--stats", false}});
+                                 {{"--model", true},
+                                  {"--prompt", true},
+                                  {"--system", true},
+                                  {"--effort", true},
+                                  {"--temperature", true},
+                                  {"--top-p", true},
+                                  {"--top-k", true},
+                                  {"--seed", true},
+                                  {"--max-tokens", true},
+                                  {"--show-reasoning", false},
+                                  {"--session", true},
+                                  {"--threads", true},
+                                  {"--context", true},
+                                  {"--stats", false}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -114,7 +125,8 @@ int cmd_generate(int argc, char** argv) {
   if (prompt == "-") prompt = read_all(stdin);
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
-  const auto model = engine::Model::open(model_dir, engine::LoadOptions{.threads = threads, .ram_budget_bytes = 0, .on_progress = nullptr});
+  const auto model = engine::Model::open(
+      model_dir, engine::LoadOptions{.threads = threads, .ram_budget_bytes = 0, .on_progress = nullptr});
   if (!file.model_fingerprint.empty() && file.model_fingerprint != model->info().fingerprint) {
     std::fprintf(stderr, "gpt-oss-chat generate: note: %s was written with another model (%s); continuing\n",
                  session_path->c_str(), file.model_path.c_str());
@@ -139,9 +151,11 @@ int cmd_generate(int argc, char** argv) {
         write(stderr, "[" + *started->channel + "] ");
       }
     } else if (const auto* finished = std::get_if<chat::MessageFinished>(&event)) {
-      if (show_reasoning && finished->message.channel && *finished->message.channel != "final") write(stderr, "\n");
+      if (show_reasoning && finished->message.channel && *finished->message.channel != "final")
+        write(stderr, "\n");
     } else if (const auto* call = std::get_if<chat::ToolCalled>(&event)) {
-      write(stderr, "[tool call " + call->call.recipient + (call->available ? "" : ": not available") + "]\n");
+      write(stderr,
+            "[tool call " + call->call.recipient + (call->available ? "" : ": not available") + "]\n");
     } else if (const auto* trimmed = std::get_if<chat::ContextTrimmed>(&event)) {
       write(stderr, "[context full: the oldest " + std::to_string(trimmed->dropped_turns) +
                         " turn(s) left the context window]\n");
@@ -169,8 +183,9 @@ int cmd_generate(int argc, char** argv) {
                  "[%s] reused %llu, prefilled %llu tokens in %.3f s (%.1f tok/s); generated %llu tokens in "
                  "%.3f s (%.1f tok/s)\n",
                  std::string(chat::to_string(stats.end)).c_str(), (unsigned long long)stats.tokens_reused,
-                 (unsigned long long)stats.tokens_prefilled, stats.prefill_seconds, stats.prefill_tokens_per_second(),
-                 (unsigned long long)stats.tokens_generated, stats.decode_seconds, stats.decode_tokens_per_second());
+                 (unsigned long long)stats.tokens_prefilled, stats.prefill_seconds,
+                 stats.prefill_tokens_per_second(), (unsigned long long)stats.tokens_generated,
+                 stats.decode_seconds, stats.decode_tokens_per_second());
   }
   if (stats.end != chat::TurnEnd::kAnswered && stats.end != chat::TurnEnd::kCancelled) {
     std::fprintf(stderr, "gpt-oss-chat generate: the turn ended without a complete answer (%s)\n",

@@ -1,9 +1,8 @@
 // `gpt-oss-chat render --session FILE [--ids]`: the prompt the next assistant turn of a saved
 // session would see. Needs no model.
 #include <cstdio>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "chat/chat_session.h"
 #include "chat/context_policy.h"
@@ -54,7 +53,8 @@ int cmd_render(int argc, char** argv) {
     const std::vector<int32_t> ids = chat::render_next_prompt(file.state, *tokenizer);
     write_stdout(nlohmann::json(ids).dump() + "\n");
   } else {
-    write_stdout(chat::render_text(chat::prompt_view(file.state), chat::chat_render_options(file.state.settings)));
+    write_stdout(
+        chat::render_text(chat::prompt_view(file.state), chat::chat_render_options(file.state.settings)));
   }
   return 0;
 }

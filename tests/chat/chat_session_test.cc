@@ -35,7 +35,8 @@ class ChatSessionTest : public ::testing::Test {
     engine::TestModelOptions options;
     options.seed = 11;
     engine::write_test_model(dir_->string(), *engine::find_test_model_preset("tiny"), options);
-    model_ = new std::shared_ptr<const Model>(Model::open(dir_->string(), engine::LoadOptions{.threads = 1, .ram_budget_bytes = 0, .on_progress = nullptr}));
+    model_ = new std::shared_ptr<const Model>(Model::open(
+        dir_->string(), engine::LoadOptions{.threads = 1, .ram_budget_bytes = 0, .on_progress = nullptr}));
     tokenizer_ = new std::shared_ptr<const tokenizer::Tokenizer>(tokenizer::Tokenizer::load_default());
   }
   static void TearDownTestSuite() {
@@ -218,8 +219,8 @@ TEST_F(ChatSessionTest, SecondTurnPrefillsOnlyWhatChangedAndMatchesAFreshPrefill
   model.session = session.get();
   const auto first = script({special::kChannel, std::string("analysis"), special::kMessage,
                              std::string("The user greets me."), special::kEnd, special::kStart,
-                             std::string("assistant"), special::kChannel, std::string("final"), special::kMessage,
-                             std::string("Hi! How can I help?"), special::kReturn});
+                             std::string("assistant"), special::kChannel, std::string("final"),
+                             special::kMessage, std::string("Hi! How can I help?"), special::kReturn});
   model.load(first);
   session->set_token_picker(model.picker());
   EventLog log1;
@@ -263,10 +264,10 @@ TEST_F(ChatSessionTest, KeepReasoningKeepsTheAnalysis) {
   auto session = make_session(state);
   ScriptedModel model;
   model.session = session.get();
-  model.load(script({special::kChannel, std::string("analysis"), special::kMessage,
-                                    std::string("thinking hard"), special::kEnd, special::kStart,
-                                    std::string("assistant"), special::kChannel, std::string("final"),
-                                    special::kMessage, std::string("done"), special::kReturn}));
+  model.load(
+      script({special::kChannel, std::string("analysis"), special::kMessage, std::string("thinking hard"),
+              special::kEnd, special::kStart, std::string("assistant"), special::kChannel,
+              std::string("final"), special::kMessage, std::string("done"), special::kReturn}));
   session->set_token_picker(model.picker());
   EventLog log;
   std::atomic<bool> cancel{false};
@@ -384,9 +385,9 @@ TEST_F(ChatSessionTest, ToolCallIsAnsweredByTheHandlerAndTheTurnEndsWithAnAnswer
 
   ScriptedModel model;
   model.session = session.get();
-  model.load(script({special::kChannel, std::string("commentary to=functions.get_weather "),
-                                    special::kConstrain, std::string("json"), special::kMessage,
-                                    std::string(R"({"city":"Paris"})"), special::kCall}));
+  model.load(
+      script({special::kChannel, std::string("commentary to=functions.get_weather "), special::kConstrain,
+              std::string("json"), special::kMessage, std::string(R"({"city":"Paris"})"), special::kCall}));
   const auto answer = final_answer("Sunny in Paris.");
   model.tokens.insert(model.tokens.end(), answer.begin(), answer.end());
   session->set_token_picker(model.picker());
@@ -502,7 +503,8 @@ TEST_F(ChatSessionTest, ContextOverflowDropsTheOldestTurnsAndATooLongMessageIsAn
     small->run_turn(huge, log2.sink(), cancel);
     FAIL() << "expected ChatError";
   } catch (const ChatError& e) {
-    EXPECT_NE(std::string(e.what()).find("message too long for the context window"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("message too long for the context window"), std::string::npos)
+        << e.what();
   }
   EXPECT_EQ(small->conversation().messages.size(), before);
   EXPECT_EQ(small->turns().size(), 4u);
@@ -548,8 +550,13 @@ TEST_F(ChatSessionTest, InvalidUtf8IsReplacedAndSpecialStringsStayText) {
   session->set_token_picker(model.picker());
   std::atomic<bool> cancel{false};
   EventLog log;
-  session->run_turn("a\xff" "b\xe2\x82 <|end|>", log.sink(), cancel);
-  EXPECT_EQ(session->conversation().messages[0].content, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD <|end|>");
+  session->run_turn(
+      "a\xff"
+      "b\xe2\x82 <|end|>",
+      log.sink(), cancel);
+  EXPECT_EQ(session->conversation().messages[0].content,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD <|end|>");
   // The typed "<|end|>" is ordinary text: exactly one <|end|> id per rendered message boundary.
   const auto prompt = model.context_at_pick.at(0);
   const auto user_text = (*tokenizer_)->encode(session->conversation().messages[0].content);
@@ -571,7 +578,8 @@ TEST_F(ChatSessionTest, SettingsAreChecked) {
   s.effort = ReasoningEffort::kHigh;
   session->set_settings(s);
   EXPECT_NE((*tokenizer_)->decode(session->next_prompt()).find("Reasoning: high"), std::string::npos);
-  EXPECT_NE((*tokenizer_)->decode(session->next_prompt()).find("Current date: 2026-11-23"), std::string::npos);
+  EXPECT_NE((*tokenizer_)->decode(session->next_prompt()).find("Current date: 2026-11-23"),
+            std::string::npos);
 }
 
 }  // namespace
@@ -594,7 +602,9 @@ TEST(ContextPolicyTest, ChooseWindowDropsWholeOldestTurnsAndKeepsTheQuestion) {
     add("assistant");
   }
   add("user");  // the current question: index 9
-  auto count = [](const SessionState& s) { return 50 + 10 * (s.conversation.messages.size() - s.first_message); };
+  auto count = [](const SessionState& s) {
+    return 50 + 10 * (s.conversation.messages.size() - s.first_message);
+  };
 
   auto all = choose_window(state, 150 + 20, 20, count);  // 10 messages fit exactly
   ASSERT_TRUE(all);
@@ -627,10 +637,13 @@ TEST(ContextPolicyTest, ChooseWindowDropsWholeOldestTurnsAndKeepsTheQuestion) {
 TEST(ContextPolicyTest, InvalidUtf8BecomesReplacementCharacters) {
   const std::string fffd = "\xEF\xBF\xBD";
   EXPECT_EQ(replace_invalid_utf8("plain"), "plain");
-  EXPECT_EQ(replace_invalid_utf8("caf\xC3\xA9 \xF0\x9F\x8C\xA7"), "caf\xC3\xA9 \xF0\x9F\x8C\xA7");  // valid stays
-  EXPECT_EQ(replace_invalid_utf8("a\xFF" "b"), "a" + fffd + "b");
-  EXPECT_EQ(replace_invalid_utf8("\xE2\x82"), fffd);              // truncated sequence: one U+FFFD
-  EXPECT_EQ(replace_invalid_utf8("\xC0\xAF"), fffd + fffd);       // overlong: both bytes invalid
+  EXPECT_EQ(replace_invalid_utf8("caf\xC3\xA9 \xF0\x9F\x8C\xA7"),
+            "caf\xC3\xA9 \xF0\x9F\x8C\xA7");  // valid stays
+  EXPECT_EQ(replace_invalid_utf8("a\xFF"
+                                 "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(replace_invalid_utf8("\xE2\x82"), fffd);                    // truncated sequence: one U+FFFD
+  EXPECT_EQ(replace_invalid_utf8("\xC0\xAF"), fffd + fffd);             // overlong: both bytes invalid
   EXPECT_EQ(replace_invalid_utf8("\xED\xA0\x80"), fffd + fffd + fffd);  // surrogate
   EXPECT_EQ(replace_invalid_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // > U+10FFFF
   EXPECT_EQ(replace_invalid_utf8("\x80x"), fffd + "x");

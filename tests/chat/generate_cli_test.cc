@@ -2,20 +2,17 @@
 // written into a temp dir. Random weights produce gibberish that rarely ends with <|return|>: the
 // reply budget ends the turn (exit 3), which is what these runs expect.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "chat/session_store.h"
 #include "engine/test_model.h"
@@ -83,8 +80,19 @@ class GenerateCliTest : public ::testing::Test {
   }
   static std::vector<std::string> generate(const std::string& prompt, const std::string& seed,
                                            std::vector<std::string> more = {}) {
-    std::vector<std::string> args = {"generate", "--model", (*dir_ / "tiny").string(), "--prompt", prompt,
-                                     "--seed", seed, "--max-tokens", "12", "--threads", "1", "--context", "512"};
+    std::vector<std::string> args = {"generate",
+                                     "--model",
+                                     (*dir_ / "tiny").string(),
+                                     "--prompt",
+                                     prompt,
+                                     "--seed",
+                                     seed,
+                                     "--max-tokens",
+                                     "12",
+                                     "--threads",
+                                     "1",
+                                     "--context",
+                                     "512"};
     args.insert(args.end(), more.begin(), more.end());
     return args;
   }
@@ -119,7 +127,8 @@ TEST_F(GenerateCliTest, InvalidUtf8PromptIsRepairedNotRefused) {
 
 TEST_F(GenerateCliTest, SessionIsCreatedContinuedAndRendered) {
   const fs::path session = *dir_ / "sessions" / "s.json";
-  const CliRun first = run(generate("First question", "5", {"--session", session.string(), "--effort", "high"}));
+  const CliRun first =
+      run(generate("First question", "5", {"--session", session.string(), "--effort", "high"}));
   ASSERT_EQ(first.exit_code, 3) << first.err;
   ASSERT_TRUE(fs::exists(session));
   SessionFile one = load_session(session.string());

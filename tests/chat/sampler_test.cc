@@ -18,7 +18,8 @@ namespace {
 // Logits whose softmax at T=1 is exactly proportional to `weights`.
 std::vector<float> logits_for(const std::vector<double>& weights) {
   std::vector<float> logits;
-  for (double w : weights) logits.push_back(w > 0 ? static_cast<float>(std::log(w)) : -std::numeric_limits<float>::infinity());
+  for (double w : weights)
+    logits.push_back(w > 0 ? static_cast<float>(std::log(w)) : -std::numeric_limits<float>::infinity());
   return logits;
 }
 

@@ -63,7 +63,8 @@ SessionFile sample_session() {
   ToolDescription tool;
   tool.name = "get_weather";
   tool.description = "Weather for a city";
-  tool.parameters = ordered_json::parse(R"({"type":"object","properties":{"zeta":{"type":"string"},"alpha":{"type":"number"}},"required":["zeta"]})");
+  tool.parameters = ordered_json::parse(
+      R"({"type":"object","properties":{"zeta":{"type":"string"},"alpha":{"type":"number"}},"required":["zeta"]})");
   s.function_tools.push_back(tool);
   s.sampling.temperature = 0.7;
   s.sampling.top_p = 0.9;
@@ -92,14 +93,28 @@ SessionFile sample_session() {
 
   TurnRecord t1;
   t1.first_message = 0;
-  t1.stats = {.tokens_reused = 0, .tokens_prefilled = 120, .tokens_generated = 40, .prefill_seconds = 1.5,
-              .decode_seconds = 4.25, .tool_calls = 1, .dropped_turns = 0, .end = TurnEnd::kAnswered,
-              .interrupted = false, .started_at = "2026-11-23T09:00:00Z"};
+  t1.stats = {.tokens_reused = 0,
+              .tokens_prefilled = 120,
+              .tokens_generated = 40,
+              .prefill_seconds = 1.5,
+              .decode_seconds = 4.25,
+              .tool_calls = 1,
+              .dropped_turns = 0,
+              .end = TurnEnd::kAnswered,
+              .interrupted = false,
+              .started_at = "2026-11-23T09:00:00Z"};
   TurnRecord t2;
   t2.first_message = 5;
-  t2.stats = {.tokens_reused = 100, .tokens_prefilled = 30, .tokens_generated = 5, .prefill_seconds = 0.5,
-              .decode_seconds = 0.75, .tool_calls = 0, .dropped_turns = 1, .end = TurnEnd::kCancelled,
-              .interrupted = true, .started_at = "2026-11-23T09:01:00Z"};
+  t2.stats = {.tokens_reused = 100,
+              .tokens_prefilled = 30,
+              .tokens_generated = 5,
+              .prefill_seconds = 0.5,
+              .decode_seconds = 0.75,
+              .tool_calls = 0,
+              .dropped_turns = 1,
+              .end = TurnEnd::kCancelled,
+              .interrupted = true,
+              .started_at = "2026-11-23T09:01:00Z"};
   file.state.turns = {t1, t2};
   file.state.first_message = 5;
   return file;
@@ -114,8 +129,9 @@ TEST(SessionStoreTest, SaveWritesTheDocumentedLayout) {
   const ordered_json j = ordered_json::parse(read_bytes(path));
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"format", "version", "created", "updated", "title", "model", "settings",
-                                            "conversation", "first_message_in_context", "turns"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"format", "version", "created", "updated", "title", "model", "settings",
+                                      "conversation", "first_message_in_context", "turns"}));
   EXPECT_EQ(j["format"], "gpt-oss-chat-session");
   EXPECT_EQ(j["version"], 1);
   const std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
@@ -206,7 +222,8 @@ TEST(SessionStoreTest, CorruptFileReportsLineAndColumnAndIsNotModified) {
   TempDir dir;
   const fs::path path = dir.path / "bad.json";
   // Line 3: `  "version": 1;` -- the ';' is character 15 of line 3.
-  const std::string text = "{\n  \"format\": \"gpt-oss-chat-session\",\n  \"version\": 1;\n  \"title\": \"x\"\n}\n";
+  const std::string text =
+      "{\n  \"format\": \"gpt-oss-chat-session\",\n  \"version\": 1;\n  \"title\": \"x\"\n}\n";
   write_bytes(path, text);
   const auto mtime = fs::last_write_time(path);
   try {
@@ -377,35 +394,46 @@ std::string load_error(const std::string& text) {
 
 TEST(SessionStoreTest, NewerVersionIsRefusedWithAClearMessage) {
   const std::string what = load_error(valid_text_with([](ordered_json& j) { j["version"] = 2; }));
-  EXPECT_EQ(what.rfind("f.json: version: written by a newer gpt-oss-chat (format version 2; this program reads up to 1)", 0), 0u)
+  EXPECT_EQ(
+      what.rfind(
+          "f.json: version: written by a newer gpt-oss-chat (format version 2; this program reads up to 1)",
+          0),
+      0u)
       << what;
 }
 
 TEST(SessionStoreTest, OtherFilesAreRefused) {
-  EXPECT_NE(load_error(R"({"format": "something-else", "version": 1})").find("not a gpt-oss-chat session file"),
-            std::string::npos);
+  EXPECT_NE(
+      load_error(R"({"format": "something-else", "version": 1})").find("not a gpt-oss-chat session file"),
+      std::string::npos);
   EXPECT_NE(load_error("[1, 2]").find("expected a JSON object"), std::string::npos);
   EXPECT_NE(load_error(R"({"format": "gpt-oss-chat-session"})").find("version: missing"), std::string::npos);
 }
 
 TEST(SessionStoreTest, SchemaErrorsNameTheKey) {
-  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) { j["settings"]["top_p"] = "high"; }))
-                .find("f.json: settings.top_p: expected a number"),
+  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) {
+              j["settings"]["top_p"] = "high";
+            })).find("f.json: settings.top_p: expected a number"),
             std::string::npos);
-  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) { j["settings"]["reasoning_effort"] = "max"; }))
-                .find("settings.reasoning_effort: expected \"low\", \"medium\" or \"high\""),
+  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) {
+              j["settings"]["reasoning_effort"] = "max";
+            })).find("settings.reasoning_effort: expected \"low\", \"medium\" or \"high\""),
             std::string::npos);
-  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) { j["turns"][0]["first_message"] = 1; }))
-                .find("turns[0].first_message: expected a user message"),
+  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) {
+              j["turns"][0]["first_message"] = 1;
+            })).find("turns[0].first_message: expected a user message"),
             std::string::npos);
-  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) { j["turns"][1]["first_message"] = 70; }))
-                .find("turns[1].first_message: points past the last message"),
+  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) {
+              j["turns"][1]["first_message"] = 70;
+            })).find("turns[1].first_message: points past the last message"),
             std::string::npos);
-  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) { j["conversation"]["messages"][0]["role"] = 5; }))
-                .find("f.json: conversation: "),
+  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) {
+              j["conversation"]["messages"][0]["role"] = 5;
+            })).find("f.json: conversation: "),
             std::string::npos);
-  EXPECT_NE(load_error(valid_text_with([](ordered_json& j) { j.erase("turns"); })).find("f.json: turns: missing"),
-            std::string::npos);
+  EXPECT_NE(
+      load_error(valid_text_with([](ordered_json& j) { j.erase("turns"); })).find("f.json: turns: missing"),
+      std::string::npos);
 }
 
 // Version 0, the prototype's flat layout (docs/session-format.md): settings at the top level,
@@ -444,7 +472,8 @@ TEST(SessionStoreTest, MigratesVersionZero) {
   EXPECT_EQ(session_to_json(f)["version"], 1);
   EXPECT_EQ(session_to_json(parse_session(session_to_json(f).dump(), "x")), session_to_json(f));
 
-  const std::string bad = load_error(R"({"format": "gpt-oss-chat-session", "version": 0, "messages": [{"role": 1}]})");
+  const std::string bad =
+      load_error(R"({"format": "gpt-oss-chat-session", "version": 0, "messages": [{"role": 1}]})");
   EXPECT_NE(bad.find("f.json: messages[0]"), std::string::npos) << bad;
 }
 
