@@ -108,9 +108,9 @@ AppResult App::run() {
       wake_.drain();
       for (UiEvent& e : events_.take_all()) {
         if (auto* chat_event = std::get_if<chat::ChatEvent>(&e)) {
-          handle_event(*chat_event);
+          turn_.handle(*chat_event, Clock::now());
         } else if (auto* failed = std::get_if<TurnFailed>(&e)) {
-          close_block(false);
+          turn_.end(Clock::now());
           notice(failed->message, BlockKind::kError);
         } else {
           finish_turn();
@@ -259,7 +259,7 @@ void App::handle_interrupt() {
   needs_redraw_ = true;
   if (busy_) {
     cancel_ = true;
-    activity_ = "stopping";
+    turn_.set_activity("stopping");
     return;
   }
   if (last_key_was_idle_interrupt_) {
@@ -353,17 +353,11 @@ void App::send_message(const std::string& text) {
 }
 
 void App::start_turn(TurnJob job) {
-  Block label;
-  label.kind = BlockKind::kTurnLabel;
-  label.title = turn_label();
-  transcript_.add(label);
+  turn_.begin(turn_label(), session_->settings().max_new_tokens);
   transcript_.scroll_to_bottom();
   busy_ = true;
   dirty_ = true;
   cancel_ = false;
-  turn_has_blocks_ = false;
-  current_block_.reset();
-  activity_ = "reading the prompt";
   chat::ChatSession* session = session_.get();
   worker_ = std::thread([this, session, job = std::move(job)] {
     try {
@@ -379,127 +373,9 @@ void App::start_turn(TurnJob job) {
 
 void App::finish_turn() {
   if (worker_.joinable()) worker_.join();
-  close_block(false);
+  turn_.end(Clock::now());
   busy_ = false;
-  activity_.clear();
   refresh_context_usage(/*after_turn=*/true);
-}
-
-size_t App::open_block(BlockKind kind, std::string title) {
-  close_block(false);
-  Block b;
-  b.kind = kind;
-  b.title = std::move(title);
-  b.streaming = true;
-  current_block_ = transcript_.add(b);
-  block_started_ = Clock::now();
-  block_deltas_ = 0;
-  turn_has_blocks_ = true;
-  return *current_block_;
-}
-
-void App::close_block(bool interrupted) {
-  if (!current_block_) return;
-  Block& b = transcript_.edit(*current_block_);
-  b.streaming = false;
-  if (interrupted) b.interrupted = true;
-  if (b.kind == BlockKind::kReasoning) {
-    b.seconds = std::chrono::duration<double>(Clock::now() - block_started_).count();
-    b.tokens = block_deltas_;
-  }
-  current_block_.reset();
-}
-
-void App::handle_event(const chat::ChatEvent& e) {
-  if (auto* p = std::get_if<chat::PrefillFinished>(&e)) {
-    (void)p;
-    activity_ = "generating";
-  } else if (auto* m = std::get_if<chat::MessageStarted>(&e)) {
-    if (m->recipient) {
-      open_block(BlockKind::kToolCall, *m->recipient);
-      activity_ = "calling " + *m->recipient;
-    } else if (m->role != "assistant") {
-      open_block(BlockKind::kAnswer, m->role);  // a malformed header: say what it claimed to be
-    } else if (m->channel && *m->channel == "analysis") {
-      open_block(BlockKind::kReasoning, "");
-      activity_ = "thinking";
-    } else {
-      bool plain = !m->channel || *m->channel == "final";
-      open_block(BlockKind::kAnswer, plain ? "" : *m->channel);
-      activity_ = "answering";
-    }
-  } else if (auto* d = std::get_if<chat::TextDelta>(&e)) {
-    if (!current_block_) {
-      bool analysis = d->channel && *d->channel == "analysis";
-      open_block(analysis ? BlockKind::kReasoning : BlockKind::kAnswer, "");
-    }
-    transcript_.append_text(*current_block_, d->text);
-    ++block_deltas_;
-  } else if (auto* f = std::get_if<chat::MessageFinished>(&e)) {
-    if (!current_block_) {
-      // Output the parser could not read as a message (random weights): show its text, no markup.
-      std::string text = strip_harmony_markup(f->message.content);
-      if (text.find_first_not_of(" \n") == std::string::npos) return;
-      std::string title = f->message.channel ? *f->message.channel : "unstructured output";
-      open_block(BlockKind::kAnswer, title);
-      transcript_.edit(*current_block_).text = text;
-    } else if (f->message.content != transcript_.block(*current_block_).text) {
-      // Not what streamed (a malformed header closed as a message): its text, without markup.
-      transcript_.edit(*current_block_).text = strip_harmony_markup(f->message.content);
-    }
-    close_block(false);
-  } else if (auto* t = std::get_if<chat::ToolCalled>(&e)) {
-    activity_ = (t->available ? "running " : "no tool ") + t->call.recipient;
-  } else if (auto* a = std::get_if<chat::ToolAnswered>(&e)) {
-    close_block(false);
-    Block b;
-    b.kind = BlockKind::kToolResult;
-    b.title = a->message.name.value_or("tool");
-    b.text = a->message.content;
-    transcript_.add(b);
-    turn_has_blocks_ = true;
-  } else if (auto* c = std::get_if<chat::ContextTrimmed>(&e)) {
-    notice("The context window is full: the oldest " + std::to_string(c->dropped_turns) +
-           " exchange(s) are no longer shown to the model.");
-  } else if (auto* done = std::get_if<chat::TurnFinished>(&e)) {
-    bool interrupted = done->stats.interrupted || done->stats.end == chat::TurnEnd::kCancelled;
-    if (interrupted) {
-      if (current_block_) {
-        close_block(true);
-      } else if (transcript_.size() > 0 && transcript_.block(transcript_.size() - 1).kind != BlockKind::kTurnLabel) {
-        transcript_.edit(transcript_.size() - 1).interrupted = true;
-      } else {
-        Block b;
-        b.kind = BlockKind::kAnswer;
-        b.interrupted = true;
-        transcript_.add(b);
-        turn_has_blocks_ = true;
-      }
-    } else {
-      close_block(false);
-    }
-    last_stats_ = done->stats;
-    have_stats_ = true;
-    if (!turn_has_blocks_ && !interrupted) {
-      notice("(no readable reply: the model's " + std::to_string(done->stats.tokens_generated) +
-             " tokens did not form a message)");
-    }
-    switch (done->stats.end) {
-      case chat::TurnEnd::kBudgetExhausted:
-        if (!turn_has_blocks_) break;
-        notice("(the reply stopped at the limit of " + std::to_string(session_->settings().max_new_tokens) +
-               " tokens)");
-        break;
-      case chat::TurnEnd::kContextFull:
-        notice("The context window is full; /new starts a fresh conversation.", BlockKind::kError);
-        break;
-      case chat::TurnEnd::kToolRoundsExhausted:
-        notice("The model kept calling tools; the turn was ended.");
-        break;
-      default:
-        break;
-    }
-  }
 }
 
 // ---- Commands -----------------------------------------------------------------------------
@@ -527,12 +403,12 @@ void App::show_help() {
 }
 
 void App::show_stats() {
-  if (!have_stats_) {
+  if (!turn_.last_stats()) {
     notice("No answer yet. Context: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
            " tokens; memory in use: " + format_bytes(memory_bytes_) + ".");
     return;
   }
-  const chat::TurnStats& s = last_stats_;
+  const chat::TurnStats& s = *turn_.last_stats();
   std::string text = "Last answer: " + std::to_string(s.tokens_generated) + " tokens in " +
                      fixed(s.decode_seconds, 2) + " s (" + fixed(s.decode_tokens_per_second(), 1) +
                      " tok/s). Prompt: " + std::to_string(s.tokens_prefilled) + " tokens computed in " +
@@ -616,7 +492,7 @@ void App::load(const std::string& name) {
   file_meta_.state = {};
   session_name_ = name;
   dirty_ = false;
-  have_stats_ = false;
+  turn_.forget_stats();
   rebuild_transcript();
   notice("Loaded '" + name + "' (" + std::to_string(session_->conversation().messages.size()) + " messages).");
   if (!file.model_fingerprint.empty() && file.model_fingerprint != config_.model_fingerprint) {
@@ -637,7 +513,7 @@ void App::new_conversation() {
   session_name_.clear();
   file_meta_ = {};
   dirty_ = false;
-  have_stats_ = false;
+  turn_.forget_stats();
   rebuild_transcript();
   notice(saved ? "New conversation (the previous one was saved as '" + *saved + "')." : "New conversation.");
   refresh_context_usage();
@@ -759,7 +635,6 @@ void App::rebuild_transcript() {
       }
     }
   }
-  current_block_.reset();
   needs_redraw_ = true;
 }
 
@@ -789,12 +664,12 @@ StatusInfo App::status() const {
   s.effort = std::string(chat::to_string(session_->settings().effort));
   s.context_used = context_used_;
   s.context_size = context_size_;
-  if (have_stats_) {
-    s.prefill_tok_s = last_stats_.prefill_tokens_per_second();
-    s.decode_tok_s = last_stats_.decode_tokens_per_second();
+  if (const auto& stats = turn_.last_stats()) {
+    s.prefill_tok_s = stats->prefill_tokens_per_second();
+    s.decode_tok_s = stats->decode_tokens_per_second();
   }
   s.memory_bytes = memory_bytes_;
-  s.activity = hint_.empty() ? activity_ : hint_;
+  s.activity = hint_.empty() ? turn_.activity() : hint_;
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();
   return s;

@@ -20,6 +20,7 @@
 #include "ui/keys.h"
 #include "ui/status_bar.h"
 #include "ui/transcript.h"
+#include "ui/turn_view.h"
 
 namespace gptoss::engine {
 class Model;
@@ -97,9 +98,6 @@ class App {
   void finish_turn();
   // Waits up to `limit` for the running turn to post TurnDone (other events are dropped).
   bool wait_for_turn(std::chrono::milliseconds limit);
-  void handle_event(const chat::ChatEvent& e);
-  size_t open_block(BlockKind kind, std::string title);
-  void close_block(bool interrupted);
   // The screen
   void rebuild_transcript();
   void notice(const std::string& text, BlockKind kind = BlockKind::kNotice);
@@ -130,17 +128,10 @@ class App {
   bool last_key_was_idle_interrupt_ = false;
   std::string hint_;  // a transient line in the status bar
 
-  // The turn being drawn.
-  std::optional<size_t> current_block_;
-  std::chrono::steady_clock::time_point block_started_;
-  int block_deltas_ = 0;
-  bool turn_has_blocks_ = false;
-  chat::TurnStats last_stats_;
-  bool have_stats_ = false;
+  TurnView turn_{transcript_};  // the running turn's blocks, activity and last stats
   uint64_t context_used_ = 0;
   uint64_t context_size_ = 0;
   uint64_t memory_bytes_ = 0;
-  std::string activity_;  // what the worker is doing; empty when idle
   bool needs_redraw_ = true;
 };
 
