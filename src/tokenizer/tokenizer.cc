@@ -1,7 +1,5 @@
 #include "tokenizer/tokenizer.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -19,7 +17,7 @@
 namespace gptoss::tokenizer {
 
 struct Tokenizer::Impl {
-  Impl(Vocab v) : vocab(std::move(v)) {}
+  explicit Impl(Vocab v) : vocab(std::move(v)) {}
   Vocab vocab;  // ranks 0..199997 of o200k_base; rank == id
   Pretokenizer pretokenizer;
   SpecialTokens specials;

@@ -1,8 +1,9 @@
 // o200k_harmony: the tokenizer of gpt-oss. The tokenizer room's only public header.
 //
-// Agrees with OpenAI's tiktoken on every input: tiktoken's pre-tokenizer regex (PCRE2, UTF+UCP)
-// followed by byte-level BPE by merge rank over o200k_base, plus harmony's special tokens
-// (ids 199998..201087). A loaded Tokenizer is immutable; every const method is thread-safe.
+// Agrees with OpenAI's tiktoken on every input: tiktoken's pre-tokenizer regex (PCRE2, UTF+UCP,
+// classes as Unicode 16 defines them, as in tiktoken's Rust regex) followed by byte-level BPE by
+// merge rank over o200k_base, plus harmony's special tokens (ids 199998..201087). A loaded
+// Tokenizer is immutable; every const method is thread-safe.
 #pragma once
 
 #include <cstddef>
