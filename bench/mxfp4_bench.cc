@@ -31,7 +31,7 @@ void BM_matvec_mxfp4w_f32(benchmark::State& state) {
   // Several experts so the weights come from memory, not cache, as in decode.
   std::vector<Expert> experts;
   for (int i = 0; i < 8; ++i) experts.emplace_back(rows, cols);
-  std::vector<float> x(cols, 0.01f), out(rows);
+  std::vector<float> x(mxfp4_split_size(cols), 0.01f), out(rows);
   size_t e = 0;
   for (auto _ : state) {
     const Expert& w = experts[e++ % experts.size()];
@@ -46,7 +46,7 @@ void BM_matmul_mxfp4w_f32(benchmark::State& state) {
   const int rows = 5760, cols = 2880, n = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   Expert w(rows, cols);
-  std::vector<float> x(size_t(n) * cols, 0.01f), out(size_t(n) * rows);
+  std::vector<float> x(size_t(n) * mxfp4_split_size(cols), 0.01f), out(size_t(n) * rows);
   for (auto _ : state) {
     matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols, x.data(), n, threads);
     benchmark::DoNotOptimize(out.data());

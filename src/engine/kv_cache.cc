@@ -15,8 +15,8 @@ KvCache::KvCache(const Config& cfg, int capacity, int rewind_tokens)
     slots_.push_back(slots);
     window_.push_back(sliding ? W : 0);
     if (sliding) sliding_window_ = W, smallest_ring = std::min(smallest_ring, slots);
-    keys_.emplace_back(slots * row_, 0.0f);
-    values_.emplace_back(slots * row_, 0.0f);
+    keys_.emplace_back(slots * row_);
+    values_.emplace_back(slots * row_);
   }
   // A batch at positions [p, p + n) writes p + n - 1, which overwrites p + n - 1 - ring; the
   // query at p still sees p - W + 1. So n - 1 - ring < -W + 1, i.e. n <= ring - W + 1.

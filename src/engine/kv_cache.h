@@ -4,11 +4,34 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
 
 namespace gptoss::engine {
+
+// Leaves floats uninitialised: a cache sized for a long context only takes memory (pages) as
+// positions are actually written.
+template <class T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  UninitialisedAllocator() = default;
+  template <class U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 class KvCache {
  public:
@@ -50,7 +73,8 @@ class KvCache {
   size_t row_ = 0;          // NKV * D
   std::vector<int> slots_;
   std::vector<int> window_;
-  std::vector<std::vector<float>> keys_, values_;  // [L][slots * NKV * D]
+  using Buffer = std::vector<float, UninitialisedAllocator<float>>;
+  std::vector<Buffer> keys_, values_;  // [L][slots * NKV * D]
 };
 
 }  // namespace gptoss::engine

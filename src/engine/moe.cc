@@ -43,10 +43,10 @@ MoeScratch::MoeScratch(int max_tokens, int H, int I, int E, int K)
     : expert_count(E),
       expert_start(E + 1),
       picks(static_cast<size_t>(max_tokens) * K),
-      t_split(static_cast<size_t>(max_tokens) * H),
+      t_split(static_cast<size_t>(max_tokens) * mxfp4_split_size(H)),
       u(static_cast<size_t>(max_tokens) * 2 * I),
       h(static_cast<size_t>(max_tokens) * I),
-      h_split(static_cast<size_t>(max_tokens) * I),
+      h_split(static_cast<size_t>(max_tokens) * mxfp4_split_size(I)),
       y(static_cast<size_t>(max_tokens) * H),
       y_slots(static_cast<size_t>(max_tokens) * K * H) {}
 
@@ -75,7 +75,7 @@ uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const
     bytes_read += w1.expert_block_bytes() + w1.expert_scale_bytes() + w2.expert_block_bytes() +
                   w2.expert_scale_bytes();
     for (int i = 0; i < ne; ++i)
-      split_mxfp4_columns_f32(s.t_split.data() + static_cast<size_t>(i) * H, t + static_cast<size_t>(picks[i] / K) * H, H);
+      split_mxfp4_columns_f32(s.t_split.data() + static_cast<size_t>(i) * mxfp4_split_size(H), t + static_cast<size_t>(picks[i] / K) * H, H);
     // u = W1_e t + b1_e
     matmul_mxfp4w_f32(s.u.data(), w1.expert_blocks(e), w1.expert_scales(e), w1.expert_bias(e), w1.rows, H,
                       s.t_split.data(), ne, threads);
@@ -83,7 +83,7 @@ uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const
     for (int i = 0; i < ne; ++i) {
       float* h = s.h.data() + static_cast<size_t>(i) * I;
       swiglu_clamped_f32(h, s.u.data() + static_cast<size_t>(i) * 2 * I, I, swiglu_limit);
-      split_mxfp4_columns_f32(s.h_split.data() + static_cast<size_t>(i) * I, h, I);
+      split_mxfp4_columns_f32(s.h_split.data() + static_cast<size_t>(i) * mxfp4_split_size(I), h, I);
     }
     // y_e = W2_e h + b2_e
     matmul_mxfp4w_f32(s.y.data(), w2.expert_blocks(e), w2.expert_scales(e), w2.expert_bias(e), H, I,

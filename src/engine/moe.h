@@ -23,10 +23,10 @@ struct MoeScratch {
   std::vector<int> expert_count;    // [E] tokens that picked expert e
   std::vector<int> expert_start;    // [E + 1] offsets into `picks`
   std::vector<int> picks;           // [max_tokens * K] (t * K + k), grouped by expert
-  std::vector<float> t_split;       // [max_tokens, H] inputs of one expert, split column order
+  std::vector<float> t_split;       // [max_tokens, mxfp4_split_size(H)] inputs of one expert, split
   std::vector<float> u;             // [max_tokens, 2I]
   std::vector<float> h;             // [max_tokens, I]
-  std::vector<float> h_split;       // [max_tokens, I]
+  std::vector<float> h_split;       // [max_tokens, mxfp4_split_size(I)]
   std::vector<float> y;             // [max_tokens, H] outputs of one expert
   std::vector<float> y_slots;       // [max_tokens, K, H] each token's K weighted expert outputs
 };

@@ -21,14 +21,18 @@ inline float mxfp4_scale(uint8_t s) {
   return s ? std::bit_cast<float>(static_cast<uint32_t>(s) << 23) : std::bit_cast<float>(0x00400000u);
 }
 
-// Column order the kernels want their input in: within each block of 32, the 16 even columns
-// then the 16 odd ones, so low and high nibbles meet contiguous inputs.
+// Column order the kernels want their input in ("split"): within each block of 32, the 16 even
+// columns then the 16 odd ones, so low and high nibbles meet contiguous inputs. The input is
+// rearranged once per token instead of shuffling every row's weights.
 // out[b*32 + i] = x[b*32 + 2i], out[b*32 + 16 + i] = x[b*32 + 2i + 1]; cols % 32 == 0.
 void split_mxfp4_columns_f32(float* out, const float* x, int cols);
 
+// Floats of one token's split input.
+inline constexpr int mxfp4_split_size(int cols) { return cols; }
+
 // out[t*rows + r] = sum_c W[r, c] x[t, c] + bias[r]  for t < n, r < rows.
 // W: blocks [rows, cols/32, 16] u8 and scales [rows, cols/32] u8; bias [rows] bf16 (or null);
-// x_split [n, cols] f32 in split_mxfp4_columns order. Each packed block is decoded once per
+// x_split [n, mxfp4_split_size(cols)] f32 in split order. Each packed block is decoded once per
 // group of up to 8 tokens. The result for a token does not depend on n (decode == batch).
 void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                        int rows, int cols, const float* x_split, int n, int threads);

@@ -38,10 +38,10 @@ double bias_value(uint16_t b) {
 
 // out via the kernel for n tokens of natural-order input x [n, cols].
 std::vector<float> run_kernel(const Packed& w, const std::vector<float>& x, int n, int threads) {
-  std::vector<float> split(x.size());
+  const size_t stride = mxfp4_split_size(w.cols);
+  std::vector<float> split(n * stride, 999.0f);
   for (int t = 0; t < n; ++t)
-    split_mxfp4_columns_f32(split.data() + static_cast<size_t>(t) * w.cols, x.data() + static_cast<size_t>(t) * w.cols,
-                            w.cols);
+    split_mxfp4_columns_f32(split.data() + t * stride, x.data() + static_cast<size_t>(t) * w.cols, w.cols);
   std::vector<float> out(static_cast<size_t>(n) * w.rows, -1.0f);
   matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.empty() ? nullptr : w.bias.data(), w.rows,
                     w.cols, split.data(), n, threads);
@@ -111,7 +111,7 @@ TEST(Mxfp4, BiasIsAdded) {
 TEST(Mxfp4, MatmulMatchesScalarDoubleLoop) {
   std::mt19937 rng(7);
   for (int rows : {1, 5, 64, 67}) {
-    for (int cols : {32, 64, 320}) {
+    for (int cols : {32, 64, 320, 384}) {
       Packed w = random_packed(rows, cols, rng, rows % 2 == 1);
       const int n = 11;
       std::vector<float> x(static_cast<size_t>(n) * cols);
@@ -136,8 +136,9 @@ TEST(Mxfp4, MatmulMatchesScalarDoubleLoop) {
   }
 }
 
+// The split order is a permutation of the columns (zero-padded up to mxfp4_split_size).
 TEST(Mxfp4, SplitColumnsEvenThenOddPerBlock) {
-  std::vector<float> x(64), out(64);
+  std::vector<float> x(64), out(mxfp4_split_size(64));
   for (int c = 0; c < 64; ++c) x[c] = static_cast<float>(c);
   split_mxfp4_columns_f32(out.data(), x.data(), 64);
   for (int b = 0; b < 2; ++b)
@@ -145,6 +146,35 @@ TEST(Mxfp4, SplitColumnsEvenThenOddPerBlock) {
       EXPECT_EQ(out[b * 32 + i], b * 32 + 2 * i);
       EXPECT_EQ(out[b * 32 + 16 + i], b * 32 + 2 * i + 1);
     }
+}
+
+TEST(Mxfp4, SplitIsAPaddedPermutation) {
+  for (int cols : {32, 96, 128, 2880}) {
+    std::vector<float> x(cols), out(mxfp4_split_size(cols), -1.0f);
+    for (int c = 0; c < cols; ++c) x[c] = static_cast<float>(c + 1);
+    split_mxfp4_columns_f32(out.data(), x.data(), cols);
+    std::vector<int> seen(cols + 1, 0);
+    for (float v : out) seen[static_cast<int>(v)]++;
+    EXPECT_EQ(seen[0], static_cast<int>(out.size()) - cols) << cols;  // the padding
+    for (int c = 1; c <= cols; ++c) ASSERT_EQ(seen[c], 1) << cols << " " << c;
+  }
+}
+
+// Extreme scales take the exact value-by-value path; the result must still be FP4 * 2^(s-127).
+TEST(Mxfp4, ExtremeScalesStayExact) {
+  for (int s : {0, 1, 2, 252, 253, 254}) {
+    Packed w{1, 128, std::vector<uint8_t>(64, 0x00), {127, static_cast<uint8_t>(s), 127, 127}, {}};
+    // Block 1, column 32 holds code 1 (0.5); column 33 code 7 (6) where 6 * 2^(s-127) is finite.
+    const bool six_fits = s <= 252;
+    w.blocks[16] = six_fits ? 0x71 : 0x01;
+    std::vector<float> x(128, 0.0f);
+    x[32] = 1.0f;
+    EXPECT_EQ(run_kernel(w, x, 1, 1)[0], static_cast<float>(std::ldexp(0.5, s - 127))) << s;
+    if (!six_fits) continue;
+    x[32] = 0.0f;
+    x[33] = 1.0f;
+    EXPECT_EQ(run_kernel(w, x, 1, 1)[0], static_cast<float>(std::ldexp(6.0, s - 127))) << s;
+  }
 }
 
 }  // namespace
