@@ -204,6 +204,9 @@ void App::handle_keys(const std::vector<Key>& keys) {
       case KeyKind::kRedraw:
         clearok(curscr, TRUE);
         break;
+      case KeyKind::kSuspend:
+        terminal_.suspend();  // a running turn goes on meanwhile
+        break;
       case KeyKind::kPageUp:
         transcript_.scroll_up(page);
         break;

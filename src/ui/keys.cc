@@ -134,6 +134,8 @@ std::vector<Key> KeyDecoder::feed(std::string_view bytes) {
       out.push_back({KeyKind::kToggleReasoning, {}});
     } else if (c == 0x0C) {
       out.push_back({KeyKind::kRedraw, {}});
+    } else if (c == 0x1A) {
+      out.push_back({KeyKind::kSuspend, {}});
     } else {
       size_t n = utf8_length(c);
       if (n > rest.size()) break;  // an unfinished UTF-8 character

@@ -16,6 +16,7 @@ enum class KeyKind {
   kInterrupt,  // Ctrl-C
   kToggleReasoning,  // Ctrl-T
   kRedraw,     // Ctrl-L
+  kSuspend,    // Ctrl-Z
   kPageUp,
   kPageDown,
   kHome,       // scrolls when the input line is empty, else moves to the line's start

@@ -138,6 +138,22 @@ void Terminal::release() {
   if (g_have_saved_tty) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_tty);
 }
 
+void Terminal::suspend() {
+  write_modes(kModesOff);
+  endwin();
+  if (g_have_saved_tty) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_tty);
+  struct sigaction dfl, old;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(SIGTSTP, &dfl, &old);
+  ::raise(SIGTSTP);  // stops here until SIGCONT
+  ::sigaction(SIGTSTP, &old, nullptr);
+  reset_prog_mode();
+  write_modes(kModesOn);
+  apply_resize();  // the window may have changed meanwhile
+}
+
 Terminal::~Terminal() {
   release();
   for (int sig : kFlagSignals) ::sigaction(sig, &g_old_actions[sig], nullptr);

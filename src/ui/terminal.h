@@ -33,6 +33,10 @@ class Terminal {
   // say something while waiting for the worker before exiting.
   void release();
 
+  // Ctrl-Z: gives the terminal back, stops the process, and takes the terminal again when the
+  // shell continues it (fg). The caller redraws.
+  void suspend();
+
   // The flags raised since the last call.
   SignalFlags take_signals();
   // Reads the new size from the tty and resizes curses (after SIGWINCH).

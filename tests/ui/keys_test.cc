@@ -29,6 +29,15 @@ TEST(Keys, OurKeysAreTakenOut) {
   EXPECT_EQ(keys[7].text, "b");
 }
 
+TEST(Keys, ControlKeysOfTheChat) {
+  KeyDecoder d;
+  auto keys = d.feed("\x0c\x1a\x01");
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0].kind, KeyKind::kRedraw);
+  EXPECT_EQ(keys[1].kind, KeyKind::kSuspend);
+  EXPECT_EQ(keys[2].kind, KeyKind::kReadline);  // Ctrl-A stays readline's
+}
+
 TEST(Keys, SplitEscapeSequenceWaits) {
   KeyDecoder d;
   EXPECT_TRUE(d.feed("\x1b[").empty());
