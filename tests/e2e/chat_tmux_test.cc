@@ -83,11 +83,11 @@ class ChatTmuxTest : public ::testing::Test {
 
   fs::path sessions_dir() const { return root_ / "data" / "gpt-oss-chat" / "sessions"; }
 
-  void start(const std::string& args) {
+  void start(const std::string& args, const std::string& extra_env = "") {
     std::string env = "env -u NO_COLOR -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" + quote((root_ / "home").string()) +
                       " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) + " XDG_DATA_HOME=" +
                       quote((root_ / "data").string()) + " XDG_STATE_HOME=" + quote((root_ / "state").string()) +
-                      " TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8";
+                      " TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 " + extra_env;
     std::string inner = "cd " + quote((root_ / "work").string()) + " && " + env + " " + quote(GPTOSS_BINARY) + " " +
                         args + "; echo EXIT=$? > " + quote((root_ / "exit").string()) + "; sleep 120";
     std::string cmd = "tmux -L " + socket_ + " -f /dev/null new-session -d -x 100 -y 30 " + quote("sh -c " + quote(inner));
@@ -366,6 +366,38 @@ TEST_F(ChatTmuxTest, SigtermRestoresTheTerminal) {
   std::getline(ef, code);
   EXPECT_EQ(code, "EXIT=143");  // 128 + SIGTERM
   EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on} #{mouse_any_flag} #{cursor_flag}'"), "0 0 1\n");
+}
+
+// Whether the screen (capture-pane -e: with attributes) sets a foreground or background colour.
+bool has_colour(const std::string& screen_with_attributes) {
+  for (size_t i = screen_with_attributes.find("\x1b["); i != std::string::npos;
+       i = screen_with_attributes.find("\x1b[", i + 2)) {
+    size_t end = screen_with_attributes.find('m', i);
+    if (end == std::string::npos) break;
+    std::stringstream params(screen_with_attributes.substr(i + 2, end - i - 2));
+    std::string p;
+    while (std::getline(params, p, ';')) {
+      int n = std::atoi(p.c_str());
+      if ((n >= 30 && n <= 38) || (n >= 40 && n <= 48) || (n >= 90 && n <= 97) || (n >= 100 && n <= 107)) return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(ChatTmuxTest, NoColorIsHonoured) {
+  start("--demo --seed 7", "NO_COLOR=1");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  std::string plain = run("tmux -L " + socket_ + " capture-pane -p -e");
+  EXPECT_FALSE(has_colour(plain)) << plain;
+  EXPECT_NE(plain.find("RANDOM weights"), std::string::npos);
+  line("/quit");
+  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(root_ / "exit"); }, "the program to exit"));
+  run("tmux -L " + socket_ + " kill-server");
+
+  fs::remove(root_ / "exit");
+  start("--demo --seed 7");  // the same screen with colours, so the check above can fail
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  EXPECT_TRUE(has_colour(run("tmux -L " + socket_ + " capture-pane -p -e")));
 }
 
 TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
