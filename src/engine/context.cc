@@ -12,7 +12,7 @@
 namespace gptoss::engine {
 
 namespace {
-constexpr int kMaxBatch = 256;  // tokens per forward call in prefill; bounds the scratch
+constexpr int kMaxBatch = 128;  // tokens per forward call in prefill; bounds the scratch
 }
 
 struct Context::Impl {

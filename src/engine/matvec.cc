@@ -60,7 +60,9 @@ void matvec_bf16w_f32(float* out, const Bf16Matrix& w, const float* x, const uin
   const int tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
   // Tiny matrices (the router) are not worth waking the team.
   const bool parallel = static_cast<long>(w.rows) * w.cols >= (1 << 16);
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+  // Dynamic chunks of 64 rows: a thread that loses its core for a while (a busy laptop) does not
+  // hold the other one at the barrier.
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (parallel)
   for (int task = 0; task < tasks; ++task) {
     const int r0 = task * kRowsPerTask;
     if (r0 + kRowsPerTask <= w.rows) {

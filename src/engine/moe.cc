@@ -42,13 +42,36 @@ void swiglu_clamped_f32(float* h, const float* u, int I, float limit) {
 MoeScratch::MoeScratch(int max_tokens, int H, int I, int E, int K)
     : expert_count(E),
       expert_start(E + 1),
+      used(E),
       picks(static_cast<size_t>(max_tokens) * K),
-      t_split(static_cast<size_t>(max_tokens) * mxfp4_split_size(H)),
-      u(static_cast<size_t>(max_tokens) * 2 * I),
-      h(static_cast<size_t>(max_tokens) * I),
-      h_split(static_cast<size_t>(max_tokens) * mxfp4_split_size(I)),
-      y(static_cast<size_t>(max_tokens) * H),
-      y_slots(static_cast<size_t>(max_tokens) * K * H) {}
+      pick_of_slot(static_cast<size_t>(max_tokens) * K),
+      t_split(static_cast<size_t>(max_tokens) * K * mxfp4_split_size(H)),
+      u(static_cast<size_t>(max_tokens) * K * 2 * I),
+      h(I),
+      h_split(static_cast<size_t>(max_tokens) * K * mxfp4_split_size(I)),
+      y(static_cast<size_t>(max_tokens) * K * H) {}
+
+namespace {
+
+// rows x (cols) of every used expert of `w` in one parallel loop over (expert, row chunk):
+// out + q0(e) * rows gets expert e applied to its picks' inputs x_split + q0(e) * x_stride.
+void experts_matmul(float* out, const Mxfp4Experts& w, const float* x_split, size_t x_stride,
+                    const MoeScratch& s, int n_used, int threads) {
+  const int chunks = (w.rows + kMxfp4RowChunk - 1) / kMxfp4RowChunk;
+  const int items = n_used * chunks;
+  const bool parallel = static_cast<long>(w.rows) * w.cols * n_used >= (1 << 16);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (parallel)
+  for (int item = 0; item < items; ++item) {
+    const int e = s.used[item / chunks];
+    const int q0 = s.expert_start[e], ne = s.expert_count[e];
+    const int r0 = (item % chunks) * kMxfp4RowChunk;
+    const int r1 = r0 + kMxfp4RowChunk < w.rows ? r0 + kMxfp4RowChunk : w.rows;
+    matmul_mxfp4w_f32_rows(out + static_cast<size_t>(q0) * w.rows, w.expert_blocks(e), w.expert_scales(e),
+                           w.expert_bias(e), w.rows, w.cols, x_split + q0 * x_stride, ne, r0, r1);
+  }
+}
+
+}  // namespace
 
 uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const int* expert_ids,
                          const float* expert_weights, int n, int K, float swiglu_limit, MoeScratch& s,
@@ -56,52 +79,47 @@ uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const
   const Mxfp4Experts& w1 = lw.mlp1;  // rows 2I, cols H
   const Mxfp4Experts& w2 = lw.mlp2;  // rows H, cols I
   const int E = w1.n_experts, H = w1.cols, I = w2.cols;
+  const size_t Hs = mxfp4_split_size(H), Is = mxfp4_split_size(I);
   // Group the (token, slot) picks by expert: a counting sort, stable in (t, k).
   std::fill(s.expert_count.begin(), s.expert_count.end(), 0);
   for (int i = 0; i < n * K; ++i) s.expert_count[expert_ids[i]]++;
   s.expert_start[0] = 0;
-  for (int e = 0; e < E; ++e) s.expert_start[e + 1] = s.expert_start[e] + s.expert_count[e];
+  int n_used = 0;
+  uint64_t bytes_read = 0;
+  for (int e = 0; e < E; ++e) {
+    s.expert_start[e + 1] = s.expert_start[e] + s.expert_count[e];
+    if (s.expert_count[e] == 0) continue;
+    s.used[n_used++] = e;
+    bytes_read += w1.expert_block_bytes() + w1.expert_scale_bytes() + w2.expert_block_bytes() +
+                  w2.expert_scale_bytes();
+  }
   std::fill(s.expert_count.begin(), s.expert_count.end(), 0);
   for (int i = 0; i < n * K; ++i) {
     const int e = expert_ids[i];
-    s.picks[s.expert_start[e] + s.expert_count[e]++] = i;
+    const int q = s.expert_start[e] + s.expert_count[e]++;
+    s.picks[q] = i;
+    s.pick_of_slot[i] = q;
   }
+  for (int q = 0; q < n * K; ++q)
+    split_mxfp4_columns_f32(s.t_split.data() + q * Hs, t + static_cast<size_t>(s.picks[q] / K) * H, H);
 
-  uint64_t bytes_read = 0;
-  for (int e = 0; e < E; ++e) {
-    const int ne = s.expert_count[e];
-    if (ne == 0) continue;
-    const int* picks = s.picks.data() + s.expert_start[e];
-    bytes_read += w1.expert_block_bytes() + w1.expert_scale_bytes() + w2.expert_block_bytes() +
-                  w2.expert_scale_bytes();
-    for (int i = 0; i < ne; ++i)
-      split_mxfp4_columns_f32(s.t_split.data() + static_cast<size_t>(i) * mxfp4_split_size(H), t + static_cast<size_t>(picks[i] / K) * H, H);
-    // u = W1_e t + b1_e
-    matmul_mxfp4w_f32(s.u.data(), w1.expert_blocks(e), w1.expert_scales(e), w1.expert_bias(e), w1.rows, H,
-                      s.t_split.data(), ne, threads);
-    // g * sigmoid(1.702 g) * (l + 1), clamped
-    for (int i = 0; i < ne; ++i) {
-      float* h = s.h.data() + static_cast<size_t>(i) * I;
-      swiglu_clamped_f32(h, s.u.data() + static_cast<size_t>(i) * 2 * I, I, swiglu_limit);
-      split_mxfp4_columns_f32(s.h_split.data() + static_cast<size_t>(i) * mxfp4_split_size(I), h, I);
-    }
-    // y_e = W2_e h + b2_e
-    matmul_mxfp4w_f32(s.y.data(), w2.expert_blocks(e), w2.expert_scales(e), w2.expert_bias(e), H, I,
-                      s.h_split.data(), ne, threads);
-    for (int i = 0; i < ne; ++i) {
-      const float weight = expert_weights[picks[i]];
-      const float* y = s.y.data() + static_cast<size_t>(i) * H;
-      float* slot = s.y_slots.data() + static_cast<size_t>(picks[i]) * H;
-      for (int c = 0; c < H; ++c) slot[c] = weight * y[c];
-    }
+  // u = W1_e t + b1_e
+  experts_matmul(s.u.data(), w1, s.t_split.data(), Hs, s, n_used, threads);
+  // g * sigmoid(1.702 g) * (l + 1), clamped
+  for (int q = 0; q < n * K; ++q) {
+    swiglu_clamped_f32(s.h.data(), s.u.data() + static_cast<size_t>(q) * 2 * I, I, swiglu_limit);
+    split_mxfp4_columns_f32(s.h_split.data() + q * Is, s.h.data(), I);
   }
+  // y_e = W2_e h + b2_e
+  experts_matmul(s.y.data(), w2, s.h_split.data(), Is, s, n_used, threads);
+
   // x = x + sum_e weight_e * y_e, summed in k order
   for (int tok = 0; tok < n; ++tok) {
     float* xt = x + static_cast<size_t>(tok) * H;
-    const float* slots = s.y_slots.data() + static_cast<size_t>(tok) * K * H;
     for (int c = 0; c < H; ++c) {
       float sum = 0.0f;
-      for (int k = 0; k < K; ++k) sum += slots[static_cast<size_t>(k) * H + c];
+      for (int k = 0; k < K; ++k)
+        sum += expert_weights[tok * K + k] * s.y[static_cast<size_t>(s.pick_of_slot[tok * K + k]) * H + c];
       xt[c] += sum;
     }
   }

@@ -17,24 +17,27 @@ void route_topk_f32(int* expert_ids, float* expert_weights, const float* router_
 // for i < I: u [2I] interleaves gate (even) and linear (odd) entries.
 void swiglu_clamped_f32(float* h, const float* u, int I, float limit);
 
-// Scratch for moe_experts_f32, sized once for batches of up to max_tokens.
+// Scratch for moe_experts_f32, sized once for batches of up to max_tokens. Rows indexed by "pick"
+// q are the (token, slot) pairs grouped by expert: expert e owns q in [expert_start[e], ..[e+1]).
 struct MoeScratch {
   MoeScratch(int max_tokens, int H, int I, int E, int K);
   std::vector<int> expert_count;    // [E] tokens that picked expert e
   std::vector<int> expert_start;    // [E + 1] offsets into `picks`
-  std::vector<int> picks;           // [max_tokens * K] (t * K + k), grouped by expert
-  std::vector<float> t_split;       // [max_tokens, mxfp4_split_size(H)] inputs of one expert, split
-  std::vector<float> u;             // [max_tokens, 2I]
-  std::vector<float> h;             // [max_tokens, I]
-  std::vector<float> h_split;       // [max_tokens, mxfp4_split_size(I)]
-  std::vector<float> y;             // [max_tokens, H] outputs of one expert
-  std::vector<float> y_slots;       // [max_tokens, K, H] each token's K weighted expert outputs
+  std::vector<int> used;            // [E] experts picked by at least one token, ascending
+  std::vector<int> picks;           // [max_tokens * K] q -> t * K + k
+  std::vector<int> pick_of_slot;    // [max_tokens * K] t * K + k -> q
+  std::vector<float> t_split;       // [max_tokens * K, mxfp4_split_size(H)] expert inputs, split
+  std::vector<float> u;             // [max_tokens * K, 2I]
+  std::vector<float> h;             // [I] one SwiGLU output before splitting
+  std::vector<float> h_split;       // [max_tokens * K, mxfp4_split_size(I)]
+  std::vector<float> y;             // [max_tokens * K, H] expert outputs
 };
 
 // x[t] += sum_k weight[t, k] * y_{e(t,k)}(t[t]) for t < n, with
 //   y_e(t) = W2_e swiglu(W1_e t + b1_e) + b2_e.
-// Each picked expert's packed blocks are decoded once per batch for all its tokens; the K
-// outputs of a token are summed in k order, so a token's result does not depend on the batch.
+// Each picked expert's packed blocks are decoded once per batch for all its tokens; all experts'
+// W1 rows share one parallel loop, then all W2 rows another. The K outputs of a token are summed
+// in k order, so a token's result does not depend on the batch.
 // Returns the MXFP4 bytes (blocks + scales) of the experts it read.
 uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const int* expert_ids,
                          const float* expert_weights, int n, int K, float swiglu_limit, MoeScratch& scratch,

@@ -116,15 +116,10 @@ constexpr int kTokensPerTile = 8;  // batch: each decoded block feeds 8 tokens
 
 }  // namespace
 
-void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
-                       int rows, int cols, const float* x_split, int n, int threads) {
-  const int tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
-  // Small experts (test models) are not worth waking the team.
-  const bool parallel = static_cast<long>(rows) * cols * n >= (1 << 16);
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
-  for (int task = 0; task < tasks; ++task) {
-    const int r0 = task * kRowsPerTask;
-    const int nr = rows - r0 < kRowsPerTask ? rows - r0 : kRowsPerTask;
+void matmul_mxfp4w_f32_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
+                            int rows, int cols, const float* x_split, int n, int row_begin, int row_end) {
+  for (int r0 = row_begin; r0 < row_end; r0 += kRowsPerTask) {
+    const int nr = row_end - r0 < kRowsPerTask ? row_end - r0 : kRowsPerTask;
     if (n == 1 && nr == kRowsPerTask) {
       mxfp4_tile<kRowsPerTask, 1>(out, blocks, scales, bias, r0, rows, cols, x_split, 0);
       continue;
@@ -135,6 +130,21 @@ void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales,
         mxfp4_tile<1, kTokensPerTile>(out, blocks, scales, bias, r0 + i, rows, cols, x_split, t0);
       for (; t0 < n; ++t0) mxfp4_tile<1, 1>(out, blocks, scales, bias, r0 + i, rows, cols, x_split, t0);
     }
+  }
+}
+
+void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
+                       int rows, int cols, const float* x_split, int n, int threads) {
+  const int chunks = (rows + kMxfp4RowChunk - 1) / kMxfp4RowChunk;
+  // Small experts (test models) are not worth waking the team.
+  const bool parallel = static_cast<long>(rows) * cols * n >= (1 << 16);
+  // Dynamic chunks: a thread that loses its core for a while (a busy laptop) does not hold the
+  // other one at the barrier.
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (parallel)
+  for (int chunk = 0; chunk < chunks; ++chunk) {
+    const int r0 = chunk * kMxfp4RowChunk;
+    matmul_mxfp4w_f32_rows(out, blocks, scales, bias, rows, cols, x_split, n, r0,
+                           r0 + kMxfp4RowChunk < rows ? r0 + kMxfp4RowChunk : rows);
   }
 }
 

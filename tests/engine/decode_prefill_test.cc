@@ -1,5 +1,5 @@
 // The engine against itself: one batched prefill and one-token-at-a-time decode give the same
-// logits (model.md "Generation"), past the tiny model's window (W = 4) and past the 256-token
+// logits (model.md "Generation"), past the tiny model's window (W = 4) and past the 128-token
 // prefill batch; truncate + re-prefill equals a fresh prefill, also when the sliding ring no
 // longer holds the window; clone() continues exactly like the original.
 #include <gtest/gtest.h>
@@ -77,7 +77,7 @@ testing::TempDir* DecodePrefill::dir_ = nullptr;
 std::shared_ptr<const Model>* DecodePrefill::model_ = nullptr;
 
 TEST_F(DecodePrefill, AllPositionsPastWindowAndBatch) {
-  const int n = 300;  // > 256: prefill runs in two batches; >> W = 4
+  const int n = 300;  // > 128: prefill runs in three batches; >> W = 4; past C = 256
   const auto ids = tokens(n, 1);
   const size_t V = model()->config().vocab;
   Context prefill(model(), options(n)), decode(model(), options(n));
