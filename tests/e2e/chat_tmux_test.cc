@@ -394,6 +394,7 @@ TEST_F(ChatTmuxTest, NoColorIsHonoured) {
   ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(root_ / "exit"); }, "the program to exit"));
   run("tmux -L " + socket_ + " kill-server");
 
+  socket_ += "-colour";  // a fresh server: the old one may still be shutting down
   fs::remove(root_ / "exit");
   start("--demo --seed 7");  // the same screen with colours, so the check above can fail
   ASSERT_TRUE(wait_text("ctx 0/", 90));
