@@ -379,6 +379,9 @@ SessionFile parse_session(std::string_view text, const std::string& source) {
 }
 
 SessionFile load_session(const std::string& path) {
+  // An ifstream opens a folder and then reads nothing, which would parse as a truncated file.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path, "open", "is a folder (expected a session file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "open", errno_text());
   std::ostringstream bytes;

@@ -279,8 +279,25 @@ TEST(SessionStoreTest, TruncatedFileSaysItEndsEarlyWithThePosition) {
   }
 }
 
-TEST(SessionStoreTest, MissingFileIsAnError) {
-  EXPECT_THROW(load_session("/nonexistent/dir/x.json"), SessionFileError);
+std::string file_load_error(const std::string& path) {
+  try {
+    load_session(path);
+  } catch (const SessionFileError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(SessionStoreTest, MissingFileIsAnErrorNamingIt) {
+  EXPECT_EQ(file_load_error("/nonexistent/dir/x.json"), "/nonexistent/dir/x.json: open: No such file or directory");
+}
+
+TEST(SessionStoreTest, FolderIsRefusedAsAFolderNotAsATruncatedFile) {
+  TempDir dir;
+  const std::string path = (dir.path / "s.json").string();
+  fs::create_directory(path);
+  EXPECT_EQ(file_load_error(path), path + ": open: is a folder (expected a session file)");
+  EXPECT_TRUE(fs::is_directory(path));
 }
 
 // Write succeeds for the first `budget` bytes, then fails with ENOSPC.
