@@ -193,6 +193,22 @@ TurnStats ChatSession::run_turn(const std::string& user_text, const ChatEventSin
   question.role = "user";
   question.content = replace_invalid_utf8(user_text);
   next.conversation.messages.push_back(std::move(question));
+  return answer_last_question(std::move(next), sink, cancel);
+}
+
+TurnStats ChatSession::retry(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
+  const int u = last_user_message(state_.conversation);
+  if (u < 0) throw ChatError("retry: there is no question to answer again");
+  SessionState next = state_;
+  next.conversation.messages.resize(static_cast<size_t>(u) + 1);
+  while (!next.turns.empty() && next.turns.back().first_message >= static_cast<size_t>(u))
+    next.turns.pop_back();
+  next.first_message = std::min(next.first_message, static_cast<size_t>(u));
+  return answer_last_question(std::move(next), sink, cancel);
+}
+
+TurnStats ChatSession::answer_last_question(SessionState next, const ChatEventSink& sink,
+                                            const std::atomic<bool>& cancel) {
   const size_t question_index = next.conversation.messages.size() - 1;
   const size_t old_first = next.first_message;
   const int dropped = fit_window(next);  // throws before anything changes
@@ -210,34 +226,6 @@ TurnStats ChatSession::run_turn(const std::string& user_text, const ChatEventSin
     return generate_reply(std::move(record), sink, cancel);
   } catch (const gptoss::Error&) {
     state_ = before;  // the engine refused (the cache is unchanged): so is the conversation
-    throw;
-  }
-}
-
-TurnStats ChatSession::retry(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
-  const int u = last_user_message(state_.conversation);
-  if (u < 0) throw ChatError("retry: there is no question to answer again");
-  SessionState next = state_;
-  next.conversation.messages.resize(static_cast<size_t>(u) + 1);
-  while (!next.turns.empty() && next.turns.back().first_message >= static_cast<size_t>(u))
-    next.turns.pop_back();
-  const size_t old_first = std::min(next.first_message, static_cast<size_t>(u));
-  next.first_message = old_first;
-  const int dropped = fit_window(next);
-  const SessionState before = std::exchange(state_, std::move(next));
-
-  TurnRecord record;
-  record.first_message = static_cast<size_t>(u);
-  record.stats.started_at = now_iso8601_utc();
-  record.stats.dropped_turns = dropped;
-  if (dropped > 0) {
-    sink(ContextTrimmed{dropped, static_cast<int>(state_.first_message - old_first),
-                        static_cast<uint64_t>(next_prompt().size())});
-  }
-  try {
-    return generate_reply(std::move(record), sink, cancel);
-  } catch (const gptoss::Error&) {
-    state_ = before;
     throw;
   }
 }
