@@ -33,15 +33,15 @@ inline constexpr int mxfp4_split_size(int cols) { return cols; }
 // out[t*rows + r] = sum_c W[r, c] x[t, c] + bias[r]  for t < n, r < rows.
 // W: blocks [rows, cols/32, 16] u8 and scales [rows, cols/32] u8; bias [rows] bf16 (or null);
 // x_split [n, mxfp4_split_size(cols)] f32 in split order. Each packed block is decoded once per
-// group of up to 8 tokens. The result for a token does not depend on n (decode == batch).
+// group of up to 4 tokens. The result for a token does not depend on n (decode == batch).
 void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                        int rows, int cols, const float* x_split, int n, int threads);
 
-// Rows a parallel worker takes at a time (a multiple of the kernel's 4-row tile).
+// Rows a parallel worker takes at a time.
 inline constexpr int kMxfp4RowChunk = 64;
 
 // matmul_mxfp4w_f32 for rows [row_begin, row_end) only, on the calling thread: for callers that
-// spread several matrices over one parallel loop. row_begin is a multiple of kMxfp4RowChunk.
+// spread several matrices over one parallel loop. 
 void matmul_mxfp4w_f32_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                             int rows, int cols, const float* x_split, int n, int row_begin, int row_end);
 
