@@ -8,19 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "chat/harmony_vectors.h"
+
 namespace gptoss::chat {
 namespace {
-
-std::vector<ordered_json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::vector<ordered_json> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) cases.push_back(ordered_json::parse(line));
-  }
-  return cases;
-}
 
 std::string error_of(const ordered_json& j) {
   try {
@@ -32,11 +23,11 @@ std::string error_of(const ordered_json& j) {
 }
 
 TEST(ConversationJson, VectorConversationsRoundTripExactly) {
-  auto cases = read_jsonl(std::string(GPTOSS_TEST_DATA_DIR) + "/harmony/render.jsonl");
+  auto cases = harmony_vectors("render.jsonl");
   ASSERT_EQ(cases.size(), 25u);
   for (const auto& c : cases) {
-    SCOPED_TRACE(c["name"].get<std::string>());
-    const ordered_json& j = c["conversation"];
+    SCOPED_TRACE(c.name);
+    const ordered_json& j = c.json["conversation"];
     ordered_json back = conversation_to_json(conversation_from_json(j));
     EXPECT_EQ(back.dump(), j.dump());  // dump() compares key order too
   }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "chat/harmony_vectors.h"
+
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -55,12 +57,8 @@ CliRun run_harmony(const std::string& args, const std::string& input) {
 }
 
 std::vector<json> vectors(const char* file) {
-  std::ifstream in(std::string(GPTOSS_TEST_DATA_DIR) + "/harmony/" + file);
   std::vector<json> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) cases.push_back(json::parse(line));
-  }
+  for (auto& c : gptoss::chat::harmony_vectors(file)) cases.push_back(std::move(c.json));
   return cases;
 }
 

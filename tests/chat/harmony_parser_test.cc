@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chat/harmony_render.h"
+#include "chat/harmony_vectors.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptoss::chat {
@@ -18,28 +19,7 @@ namespace {
 
 namespace special = tokenizer::special;
 
-const tokenizer::Tokenizer& harmony_tokenizer() {
-  static const std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::Tokenizer::load_default();
-  return *tokenizer;
-}
-
-struct ParseCase {
-  std::string name;
-  ordered_json json;
-};
-void PrintTo(const ParseCase& c, std::ostream* os) { *os << c.name; }
-
-std::vector<ParseCase> parse_cases() {
-  std::ifstream in(std::string(GPTOSS_TEST_DATA_DIR) + "/harmony/parse.jsonl");
-  std::vector<ParseCase> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    ordered_json j = ordered_json::parse(line);
-    cases.push_back({j["name"].get<std::string>(), j});
-  }
-  return cases;
-}
+std::vector<VectorCase> parse_cases() { return harmony_vectors("parse.jsonl"); }
 
 // Vector ids are u32; anything outside int32 (4294967295) is simply not a token.
 std::vector<int32_t> tokens_of(const ordered_json& c) {
@@ -88,7 +68,7 @@ struct RecordingSink : EventSink {
   }
 };
 
-class ParseVector : public ::testing::TestWithParam<ParseCase> {};
+class ParseVector : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(ParseVector, MessagesOrErrorAsExpected) {
   const ordered_json& c = GetParam().json;
@@ -137,7 +117,7 @@ TEST_P(ParseVector, StreamingEventsMatchTheWholeParse) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HarmonyVectors, ParseVector, ::testing::ValuesIn(parse_cases()),
-                         [](const ::testing::TestParamInfo<ParseCase>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<VectorCase>& info) { return info.param.name; });
 
 TEST(ParseVectors, AllTwentyFiveArePresent) { EXPECT_EQ(parse_cases().size(), 25u); }
 

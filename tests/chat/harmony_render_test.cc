@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/harmony_vectors.h"
 #include "chat/json_schema_ts.h"
 #include "tokenizer/tokenizer.h"
 
@@ -19,28 +20,7 @@ namespace {
 
 namespace special = tokenizer::special;
 
-const tokenizer::Tokenizer& harmony_tokenizer() {
-  static const std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::Tokenizer::load_default();
-  return *tokenizer;
-}
-
-struct RenderCase {
-  std::string name;
-  ordered_json json;
-};
-void PrintTo(const RenderCase& c, std::ostream* os) { *os << c.name; }
-
-std::vector<RenderCase> render_cases() {
-  std::ifstream in(std::string(GPTOSS_TEST_DATA_DIR) + "/harmony/render.jsonl");
-  std::vector<RenderCase> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    ordered_json j = ordered_json::parse(line);
-    cases.push_back({j["name"].get<std::string>(), j});
-  }
-  return cases;
-}
+std::vector<VectorCase> render_cases() { return harmony_vectors("render.jsonl"); }
 
 RenderOptions options_of(const ordered_json& c) {
   RenderOptions options;
@@ -53,7 +33,7 @@ RenderOptions options_of(const ordered_json& c) {
   return options;
 }
 
-class RenderVector : public ::testing::TestWithParam<RenderCase> {};
+class RenderVector : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(RenderVector, TextIsByteExact) {
   const ordered_json& c = GetParam().json;
@@ -69,7 +49,7 @@ TEST_P(RenderVector, IdsAreExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HarmonyVectors, RenderVector, ::testing::ValuesIn(render_cases()),
-                         [](const ::testing::TestParamInfo<RenderCase>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<VectorCase>& info) { return info.param.name; });
 
 TEST(RenderVectors, AllTwentyFiveArePresent) { EXPECT_EQ(render_cases().size(), 25u); }
 
