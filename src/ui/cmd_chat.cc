@@ -49,7 +49,10 @@ constexpr const char* kUsage =
     "  --plain             line-by-line chat on stdin/stdout even on a terminal\n"
     "\n"
     "In the chat, /help lists the commands. Sessions are saved in $XDG_DATA_HOME/gpt-oss-chat/sessions,\n"
-    "the input history in $XDG_STATE_HOME/gpt-oss-chat/history. NO_COLOR turns colours off.\n";
+    "the input history in $XDG_STATE_HOME/gpt-oss-chat/history. NO_COLOR turns colours off.\n"
+    "\n"
+    "Other subcommands: generate, tokenize, detokenize, harmony, render, logits, make-test-model,\n"
+    "bench ('gpt-oss-chat SUBCOMMAND --help').\n";
 
 constexpr int kDemoReplyTokens = 80;
 constexpr uint64_t kDemoSeed = 20250805;

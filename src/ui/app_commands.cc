@@ -1,0 +1,221 @@
+// The slash commands' actions (parsing is in commands.cc): sessions, settings, help, stats.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/engine.h"
+#include "ui/app.h"
+
+namespace gptoss::ui {
+namespace {
+
+// "2026-11-23T09:30:05Z" -> "chat-20261123-093005"
+std::string automatic_name() {
+  std::string iso = chat::now_iso8601_utc();
+  std::string digits;
+  for (char c : iso) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.size() < 14) return "chat";
+  return "chat-" + digits.substr(0, 8) + "-" + digits.substr(8, 6);
+}
+
+std::string fixed(double x, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+}  // namespace
+
+// ---- Commands -----------------------------------------------------------------------------
+
+void App::show_help() {
+  std::string text = "Commands:";
+  for (const CommandHelp& h : command_help()) {
+    std::string usage = h.usage;
+    usage.resize(std::max<size_t>(usage.size(), 26), ' ');
+    text += "\n  " + usage + h.summary;
+  }
+  text +=
+      "\nKeys: Enter sends, Alt-Enter adds a line, pastes keep their lines. PageUp/PageDown, the wheel, and "
+      "Home/End (on an empty line) scroll. Ctrl-T shows or hides reasoning. Ctrl-R searches history. Ctrl-C "
+      "stops an answer; twice at the prompt, or Ctrl-D, quits. Ctrl-Z suspends. Shift-drag selects text.";
+  notice(text);
+}
+
+void App::show_stats() {
+  if (!turn_.last_stats()) {
+    notice("No answer yet. Context: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
+           " tokens; memory in use: " + format_bytes(memory_bytes_) + ".");
+    return;
+  }
+  const chat::TurnStats& s = *turn_.last_stats();
+  std::string text = "Last answer: " + std::to_string(s.tokens_generated) + " tokens in " +
+                     fixed(s.decode_seconds, 2) + " s (" + fixed(s.decode_tokens_per_second(), 1) +
+                     " tok/s). Prompt: " + std::to_string(s.tokens_prefilled) + " tokens computed in " +
+                     fixed(s.prefill_seconds, 2) + " s (" + fixed(s.prefill_tokens_per_second(), 1) + " tok/s), " +
+                     std::to_string(s.tokens_reused) + " reused from the cache. Ended: " +
+                     std::string(chat::to_string(s.end)) + ".";
+  text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
+          " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
+          std::to_string(config_.model->threads()) + " threads).";
+  notice(text);
+}
+
+void App::show_sessions() {
+  std::vector<chat::SessionListing> list = chat::list_sessions(chat::sessions_dir());
+  if (list.empty()) {
+    notice("No saved sessions yet; /save NAME saves this one.");
+    return;
+  }
+  std::string text = "Saved sessions (/load NAME):";
+  for (const chat::SessionListing& s : list) {
+    text += "\n  " + s.name + "  ";
+    text += s.error ? "(unreadable: " + *s.error + ")" : s.title + "  " + s.updated;
+  }
+  notice(text);
+}
+
+std::optional<std::string> App::autosave() {
+  if (!dirty_ || session_->conversation().messages.empty()) return std::nullopt;
+  std::string name = session_name_.empty() ? automatic_name() : session_name_;
+  save(name);
+  return name;
+}
+
+void App::save(const std::string& requested) {
+  std::string name = !requested.empty() ? requested : !session_name_.empty() ? session_name_ : automatic_name();
+  std::string path = chat::session_path(name);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  chat::SessionFile file = file_meta_;
+  file.model_path = config_.model_path;
+  file.model_fingerprint = config_.model_fingerprint;
+  file.state = session_->state();
+  if (name != session_name_) file.created.clear();  // a new file
+  chat::save_session(path, file);
+  file_meta_.created = file.created;
+  file_meta_.updated = file.updated;
+  file_meta_.title = file.title;
+  session_name_ = name;
+  dirty_ = false;
+  notice("Saved as '" + name + "' (" + path + ").");
+}
+
+void App::load(const std::string& name) {
+  std::string path;
+  chat::SessionFile file;
+  try {
+    path = chat::session_path(name);
+    if (!std::filesystem::exists(path)) {
+      notice("No session named '" + name + "'; /sessions lists them.");
+      return;
+    }
+    file = chat::load_session(path);
+  } catch (const gptoss::Error& e) {
+    notice(e.what(), BlockKind::kError);
+    return;
+  }
+  std::unique_ptr<chat::ChatSession> loaded;
+  try {
+    chat::SessionState state = file.state;
+    const int max_context = config_.model->config().max_context;
+    if (max_context > 0 && state.settings.context_tokens > max_context) state.settings.context_tokens = max_context;
+    if (config_.demo) state.settings.max_new_tokens = std::min(state.settings.max_new_tokens, config_.settings.max_new_tokens);
+    loaded = std::make_unique<chat::ChatSession>(config_.model, config_.tokenizer, std::move(state));
+  } catch (const gptoss::Error& e) {
+    notice(std::string("Cannot load '") + name + "': " + e.what(), BlockKind::kError);
+    return;
+  }
+  if (auto saved = autosave()) notice("(the previous conversation was saved as '" + *saved + "')");
+  session_ = std::move(loaded);
+  file_meta_ = file;
+  file_meta_.state = {};
+  session_name_ = name;
+  dirty_ = false;
+  turn_.forget_stats();
+  rebuild_transcript();
+  notice("Loaded '" + name + "' (" + std::to_string(session_->conversation().messages.size()) + " messages).");
+  if (!file.model_fingerprint.empty() && file.model_fingerprint != config_.model_fingerprint) {
+    notice("This session was saved with a different model; its answers came from that one.");
+  }
+  refresh_context_usage();
+}
+
+void App::new_conversation() {
+  std::optional<std::string> saved;
+  try {
+    saved = autosave();
+  } catch (const gptoss::Error& e) {
+    notice(std::string("Not starting over: the conversation could not be saved: ") + e.what(), BlockKind::kError);
+    return;
+  }
+  session_->new_conversation();
+  session_name_.clear();
+  file_meta_ = {};
+  dirty_ = false;
+  turn_.forget_stats();
+  rebuild_transcript();
+  notice(saved ? "New conversation (the previous one was saved as '" + *saved + "')." : "New conversation.");
+  refresh_context_usage();
+}
+
+void App::retry() {
+  const auto& msgs = session_->conversation().messages;
+  bool has_user = std::any_of(msgs.begin(), msgs.end(), [](const chat::Message& m) { return m.role == "user"; });
+  if (!has_user) {
+    notice("Nothing to retry yet.");
+    return;
+  }
+  // Drop the shown reply: everything after the last user block.
+  for (size_t i = transcript_.size(); i-- > 0;) {
+    if (transcript_.block(i).kind == BlockKind::kUser) {
+      transcript_.truncate(i + 1);
+      break;
+    }
+  }
+  start_turn([](chat::ChatSession& s, const chat::ChatEventSink& sink, const std::atomic<bool>& cancel) {
+    s.retry(sink, cancel);
+  });
+}
+
+void App::undo() {
+  std::optional<std::string> removed = session_->undo();
+  if (!removed) {
+    notice("Nothing to undo.");
+    return;
+  }
+  dirty_ = true;
+  rebuild_transcript();
+  std::string preview = removed->substr(0, std::min(removed->find('\n'), size_t{60}));
+  notice("Removed the last exchange (\"" + preview + (preview.size() < removed->size() ? "..." : "") + "\").");
+  refresh_context_usage();
+}
+
+void App::set_effort(const std::string& arg) {
+  chat::SessionSettings s = session_->settings();
+  if (arg.empty()) {
+    notice("Reasoning effort: " + std::string(chat::to_string(s.effort)) + " (/effort low|medium|high changes it).");
+    return;
+  }
+  s.effort = *chat::parse_effort(arg);  // parse_command checked it
+  session_->set_settings(s);
+  dirty_ = true;
+  notice("Reasoning effort: " + arg + ", from the next answer.");
+}
+
+void App::set_system(const std::string& arg) {
+  chat::SessionSettings s = session_->settings();
+  if (arg.empty()) {
+    notice(s.instructions.empty() ? "No instructions set (/system TEXT sets them)."
+                                  : "Instructions: " + s.instructions);
+    return;
+  }
+  s.instructions = arg == "--clear" ? "" : arg;
+  session_->set_settings(s);
+  dirty_ = true;
+  notice(s.instructions.empty() ? "Instructions removed." : "Instructions set, from the next answer.");
+}
+
+}  // namespace gptoss::ui
