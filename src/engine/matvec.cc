@@ -52,7 +52,9 @@ inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, co
   }
 }
 
-constexpr int kRowsPerTask = 4;
+// One row at a time: a single weight stream, which the hardware prefetcher follows at close to
+// full bandwidth (4 interleaved rows measured 14 GB/s per core from DRAM, one row 25).
+constexpr int kRowsPerTask = 1;
 
 }  // namespace
 
@@ -62,7 +64,7 @@ void matvec_bf16w_f32(float* out, const Bf16Matrix& w, const float* x, const uin
   const bool parallel = static_cast<long>(w.rows) * w.cols >= (1 << 16);
   // Dynamic chunks of 64 rows: a thread that loses its core for a while (a busy laptop) does not
   // hold the other one at the barrier.
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 64 / kRowsPerTask) if (parallel)
   for (int task = 0; task < tasks; ++task) {
     const int r0 = task * kRowsPerTask;
     if (r0 + kRowsPerTask <= w.rows) {
