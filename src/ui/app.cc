@@ -266,7 +266,11 @@ void App::handle_line(const std::string& line) {
     notice(parsed.hint);
     return;
   }
-  run_command(parsed.command);
+  try {
+    run_command(parsed.command);
+  } catch (const gptoss::Error& e) {
+    notice(e.what(), BlockKind::kError);  // a command that failed is a line on screen, not an exit
+  }
 }
 
 void App::run_command(const Command& c) {
