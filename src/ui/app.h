@@ -41,7 +41,6 @@ struct AppConfig {
   std::string model_fingerprint;  // stored in session files
   bool demo = false;              // random weights: say so everywhere
   std::string history_path;       // readline history
-  std::string sessions_dir;       // where /save and /load put files
   std::string session_name;       // --session NAME: continue it (if saved) and save under it
   std::optional<chat::SessionFile> session_file;  // the loaded --session, if it existed
   chat::SessionSettings settings;  // for a new conversation

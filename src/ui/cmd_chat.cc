@@ -261,7 +261,6 @@ int cmd_chat(int argc, char** argv) {
   config.model_fingerprint = loaded.model->info().fingerprint;
   config.demo = demo;
   config.history_path = (std::filesystem::path(state_dir(env)) / "history").string();
-  config.sessions_dir = chat::sessions_dir();
   config.session_name = session_name;
   config.session_file = session_file;
   config.settings = settings_from(args, *loaded.model, demo);
