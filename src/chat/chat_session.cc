@@ -261,7 +261,7 @@ std::string ChatSession::answer_tool_call(const ToolCall& call, bool& available)
     if (declared) {
       if (std::optional<std::string> result = tool_handler_(call)) {
         available = true;
-        return *result;
+        return replace_invalid_utf8(*result);  // a tool's output is bytes; the prompt must encode
       }
     }
   }

@@ -158,7 +158,8 @@ using ChatEvent = std::variant<PrefillFinished, MessageStarted, TextDelta, Messa
 using ChatEventSink = std::function<void(const ChatEvent&)>;
 
 // Runs a declared function tool: returns its output, or nullopt if it cannot run (the model is
-// then told the tool is not available). Called on the turn's thread.
+// then told the tool is not available). Called on the turn's thread. Invalid UTF-8 in the output
+// becomes U+FFFD.
 using ToolHandler = std::function<std::optional<std::string>(const ToolCall&)>;
 
 // ---- Prompt construction without a model (also used by `render --session`) -------------------

@@ -394,7 +394,7 @@ TEST_F(ChatSessionTest, ToolCallIsAnsweredByTheHandlerAndTheTurnEndsWithAnAnswer
   std::vector<ToolCall> calls;
   session->set_tool_handler([&](const ToolCall& call) -> std::optional<std::string> {
     calls.push_back(call);
-    return "sunny, 21 C";
+    return "sunny, 21 C\xff";  // a tool's bytes are not checked UTF-8: repaired, not an error
   });
   EventLog log;
   std::atomic<bool> cancel{false};
@@ -416,7 +416,7 @@ TEST_F(ChatSessionTest, ToolCallIsAnsweredByTheHandlerAndTheTurnEndsWithAnAnswer
   EXPECT_EQ(m[2].name, std::optional<std::string>("functions.get_weather"));
   EXPECT_EQ(m[2].recipient, std::optional<std::string>("assistant"));
   EXPECT_EQ(m[2].channel, std::optional<std::string>("commentary"));
-  EXPECT_EQ(m[2].content, "sunny, 21 C");
+  EXPECT_EQ(m[2].content, "sunny, 21 C\uFFFD");
   EXPECT_EQ(m[3].content, "Sunny in Paris.");
   // Two prefills: the prompt, then the call (re-rendered by harmony) and its result only.
   auto prefills = log.all<PrefillFinished>();
