@@ -75,9 +75,16 @@ class ChatTmuxTest : public ::testing::Test {
     fs::remove_all(root_);
     for (const char* d : {"home", "cache", "data", "state", "work"}) fs::create_directories(root_ / d);
     socket_ = "gptoss-e2e-" + std::to_string(::getpid());
+    first_socket_ = socket_;
   }
   void TearDown() override {
-    run("tmux -L " + socket_ + " kill-server 2>/dev/null");
+    for (const std::string& name : {first_socket_, socket_}) {
+      run("tmux -L " + name + " kill-server 2>/dev/null");
+      // tmux leaves the socket file of a killed server behind.
+      const char* dir = std::getenv("TMUX_TMPDIR");
+      std::error_code ec;
+      fs::remove(fs::path(dir && *dir ? dir : "/tmp") / ("tmux-" + std::to_string(::getuid())) / name, ec);
+    }
     fs::remove_all(root_);
   }
 
@@ -159,6 +166,7 @@ class ChatTmuxTest : public ::testing::Test {
 
   fs::path root_;
   std::string socket_;
+  std::string first_socket_;  // a test may move on to a second server
 };
 
 TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
