@@ -96,44 +96,6 @@ class TurnParserSink : public EventSink {
   std::optional<Message> last_call_;
 };
 
-std::string replace_invalid_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t len = 0;
-    uint32_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // no overlong forms
-      if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;  // <= U+10FFFF
-    }
-    size_t good = len == 0 ? 0 : 1;
-    for (size_t k = 1; k < len && i + k < text.size(); ++k) {
-      const auto b = static_cast<unsigned char>(text[i + k]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) break;
-      ++good;
-    }
-    if (len > 0 && good == len) {
-      out.append(text.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      i += std::max<size_t>(good, 1);
-    }
-  }
-  return out;
-}
-
 ChatSession::ChatSession(std::shared_ptr<const engine::Model> model,
                          std::shared_ptr<const tokenizer::Tokenizer> tokenizer, SessionState state,
                          std::optional<std::string> today)

@@ -1,8 +1,10 @@
-// The model-free half of the chat manager: settings as text, dates, headers from settings, the
-// prompt view, the context window. (Rendering to ids lives in next_prompt.cc, so this file links
-// without the tokenizer.)
+// The model-free half of the chat manager: settings as text, dates, UTF-8 repair of user text,
+// headers from settings, the prompt view, the context window. (Rendering to ids lives in
+// next_prompt.cc, so this file links without the tokenizer.)
 #include "chat/context_policy.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 
 namespace gptoss::chat {
@@ -60,6 +62,44 @@ std::optional<TurnEnd> parse_turn_end(std::string_view text) {
 std::string today_utc() { return format_utc("%Y-%m-%d"); }
 std::string now_iso8601_utc() { return format_utc("%Y-%m-%dT%H:%M:%SZ"); }
 
+std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t len = 0;
+    uint32_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // no overlong forms
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;  // <= U+10FFFF
+    }
+    size_t good = len == 0 ? 0 : 1;
+    for (size_t k = 1; k < len && i + k < text.size(); ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) break;
+      ++good;
+    }
+    if (len > 0 && good == len) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += std::max<size_t>(good, 1);
+    }
+  }
+  return out;
+}
+
 void sync_headers(SessionState& state, const std::string& today) {
   const SessionSettings& s = state.settings;
   SystemContent system = default_system_content();
@@ -75,7 +115,8 @@ void sync_headers(SessionState& state, const std::string& today) {
     state.conversation.developer.reset();
   } else {
     DeveloperContent developer;
-    if (!s.instructions.empty()) developer.instructions = s.instructions;
+    // Settings come from the user and the UI as bytes; the prompt must encode.
+    if (!s.instructions.empty()) developer.instructions = replace_invalid_utf8(s.instructions);
     if (!s.function_tools.empty()) developer.function_tools = s.function_tools;
     state.conversation.developer = std::move(developer);
   }

@@ -651,3 +651,18 @@ TEST(ContextPolicyTest, InvalidUtf8BecomesReplacementCharacters) {
 
 }  // namespace
 }  // namespace gptoss::chat
+
+namespace gptoss::chat {
+namespace {
+
+TEST(ContextPolicyTest, InstructionsWithInvalidUtf8AreRepairedInTheDeveloperMessage) {
+  SessionState state;
+  state.settings.instructions = "Be brief\xFF";
+  sync_headers(state, "2026-11-23");
+  ASSERT_TRUE(state.conversation.developer && state.conversation.developer->instructions);
+  EXPECT_EQ(*state.conversation.developer->instructions, "Be brief\xEF\xBF\xBD");
+  EXPECT_EQ(state.settings.instructions, "Be brief\xFF");  // the setting itself is the caller's
+}
+
+}  // namespace
+}  // namespace gptoss::chat
