@@ -54,9 +54,15 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
     // t = rmsnorm(x, input_layernorm)
     rmsnorm_bf16w_f32(a.t.data(), a.x.data(), lw.attn_norm.data, n, H, cfg.rms_norm_eps);
     // q = Wq t + bq ; k = Wk t + bk ; v = Wv t + bv
-    matmul_bf16w_f32(a.q.data(), NH * D, lw.wq, a.t.data(), n, lw.bq.data, a.tile.data(), threads);
-    matmul_bf16w_f32(a.k.data(), NKV * D, lw.wk, a.t.data(), n, lw.bk.data, a.tile.data(), threads);
-    matmul_bf16w_f32(a.v.data(), NKV * D, lw.wv, a.t.data(), n, lw.bv.data, a.tile.data(), threads);
+    if (n == 1) {  // decode: the three share one parallel loop
+      const Bf16Matvec qkv[3] = {{a.q.data(), lw.wq, lw.bq.data}, {a.k.data(), lw.wk, lw.bk.data},
+                                 {a.v.data(), lw.wv, lw.bv.data}};
+      matvecs_bf16w_f32(qkv, 3, a.t.data(), threads);
+    } else {
+      matmul_bf16w_f32(a.q.data(), NH * D, lw.wq, a.t.data(), n, lw.bq.data, a.tile.data(), threads);
+      matmul_bf16w_f32(a.k.data(), NKV * D, lw.wk, a.t.data(), n, lw.bk.data, a.tile.data(), threads);
+      matmul_bf16w_f32(a.v.data(), NKV * D, lw.wv, a.t.data(), n, lw.bv.data, a.tile.data(), threads);
+    }
     // rotate q, k by position p (YaRN RoPE), per head; keep k, v at p in the cache
     for (int i = 0; i < n; ++i) {
       const float* cos = a.cos.data() + i * (D / 2);

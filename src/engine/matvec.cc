@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstddef>
 
 #include "engine/bf16.h"
@@ -72,6 +73,25 @@ void matvec_bf16w_f32(float* out, const Bf16Matrix& w, const float* x, const uin
     } else {
       for (int r = r0; r < w.rows; ++r) dot_rows<1>(out, w, r, x, bias);
     }
+  }
+}
+
+void matvecs_bf16w_f32(const Bf16Matvec* jobs, int count, const float* x, int threads) {
+  constexpr int kChunkRows = 64;
+  int chunks = 0;
+  long work = 0;
+  for (int i = 0; i < count; ++i) {
+    chunks += (jobs[i].w.rows + kChunkRows - 1) / kChunkRows;
+    work += static_cast<long>(jobs[i].w.rows) * jobs[i].w.cols;
+  }
+  const bool parallel = work >= (1 << 16);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (parallel)
+  for (int chunk = 0; chunk < chunks; ++chunk) {
+    int i = 0, first = chunk;  // find the job this chunk belongs to
+    while (first >= (jobs[i].w.rows + kChunkRows - 1) / kChunkRows) first -= (jobs[i++].w.rows + kChunkRows - 1) / kChunkRows;
+    const Bf16Matvec& job = jobs[i];
+    const int r0 = first * kChunkRows, r1 = std::min(r0 + kChunkRows, job.w.rows);
+    for (int r = r0; r < r1; ++r) dot_rows<1>(job.out, job.w, r, x, job.bias);
   }
 }
 

@@ -11,6 +11,17 @@ namespace gptoss::engine {
 // out[r] = W[r, :] . x + bias[r]  for r < W.rows. bias [W.rows] bf16, or null. OpenMP over rows.
 void matvec_bf16w_f32(float* out, const Bf16Matrix& w, const float* x, const uint16_t* bias, int threads);
 
+// One of several matvecs sharing an input vector (q, k, v): out = W x + bias.
+struct Bf16Matvec {
+  float* out;
+  Bf16Matrix w;
+  const uint16_t* bias;  // or null
+};
+
+// Every job's matvec with the same x [cols], in one parallel loop over all their rows (one team
+// wake-up and one barrier instead of one per matrix).
+void matvecs_bf16w_f32(const Bf16Matvec* jobs, int count, const float* x, int threads);
+
 // Rows of the tile matmul_bf16w_f32 widens at a time; its `tile` scratch holds
 // kMatmulTileRows * W.cols floats.
 inline constexpr int kMatmulTileRows = 256;

@@ -78,5 +78,26 @@ TEST(Matvec, MatmulBothRegimesAndTileBoundary) {
   }
 }
 
+// Several matrices of different heights over one input, as q, k and v are.
+TEST(Matvec, SharedInputJobsMatchScalarDoubleLoop) {
+  std::mt19937 rng(6);
+  const int cols = 96;
+  const int heights[3] = {130, 64, 7};
+  std::vector<std::vector<uint16_t>> w, bias;
+  std::vector<std::vector<float>> out;
+  std::vector<Bf16Matvec> jobs;
+  for (int rows : heights) {
+    w.push_back(random_bf16(static_cast<size_t>(rows) * cols, rng));
+    bias.push_back(random_bf16(rows, rng));
+    out.emplace_back(rows, -1.0f);
+  }
+  for (int i = 0; i < 3; ++i) jobs.push_back({out[i].data(), Bf16Matrix{w[i].data(), heights[i], cols}, bias[i].data()});
+  std::vector<float> x(cols);
+  std::normal_distribution<float> normal;
+  for (auto& v : x) v = normal(rng);
+  matvecs_bf16w_f32(jobs.data(), 3, x.data(), 2);
+  for (int i = 0; i < 3; ++i) expect_matches(out[i], heights[i], w[i], heights[i], cols, x, 1, bias[i]);
+}
+
 }  // namespace
 }  // namespace gptoss::engine
