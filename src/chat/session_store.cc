@@ -398,13 +398,41 @@ FileOps posix_file_ops() {
   };
 }
 
-void write_file_atomically(const std::string& path, std::string_view bytes, const FileOps& ops) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string temp = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
-  int fd = ::mkstemp(temp.data());  // mode 0600
+namespace {
+
+std::filesystem::path folder_of(const std::string& path) {
+  const std::filesystem::path target(path);
+  return target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+}
+
+// Creates the temp file write_file_atomically writes first (mode 0600); returns its descriptor.
+int create_temp_beside(const std::string& path, std::string& temp) {
+  const std::filesystem::path dir = folder_of(path);
+  temp = (dir / ("." + std::filesystem::path(path).filename().string() + ".tmp.XXXXXX")).string();
+  const int fd = ::mkstemp(temp.data());
   if (fd < 0) fail(path, "save", "cannot create a temporary file in " + dir.string() + ": " + errno_text());
+  return fd;
+}
+
+void create_parent_folder(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // a failure shows up next
+}
+
+}  // namespace
+
+void check_session_writable(const std::string& path) {
+  create_parent_folder(path);
+  std::string temp;
+  ::close(create_temp_beside(path, temp));
+  ::unlink(temp.c_str());
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes, const FileOps& ops) {
+  const std::filesystem::path dir = folder_of(path);
+  std::string temp;
+  int fd = create_temp_beside(path, temp);
 
   auto abandon = [&](const std::string& step) {
     const std::string why = errno_text();
@@ -443,9 +471,7 @@ void save_session(const std::string& path, SessionFile& file, const FileOps& ops
   if (file.created.empty()) file.created = now;
   file.updated = now;
   if (file.title.empty()) file.title = title_from_conversation(file.state.conversation);
-  const auto parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // a failure shows up below
+  create_parent_folder(path);
   const std::string text =
       session_to_json(file).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   write_file_atomically(path, text, ops);

@@ -69,6 +69,11 @@ FileOps posix_file_ops();
 void write_file_atomically(const std::string& path, std::string_view bytes,
                            const FileOps& ops = posix_file_ops());
 
+// Checks, before any work worth saving is done, that save_session(path) can create its temporary
+// file: creates the folder if needed, then creates and removes a temp file there. Throws
+// SessionFileError "<path>: save: ..." if it cannot.
+void check_session_writable(const std::string& path);
+
 // Fills created/updated/title as documented above and writes the JSON atomically.
 void save_session(const std::string& path, SessionFile& file, const FileOps& ops = posix_file_ops());
 

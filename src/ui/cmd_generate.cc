@@ -113,13 +113,14 @@ int cmd_generate(int argc, char** argv) {
   std::string prompt = args.require("--prompt");
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
 
-  // The session first: a broken session file is reported before the model loads.
+  // The session first: a broken or unwritable session file is reported before the model loads.
   std::optional<std::string> session_path;
   chat::SessionFile file;
   if (auto name = args.get("--session")) {
     session_path = chat::resolve_session(*name);
     std::error_code ec;
     if (std::filesystem::exists(*session_path, ec)) file = chat::load_session(*session_path);
+    chat::check_session_writable(*session_path);  // refused now, not after the answer is generated
   }
   apply_options(args, file.state.settings);
   if (prompt == "-") prompt = read_all(stdin);

@@ -217,6 +217,18 @@ TEST_F(GenerateCliTest, InterruptKeepsThePartialAnswerInTheSession) {
   EXPECT_EQ(read_file(out), kept + "\n");
 }
 
+TEST_F(GenerateCliTest, UnwritableSessionIsRefusedBeforeAnythingIsGenerated) {
+  // A session path below a regular file cannot be created, even by root.
+  const fs::path not_a_folder = *dir_ / "not-a-folder";
+  std::ofstream(not_a_folder) << "x";
+  const std::string session = (not_a_folder / "s.json").string();
+  const CliRun r = run(generate("Hello", "1", {"--session", session}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");  // no answer was generated only to be lost
+  EXPECT_EQ(r.err, "gpt-oss-chat generate: " + session + ": save: cannot create a temporary file in " +
+                       not_a_folder.string() + ": Not a directory\n");
+}
+
 TEST_F(GenerateCliTest, ErrorsAndUsage) {
   EXPECT_EQ(run({"generate", "--prompt", "x"}).exit_code, 2);  // --model missing
   EXPECT_EQ(run(generate("x", "1", {"--effort", "extreme"})).exit_code, 2);

@@ -365,6 +365,16 @@ TEST(SessionStoreTest, FailedSaveLeavesThePreviousFileIntact) {
   EXPECT_EQ(load_session(path.string()).state.conversation.messages.size(), 7u);
 }
 
+TEST(SessionStoreTest, WritableCheckCreatesTheFolderAndLeavesNoFile) {
+  TempDir dir;
+  const fs::path path = dir.path / "new" / "s.json";
+  check_session_writable(path.string());
+  EXPECT_TRUE(fs::is_directory(dir.path / "new"));
+  EXPECT_TRUE(fs::is_empty(dir.path / "new"));
+  write_bytes(dir.path / "file", "x");
+  EXPECT_THROW(check_session_writable((dir.path / "file" / "s.json").string()), SessionFileError);
+}
+
 TEST(SessionStoreTest, ShortWritesAreContinued) {
   TempDir dir;
   const fs::path path = dir.path / "s.json";
