@@ -163,8 +163,11 @@ std::string json_quoted(std::string_view s) {
 
 // Steps 1-4 of section 8. With parse_recipient false (a malformed message in non-strict mode),
 // every word after the role is left over; the leftover words are returned joined by spaces.
-Message parse_header_words(std::string_view header_text, const std::optional<std::string>& given_role,
-                           bool parse_recipient, std::string& leftover) {
+// Returns nullopt with `error` set if the header is malformed. Does not throw: the streaming
+// parser calls it on the per-token path.
+std::optional<Message> parse_header_words(std::string_view header_text,
+                                          const std::optional<std::string>& given_role, bool parse_recipient,
+                                          std::string& leftover, std::string& error) {
   Message header;
   std::string text(header_text);
   // 1. The channel: after <|channel|>, up to whitespace or '<'; cut out of the header.
@@ -173,8 +176,10 @@ Message parse_header_words(std::string_view header_text, const std::optional<std
     size_t value_end = value_begin, len = 0;
     while (value_end < text.size() && text[value_end] != '<' && !is_unicode_space_at(text, value_end, len))
       ++value_end;
-    if (value_end == value_begin)
-      throw ParseError("channel marker present but no channel value found in header");
+    if (value_end == value_begin) {
+      error = "channel marker present but no channel value found in header";
+      return std::nullopt;
+    }
     header.channel = text.substr(value_begin, value_end - value_begin);
     text = text.substr(0, at) + text.substr(value_end);
   }
@@ -198,7 +203,10 @@ Message parse_header_words(std::string_view header_text, const std::optional<std
   if (given_role) {
     header.role = *given_role;
   } else {
-    if (words.empty()) throw ParseError("message header did not contain a role");
+    if (words.empty()) {
+      error = "message header did not contain a role";
+      return std::nullopt;
+    }
     const std::string first = words.front();
     if (is_role(first)) {
       header.role = first;
@@ -207,7 +215,8 @@ Message parse_header_words(std::string_view header_text, const std::optional<std
       header.name = first;
       words.erase(words.begin());
     } else {
-      throw ParseError("Unknown role: " + json_quoted(first));
+      error = "Unknown role: " + json_quoted(first);
+      return std::nullopt;
     }
   }
   if (!words.empty() && words.front() == header.role) words.erase(words.begin());
@@ -233,16 +242,28 @@ Message parse_header_words(std::string_view header_text, const std::optional<std
   return header;
 }
 
+// Steps 1-4, with words left over an error (strict headers). Returns nullopt with `error` set.
+std::optional<Message> parse_full_header(std::string_view header_text, const std::optional<std::string>& role,
+                                         std::string& error) {
+  std::string leftover;
+  std::optional<Message> header =
+      parse_header_words(header_text, role, /*parse_recipient=*/true, leftover, error);
+  if (header && !leftover.empty()) {
+    error = "unexpected tokens remaining in message header: " + json_quoted(leftover);
+    return std::nullopt;
+  }
+  return header;
+}
+
 class NullSink : public EventSink {};
 
 }  // namespace
 
 Message parse_header(std::string_view header_text, const std::optional<std::string>& role) {
-  std::string leftover;
-  Message header = parse_header_words(header_text, role, /*parse_recipient=*/true, leftover);
-  if (!leftover.empty())
-    throw ParseError("unexpected tokens remaining in message header: " + json_quoted(leftover));
-  return header;
+  std::string error;
+  std::optional<Message> header = parse_full_header(header_text, role, error);
+  if (!header) throw ParseError(error);
+  return *header;
 }
 
 HarmonyParser::HarmonyParser(const tokenizer::Tokenizer& tokenizer, ParserOptions options)
@@ -295,11 +316,10 @@ bool HarmonyParser::push(int32_t id, EventSink& sink) {
       if (id == special::kMessage) {
         std::optional<std::string> text = header_text();
         if (!text) return false;
-        try {
-          current_ = parse_header(*text, next_role_);
-        } catch (const ParseError& e) {
-          return fail(e.what());
-        }
+        std::string error;
+        std::optional<Message> header = parse_full_header(*text, next_role_, error);
+        if (!header) return fail(error);
+        current_ = std::move(*header);
         next_role_.reset();
         pending_bytes_.clear();
         state_ = State::kContent;
@@ -415,12 +435,11 @@ bool HarmonyParser::close_malformed_header(int32_t terminator, EventSink& sink) 
   if (keep) {
     std::optional<std::string> text = header_text();
     if (!text) return false;
-    std::string leftover;
-    try {
-      current_ = parse_header_words(*text, next_role_, /*parse_recipient=*/false, leftover);
-    } catch (const ParseError& e) {
-      return fail(e.what());
-    }
+    std::string leftover, error;
+    std::optional<Message> header =
+        parse_header_words(*text, next_role_, /*parse_recipient=*/false, leftover, error);
+    if (!header) return fail(error);
+    current_ = std::move(*header);
     sink.on_message_begin(current_);
     current_.content = leftover;
     if (!leftover.empty()) sink.on_content_delta(leftover);
