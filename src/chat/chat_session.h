@@ -244,7 +244,8 @@ class ChatSession {
   int fit_window(SessionState& state) const;
   // The shared tail of run_turn and retry: `next` ends with the question to answer. Fits the
   // window, installs `next`, generates the reply; on an engine error the previous state returns.
-  TurnStats answer_last_question(SessionState next, const ChatEventSink& sink, const std::atomic<bool>& cancel);
+  TurnStats answer_last_question(SessionState next, const ChatEventSink& sink,
+                                 const std::atomic<bool>& cancel);
   TurnStats generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel);
   // Renders the next prompt and prefills what the cache lacks; returns the last logits, or
   // nullopt if the prompt no longer fits the context.

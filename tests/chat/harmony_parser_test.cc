@@ -372,7 +372,8 @@ TEST(HarmonyParser, FreeTextRecoveryKeepsRealHeaders) {
   ids.push_back(special::kMessage);
   add_text(ids, "Hi");
   ids.push_back(special::kReturn);
-  std::vector<Message> m = parse(ids, ParserOptions{.role = "assistant", .strict = false, .max_header_tokens = 8});
+  std::vector<Message> m =
+      parse(ids, ParserOptions{.role = "assistant", .strict = false, .max_header_tokens = 8});
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].channel, "final");
   EXPECT_EQ(m[0].content, "Hi");

@@ -289,7 +289,8 @@ std::string file_load_error(const std::string& path) {
 }
 
 TEST(SessionStoreTest, MissingFileIsAnErrorNamingIt) {
-  EXPECT_EQ(file_load_error("/nonexistent/dir/x.json"), "/nonexistent/dir/x.json: open: No such file or directory");
+  EXPECT_EQ(file_load_error("/nonexistent/dir/x.json"),
+            "/nonexistent/dir/x.json: open: No such file or directory");
 }
 
 TEST(SessionStoreTest, FolderIsRefusedAsAFolderNotAsATruncatedFile) {
