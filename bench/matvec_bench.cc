@@ -51,8 +51,8 @@ void BM_matmul_bf16w_f32(benchmark::State& state) {
     matmul_bf16w_f32(out.data(), rows, m.view, x.data(), n, nullptr, tile.data(), 2);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * double(state.iterations()) * n * rows * cols / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(state.iterations()) * n * rows * cols / 1e9,
+                                                 benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_matmul_bf16w_f32)->Arg(64)->Arg(256)->UseRealTime();
 

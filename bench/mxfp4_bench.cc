@@ -17,7 +17,8 @@ struct Expert {
   int rows, cols;
   std::vector<uint8_t> blocks, scales;
   std::vector<uint16_t> bias;
-  Expert(int r, int c) : rows(r), cols(c), blocks(size_t(r) * c / 2), scales(size_t(r) * c / 32), bias(r, 0x3c00) {
+  Expert(int r, int c)
+      : rows(r), cols(c), blocks(size_t(r) * c / 2), scales(size_t(r) * c / 32), bias(r, 0x3c00) {
     std::mt19937 rng(1);
     for (auto& b : blocks) b = static_cast<uint8_t>(rng());
     for (auto& s : scales) s = static_cast<uint8_t>(120 + rng() % 8);
@@ -35,12 +36,17 @@ void BM_matvec_mxfp4w_f32(benchmark::State& state) {
   size_t e = 0;
   for (auto _ : state) {
     const Expert& w = experts[e++ % experts.size()];
-    matvec_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols, x.data(), threads);
+    matvec_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols, x.data(),
+                      threads);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations() * experts[0].bytes()));
 }
-BENCHMARK(BM_matvec_mxfp4w_f32)->Args({5760, 2880, 1})->Args({5760, 2880, 2})->Args({2880, 2880, 2})->UseRealTime();
+BENCHMARK(BM_matvec_mxfp4w_f32)
+    ->Args({5760, 2880, 1})
+    ->Args({5760, 2880, 2})
+    ->Args({2880, 2880, 2})
+    ->UseRealTime();
 
 void BM_matmul_mxfp4w_f32(benchmark::State& state) {
   const int rows = 5760, cols = 2880, n = static_cast<int>(state.range(0));
@@ -48,11 +54,13 @@ void BM_matmul_mxfp4w_f32(benchmark::State& state) {
   Expert w(rows, cols);
   std::vector<float> x(size_t(n) * mxfp4_split_size(cols), 0.01f), out(size_t(n) * rows);
   for (auto _ : state) {
-    matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols, x.data(), n, threads);
+    matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols, x.data(), n,
+                      threads);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations() * w.bytes()));
-  state.counters["token_rows/s"] = benchmark::Counter(double(state.iterations()) * n * rows, benchmark::Counter::kIsRate);
+  state.counters["token_rows/s"] =
+      benchmark::Counter(double(state.iterations()) * n * rows, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_matmul_mxfp4w_f32)->Args({8, 2})->Args({32, 2})->UseRealTime();
 

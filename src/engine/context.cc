@@ -19,8 +19,8 @@ struct Context::Impl {
   Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
       : model(std::move(m)),
         cache(model->config(), options.max_tokens, options.rewind_tokens),
-        acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()}), options.max_tokens,
-             model->threads()),
+        acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()}),
+             options.max_tokens, model->threads()),
         logits(model->config().vocab, 0.0f) {
     tokens.reserve(options.max_tokens);
   }
@@ -95,7 +95,8 @@ std::span<const float> Context::prefill(std::span<const int32_t> tokens) {
   const auto start = std::chrono::steady_clock::now();
   impl_->run(tokens, nullptr);
   impl_->stats.prefill_tokens += tokens.size();
-  impl_->stats.prefill_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  impl_->stats.prefill_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return impl_->logits;
 }
 
@@ -104,12 +105,13 @@ void Context::prefill(std::span<const int32_t> tokens, std::span<float> all_logi
   const size_t V = impl_->model->config().vocab;
   if (all_logits.size() != tokens.size() * V)
     throw gptoss::Error("engine: prefill: logits buffer has the wrong size (expected " +
-                        std::to_string(tokens.size() * V) + " floats, found " + std::to_string(all_logits.size()) +
-                        ")");
+                        std::to_string(tokens.size() * V) + " floats, found " +
+                        std::to_string(all_logits.size()) + ")");
   const auto start = std::chrono::steady_clock::now();
   impl_->run(tokens, all_logits.data());
   impl_->stats.prefill_tokens += tokens.size();
-  impl_->stats.prefill_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  impl_->stats.prefill_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::span<const float> Context::decode(int32_t token) {
@@ -118,7 +120,8 @@ std::span<const float> Context::decode(int32_t token) {
   const auto start = std::chrono::steady_clock::now();
   impl_->run(one, nullptr);
   impl_->stats.decode_tokens += 1;
-  impl_->stats.decode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  impl_->stats.decode_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return impl_->logits;
 }
 

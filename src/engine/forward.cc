@@ -27,9 +27,9 @@ Activations::Activations(const Config& cfg, int max_batch_, int cache_capacity, 
       cos(static_cast<size_t>(max_batch_) * cfg.head_dim / 2),
       sin(static_cast<size_t>(max_batch_) * cfg.head_dim / 2),
       scores(static_cast<size_t>(cache_capacity) * threads),
-      tile(max_batch_ >= 3 ? static_cast<size_t>(kMatmulTileRows) *
-                                 std::max(cfg.hidden, cfg.n_heads * cfg.head_dim)
-                           : 0),
+      tile(max_batch_ >= 3
+               ? static_cast<size_t>(kMatmulTileRows) * std::max(cfg.hidden, cfg.n_heads * cfg.head_dim)
+               : 0),
       moe(max_batch_, cfg.hidden, cfg.intermediate, cfg.n_experts, cfg.experts_per_token) {}
 
 uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, KvCache& cache, Activations& a,
@@ -44,7 +44,8 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
   uint64_t expert_bytes = 0;
 
   // x = embed[token]
-  for (int i = 0; i < n; ++i) widen_bf16_f32(a.x.data() + static_cast<size_t>(i) * H, w.embed.row(tokens[i]), H);
+  for (int i = 0; i < n; ++i)
+    widen_bf16_f32(a.x.data() + static_cast<size_t>(i) * H, w.embed.row(tokens[i]), H);
   // cos/sin of each position, shared by every layer and head
   for (int i = 0; i < n; ++i)
     rope_cos_sin_f32(a.cos.data() + i * (D / 2), a.sin.data() + i * (D / 2), model.rope, p0 + i);
@@ -55,8 +56,8 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
     rmsnorm_bf16w_f32(a.t.data(), a.x.data(), lw.attn_norm.data, n, H, cfg.rms_norm_eps);
     // q = Wq t + bq ; k = Wk t + bk ; v = Wv t + bv
     if (n == 1) {  // decode: the three share one parallel loop
-      const Bf16Matvec qkv[3] = {{a.q.data(), lw.wq, lw.bq.data}, {a.k.data(), lw.wk, lw.bk.data},
-                                 {a.v.data(), lw.wv, lw.bv.data}};
+      const Bf16Matvec qkv[3] = {
+          {a.q.data(), lw.wq, lw.bq.data}, {a.k.data(), lw.wk, lw.bk.data}, {a.v.data(), lw.wv, lw.bv.data}};
       matvecs_bf16w_f32(qkv, 3, a.t.data(), threads);
     } else {
       matmul_bf16w_f32(a.q.data(), NH * D, lw.wq, a.t.data(), n, lw.bq.data, a.tile.data(), threads);
@@ -73,8 +74,8 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
       std::memcpy(cache.value(l, p0 + i), a.v.data() + i * kv_row, kv_row * sizeof(float));
     }
     // out_h = softmax([s_j ..., sink_h]) . v  over visible j (window on sliding layers)
-    attention_f32(a.attn.data(), a.q.data(), cache, l, p0, n, model.sinks.data() + static_cast<size_t>(l) * NH,
-                  NH, NKV, D, a.scores.data(), threads);
+    attention_f32(a.attn.data(), a.q.data(), cache, l, p0, n,
+                  model.sinks.data() + static_cast<size_t>(l) * NH, NH, NKV, D, a.scores.data(), threads);
     // x = x + Wo concat(out_h) + bo
     matmul_bf16w_f32(a.proj.data(), H, lw.wo, a.attn.data(), n, lw.bo.data, a.tile.data(), threads);
     for (size_t i = 0; i < static_cast<size_t>(n) * H; ++i) a.x[i] += a.proj[i];

@@ -16,18 +16,18 @@ struct Activations {
   Activations(const Config& cfg, int max_batch, int cache_capacity, int threads);
 
   int max_batch;
-  std::vector<float> x;           // [B, H] residual stream
-  std::vector<float> t;           // [B, H] normed residual
-  std::vector<float> q;           // [B, NH*D]
-  std::vector<float> k, v;        // [B, NKV*D]
-  std::vector<float> attn;        // [B, NH*D] concatenated head outputs
-  std::vector<float> proj;        // [B, H] attention output projection
-  std::vector<float> router;      // [B, E]
-  std::vector<int> expert_ids;    // [B, K]
-  std::vector<float> expert_w;    // [B, K]
-  std::vector<float> cos, sin;    // [B, D/2] YaRN, per token position
-  std::vector<float> scores;      // attention_scores_size
-  std::vector<float> tile;        // kMatmulTileRows * max(H, NH*D): widened bf16 weights for sgemm
+  std::vector<float> x;         // [B, H] residual stream
+  std::vector<float> t;         // [B, H] normed residual
+  std::vector<float> q;         // [B, NH*D]
+  std::vector<float> k, v;      // [B, NKV*D]
+  std::vector<float> attn;      // [B, NH*D] concatenated head outputs
+  std::vector<float> proj;      // [B, H] attention output projection
+  std::vector<float> router;    // [B, E]
+  std::vector<int> expert_ids;  // [B, K]
+  std::vector<float> expert_w;  // [B, K]
+  std::vector<float> cos, sin;  // [B, D/2] YaRN, per token position
+  std::vector<float> scores;    // attention_scores_size
+  std::vector<float> tile;      // kMatmulTileRows * max(H, NH*D): widened bf16 weights for sgemm
   MoeScratch moe;
 };
 

@@ -20,7 +20,8 @@ KvCache::KvCache(const Config& cfg, int capacity, int rewind_tokens)
   }
   // A batch at positions [p, p + n) writes p + n - 1, which overwrites p + n - 1 - ring; the
   // query at p still sees p - W + 1. So n - 1 - ring < -W + 1, i.e. n <= ring - W + 1.
-  max_batch_ = sliding_window_ > 0 && smallest_ring < capacity ? smallest_ring - sliding_window_ + 1 : capacity;
+  max_batch_ =
+      sliding_window_ > 0 && smallest_ring < capacity ? smallest_ring - sliding_window_ + 1 : capacity;
   max_batch_ = std::max(max_batch_, 1);
 }
 

@@ -39,8 +39,8 @@ class KvCache {
   KvCache(const Config& cfg, int capacity, int rewind_tokens);
 
   int capacity() const { return capacity_; }
-  int size() const { return size_; }           // positions [0, size) have been written
-  int ring(int l) const { return slots_[l]; }  // slots of layer l
+  int size() const { return size_; }              // positions [0, size) have been written
+  int ring(int l) const { return slots_[l]; }     // slots of layer l
   int window(int l) const { return window_[l]; }  // W on sliding layers, 0 on full ones
   // Smallest p such that every position in [p, size) is still held by every layer.
   int oldest_held() const { return oldest_held_; }

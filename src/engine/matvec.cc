@@ -88,7 +88,8 @@ void matvecs_bf16w_f32(const Bf16Matvec* jobs, int count, const float* x, int th
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (parallel)
   for (int chunk = 0; chunk < chunks; ++chunk) {
     int i = 0, first = chunk;  // find the job this chunk belongs to
-    while (first >= (jobs[i].w.rows + kChunkRows - 1) / kChunkRows) first -= (jobs[i++].w.rows + kChunkRows - 1) / kChunkRows;
+    while (first >= (jobs[i].w.rows + kChunkRows - 1) / kChunkRows)
+      first -= (jobs[i++].w.rows + kChunkRows - 1) / kChunkRows;
     const Bf16Matvec& job = jobs[i];
     const int r0 = first * kChunkRows, r1 = std::min(r0 + kChunkRows, job.w.rows);
     for (int r = r0; r < r1; ++r) dot_rows<1>(job.out, job.w, r, x, job.bias);

@@ -90,8 +90,8 @@ uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const
     s.expert_start[e + 1] = s.expert_start[e] + s.expert_count[e];
     if (s.expert_count[e] == 0) continue;
     s.used[n_used++] = e;
-    bytes_read += w1.expert_block_bytes() + w1.expert_scale_bytes() + w2.expert_block_bytes() +
-                  w2.expert_scale_bytes();
+    bytes_read +=
+        w1.expert_block_bytes() + w1.expert_scale_bytes() + w2.expert_block_bytes() + w2.expert_scale_bytes();
   }
   std::fill(s.expert_count.begin(), s.expert_count.end(), 0);
   for (int i = 0; i < n * K; ++i) {

@@ -21,16 +21,16 @@ void swiglu_clamped_f32(float* h, const float* u, int I, float limit);
 // q are the (token, slot) pairs grouped by expert: expert e owns q in [expert_start[e], ..[e+1]).
 struct MoeScratch {
   MoeScratch(int max_tokens, int H, int I, int E, int K);
-  std::vector<int> expert_count;    // [E] tokens that picked expert e
-  std::vector<int> expert_start;    // [E + 1] offsets into `picks`
-  std::vector<int> used;            // [E] experts picked by at least one token, ascending
-  std::vector<int> picks;           // [max_tokens * K] q -> t * K + k
-  std::vector<int> pick_of_slot;    // [max_tokens * K] t * K + k -> q
-  std::vector<float> t_split;       // [max_tokens * K, mxfp4_split_size(H)] expert inputs, split
-  std::vector<float> u;             // [max_tokens * K, 2I]
-  std::vector<float> h;             // [I] one SwiGLU output before splitting
-  std::vector<float> h_split;       // [max_tokens * K, mxfp4_split_size(I)]
-  std::vector<float> y;             // [max_tokens * K, H] expert outputs
+  std::vector<int> expert_count;  // [E] tokens that picked expert e
+  std::vector<int> expert_start;  // [E + 1] offsets into `picks`
+  std::vector<int> used;          // [E] experts picked by at least one token, ascending
+  std::vector<int> picks;         // [max_tokens * K] q -> t * K + k
+  std::vector<int> pick_of_slot;  // [max_tokens * K] t * K + k -> q
+  std::vector<float> t_split;     // [max_tokens * K, mxfp4_split_size(H)] expert inputs, split
+  std::vector<float> u;           // [max_tokens * K, 2I]
+  std::vector<float> h;           // [I] one SwiGLU output before splitting
+  std::vector<float> h_split;     // [max_tokens * K, mxfp4_split_size(I)]
+  std::vector<float> y;           // [max_tokens * K, H] expert outputs
 };
 
 // x[t] += sum_k weight[t, k] * y_{e(t,k)}(t[t]) for t < n, with

@@ -30,7 +30,8 @@ struct ScaledFp4Table {
   alignas(64) float v[256][16];
   ScaledFp4Table() {
     for (int s = 0; s < 256; ++s)
-      for (int c = 0; c < 16; ++c) v[s][c] = static_cast<float>(std::ldexp(static_cast<double>(kFp4[c]), s - 127));
+      for (int c = 0; c < 16; ++c)
+        v[s][c] = static_cast<float>(std::ldexp(static_cast<double>(kFp4[c]), s - 127));
   }
 };
 
@@ -55,8 +56,8 @@ inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales,
     for (int a = 0; a < 4; ++a) acc[t][a] = _mm512_setzero_ps();
   // Block b's two weight vectors; accumulators a, a + 1 of every token take them.
   auto accumulate = [&](int b, int a) {
-    const __m512i codes =
-        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row_blocks + b * kMxfp4BlockBytes)));
+    const __m512i codes = _mm512_cvtepu8_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(row_blocks + b * kMxfp4BlockBytes)));
     const __m512 values = _mm512_load_ps(table.v[row_scales[b]]);
     // vpermps reads only the low 4 bits of each index: the low nibble needs no mask.
     const __m512 w_lo = _mm512_permutexvar_ps(codes, values);
@@ -75,7 +76,8 @@ inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales,
   if (b < nb) accumulate(b, 0);
   const float bv = bias ? bf16_to_f32(bias[r]) : 0.0f;
   for (int t = 0; t < NT; ++t) {
-    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3]));
+    const __m512 sum =
+        _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3]));
     out[static_cast<size_t>(t0 + t) * rows + r] = _mm512_reduce_add_ps(sum) + bv;
   }
 }

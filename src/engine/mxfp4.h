@@ -41,13 +41,13 @@ void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales,
 inline constexpr int kMxfp4RowChunk = 64;
 
 // matmul_mxfp4w_f32 for rows [row_begin, row_end) only, on the calling thread: for callers that
-// spread several matrices over one parallel loop. 
+// spread several matrices over one parallel loop.
 void matmul_mxfp4w_f32_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                             int rows, int cols, const float* x_split, int n, int row_begin, int row_end);
 
 // One input vector: matmul_mxfp4w_f32 with n = 1.
-inline void matvec_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales,
-                              const uint16_t* bias, int rows, int cols, const float* x_split, int threads) {
+inline void matvec_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
+                              int rows, int cols, const float* x_split, int threads) {
   matmul_mxfp4w_f32(out, blocks, scales, bias, rows, cols, x_split, 1, threads);
 }
 

@@ -13,7 +13,9 @@ YarnRope make_yarn_rope(const Config& cfg) {
   rope.head_dim = D;
   rope.inv_freq.resize(D / 2);
   // low/high: the dimensions whose wavelength spans beta_fast resp. beta_slow turns over C.
-  auto correction = [&](double beta) { return (D / 2.0) * std::log(C / (beta * 2 * std::numbers::pi)) / std::log(base); };
+  auto correction = [&](double beta) {
+    return (D / 2.0) * std::log(C / (beta * 2 * std::numbers::pi)) / std::log(base);
+  };
   double low = correction(cfg.rope_beta_fast), high = correction(cfg.rope_beta_slow);
   if (cfg.rope_truncate) low = std::floor(low), high = std::ceil(high);
   if (high == low) high += 1e-3;  // a degenerate ramp would divide by zero

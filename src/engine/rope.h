@@ -9,9 +9,9 @@
 namespace gptoss::engine {
 
 struct YarnRope {
-  int head_dim = 0;               // D
-  std::vector<double> inv_freq;   // [D/2]
-  double concentration = 1.0;     // 0.1 ln(factor) + 1, multiplies cos and sin
+  int head_dim = 0;              // D
+  std::vector<double> inv_freq;  // [D/2]
+  double concentration = 1.0;    // 0.1 ln(factor) + 1, multiplies cos and sin
 };
 
 // The spec's inv_freq_i and concentration, in double. low/high are rounded outward only when

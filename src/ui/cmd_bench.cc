@@ -90,8 +90,12 @@ std::string gib(double bytes) {
 
 int cmd_bench(int argc, char** argv) {
   const CliArgs args = parse_cli(argc, argv,
-                                 {{"--model", true}, {"--prompt-tokens", true}, {"--gen-tokens", true},
-                                  {"--threads", true}, {"--runs", true}, {"--json", false}});
+                                 {{"--model", true},
+                                  {"--prompt-tokens", true},
+                                  {"--gen-tokens", true},
+                                  {"--threads", true},
+                                  {"--runs", true},
+                                  {"--json", false}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -114,7 +118,8 @@ int cmd_bench(int argc, char** argv) {
     load.threads = threads;
     const auto start = std::chrono::steady_clock::now();
     auto model = engine::Model::open(dir, load);
-    const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double load_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double rss_after_load = static_cast<double>(current_rss_bytes());
     info = model->info();
     cfg = model->config();
@@ -161,8 +166,8 @@ int cmd_bench(int argc, char** argv) {
     };
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::printf("model            %s (%s layout, %d layers, %d experts)\n", info.dir.c_str(), info.layout.c_str(),
-                cfg.n_layers, cfg.n_experts);
+    std::printf("model            %s (%s layout, %d layers, %d experts)\n", info.dir.c_str(),
+                info.layout.c_str(), cfg.n_layers, cfg.n_experts);
     std::printf("threads          %d\n", used_threads);
     std::printf("runs             %d (medians below)\n", runs);
     std::printf("load             %.3f s\n", load_s);
@@ -170,7 +175,8 @@ int cmd_bench(int argc, char** argv) {
     std::printf("decode           %.2f tok/s (%d tokens)\n", decode, gen_tokens);
     std::printf("RSS after load   %s\n", gib(rss_load).c_str());
     std::printf("peak RSS         %s\n", gib(static_cast<double>(peak)).c_str());
-    std::printf("checkpoint       %s mapped, %s read from storage\n", gib(static_cast<double>(info.file_bytes)).c_str(),
+    std::printf("checkpoint       %s mapped, %s read from storage\n",
+                gib(static_cast<double>(info.file_bytes)).c_str(),
                 gib(static_cast<double>(storage_read)).c_str());
   }
   return 0;

@@ -77,14 +77,15 @@ void write_npy_f32(const std::string& path, const std::vector<float>& data, size
 }  // namespace
 
 int cmd_logits(int argc, char** argv) {
-  const CliArgs args = parse_cli(argc, argv,
-                                 {{"--model", true}, {"--tokens", true}, {"--out", true}, {"--decode", false},
-                                  {"--threads", true}});
+  const CliArgs args = parse_cli(
+      argc, argv,
+      {{"--model", true}, {"--tokens", true}, {"--out", true}, {"--decode", false}, {"--threads", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!args.positionals.empty()) throw UsageError("logits: unexpected argument '" + args.positionals[0] + "'");
+  if (!args.positionals.empty())
+    throw UsageError("logits: unexpected argument '" + args.positionals[0] + "'");
   const std::string dir = args.require("--model");
   const std::string out = args.require("--out");
   const std::vector<int32_t> ids = parse_token_ids(args.require("--tokens"));

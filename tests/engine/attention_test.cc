@@ -26,7 +26,8 @@ Config attention_config() {
 
 // model.md, in double: visible j <= p and (sliding) p - j < W; softmax over [s_j..., sink].
 std::vector<double> twin(const std::vector<float>& q, const std::vector<std::vector<float>>& keys,
-                         const std::vector<std::vector<float>>& values, int p, bool sliding, const float* sinks) {
+                         const std::vector<std::vector<float>>& values, int p, bool sliding,
+                         const float* sinks) {
   std::vector<double> out(kNH * kD, 0.0);
   for (int h = 0; h < kNH; ++h) {
     const int g = h / (kNH / kNKV);
@@ -89,7 +90,8 @@ TEST(Attention, MatchesDoubleTwinOnBothLayerKinds) {
       std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
       const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
       // f32 scores, exp and sums over <= 10 terms of O(1) values: 1e-5 is far above rounding.
-      for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[t * kNH * kD + i], want[i], 1e-5) << l << " " << t << " " << i;
+      for (int i = 0; i < kNH * kD; ++i)
+        ASSERT_NEAR(out[t * kNH * kD + i], want[i], 1e-5) << l << " " << t << " " << i;
     }
   }
 }
@@ -120,9 +122,10 @@ TEST(Attention, WindowEdgesOnSlidingLayerOnly) {
   const float sinks[kNH] = {-1e30f, -1e30f, -1e30f, -1e30f};  // no sink: shares are 1 / visible
   std::vector<float> q(kNH * kD, 1.0f), out(kNH * kD), scores(attention_scores_size(cache, 1));
   attention_f32(out.data(), q.data(), cache, 0, 7, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
-  for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[j], j >= 7 - kW + 1 ? 1.0 / kW : 0.0, 1e-6) << "sliding j=" << j;
-  EXPECT_GT(out[7 - (kW - 1)], 0.0f);   // p - j = W - 1: visible
-  EXPECT_EQ(out[7 - kW], 0.0f);         // p - j = W: hidden
+  for (int j = 0; j < 8; ++j)
+    EXPECT_NEAR(out[j], j >= 7 - kW + 1 ? 1.0 / kW : 0.0, 1e-6) << "sliding j=" << j;
+  EXPECT_GT(out[7 - (kW - 1)], 0.0f);  // p - j = W - 1: visible
+  EXPECT_EQ(out[7 - kW], 0.0f);        // p - j = W: hidden
   attention_f32(out.data(), q.data(), cache, 1, 7, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
   for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[j], 1.0 / 8, 1e-6) << "full j=" << j;
 }

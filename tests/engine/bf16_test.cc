@@ -17,8 +17,8 @@ TEST(Bf16, KnownPatterns) {
   EXPECT_EQ(bf16_to_f32(0x3F80), 1.0f);
   EXPECT_EQ(bf16_to_f32(0xC000), -2.0f);
   EXPECT_EQ(bf16_to_f32(0x3FC0), 1.5f);
-  EXPECT_EQ(bf16_to_f32(0x4049), 3.140625f);     // 1.1001001b * 2
-  EXPECT_EQ(bf16_to_f32(0x3C00), 0.0078125f);    // 2^-7
+  EXPECT_EQ(bf16_to_f32(0x4049), 3.140625f);               // 1.1001001b * 2
+  EXPECT_EQ(bf16_to_f32(0x3C00), 0.0078125f);              // 2^-7
   EXPECT_EQ(bf16_to_f32(0x0001), std::ldexp(1.0f, -133));  // smallest subnormal
   EXPECT_EQ(bf16_to_f32(0x7F80), std::numeric_limits<float>::infinity());
   EXPECT_TRUE(std::isnan(bf16_to_f32(0x7FC0)));
@@ -35,8 +35,8 @@ TEST(Bf16, WidenMatchesDefinitionForEveryPattern) {
       EXPECT_TRUE(mantissa ? std::isnan(out[i]) : std::isinf(out[i])) << i;
       continue;
     }
-    const double magnitude = exponent == 0 ? std::ldexp(mantissa, -126 - 7)
-                                           : std::ldexp(128 + mantissa, exponent - 127 - 7);
+    const double magnitude =
+        exponent == 0 ? std::ldexp(mantissa, -126 - 7) : std::ldexp(128 + mantissa, exponent - 127 - 7);
     ASSERT_EQ(static_cast<double>(out[i]), sign ? -magnitude : magnitude) << i;
   }
 }

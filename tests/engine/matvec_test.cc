@@ -35,11 +35,13 @@ void expect_matches(const std::vector<float>& out, int out_stride, const std::ve
     for (int r = 0; r < rows; ++r) {
       double want = bias.empty() ? 0.0 : widen(bias[r]), magnitude = std::abs(want);
       for (int c = 0; c < cols; ++c) {
-        const double term = widen(w[static_cast<size_t>(r) * cols + c]) * x[static_cast<size_t>(t) * cols + c];
+        const double term =
+            widen(w[static_cast<size_t>(r) * cols + c]) * x[static_cast<size_t>(t) * cols + c];
         want += term;
         magnitude += std::abs(term);
       }
-      ASSERT_NEAR(out[static_cast<size_t>(t) * out_stride + r], want, 2e-6 * magnitude) << "t=" << t << " r=" << r;
+      ASSERT_NEAR(out[static_cast<size_t>(t) * out_stride + r], want, 2e-6 * magnitude)
+          << "t=" << t << " r=" << r;
     }
 }
 
@@ -53,7 +55,8 @@ TEST(Matvec, Bf16MatchesScalarDoubleLoop) {
       std::normal_distribution<float> normal;
       for (auto& v : x) v = normal(rng);
       std::vector<float> out(rows, -7.0f);
-      matvec_bf16w_f32(out.data(), Bf16Matrix{w.data(), rows, cols}, x.data(), bias.empty() ? nullptr : bias.data(), 2);
+      matvec_bf16w_f32(out.data(), Bf16Matrix{w.data(), rows, cols}, x.data(),
+                       bias.empty() ? nullptr : bias.data(), 2);
       expect_matches(out, rows, w, rows, cols, x, 1, bias);
     }
   }
@@ -71,7 +74,8 @@ TEST(Matvec, MatmulBothRegimesAndTileBoundary) {
     for (auto& v : x) v = normal(rng);
     const int stride = rows + 5;  // a wider output row: the padding must stay untouched
     std::vector<float> out(static_cast<size_t>(n) * stride, 123.0f);
-    matmul_bf16w_f32(out.data(), stride, Bf16Matrix{w.data(), rows, cols}, x.data(), n, bias.data(), tile.data(), 2);
+    matmul_bf16w_f32(out.data(), stride, Bf16Matrix{w.data(), rows, cols}, x.data(), n, bias.data(),
+                     tile.data(), 2);
     expect_matches(out, stride, w, rows, cols, x, n, bias);
     for (int t = 0; t < n; ++t)
       for (int r = rows; r < stride; ++r) EXPECT_EQ(out[static_cast<size_t>(t) * stride + r], 123.0f);
@@ -91,7 +95,8 @@ TEST(Matvec, SharedInputJobsMatchScalarDoubleLoop) {
     bias.push_back(random_bf16(rows, rng));
     out.emplace_back(rows, -1.0f);
   }
-  for (int i = 0; i < 3; ++i) jobs.push_back({out[i].data(), Bf16Matrix{w[i].data(), heights[i], cols}, bias[i].data()});
+  for (int i = 0; i < 3; ++i)
+    jobs.push_back({out[i].data(), Bf16Matrix{w[i].data(), heights[i], cols}, bias[i].data()});
   std::vector<float> x(cols);
   std::normal_distribution<float> normal;
   for (auto& v : x) v = normal(rng);

@@ -50,7 +50,7 @@ double spec_swiglu(double gate, double linear, double limit) {
 TEST(Moe, SwigluClampsAtTheLimitAndAddsOne) {
   const float limit = 7.0f;
   // (gate, linear) pairs around the limits.
-  const std::vector<float> u = {6.9f, 0.0f,  7.0f, 7.0f,   50.0f, 50.0f, -50.0f, 1.0f,
+  const std::vector<float> u = {6.9f, 0.0f,  7.0f,  7.0f,  50.0f, 50.0f, -50.0f, 1.0f,
                                 1.0f, -8.0f, -3.0f, -7.0f, 2.0f,  -1.0f, 0.0f,   3.0f};
   std::vector<float> h(u.size() / 2);
   swiglu_clamped_f32(h.data(), u.data(), static_cast<int>(h.size()), limit);
@@ -132,11 +132,15 @@ TEST(Moe, ExpertsMatchDoubleTwinAndBatchEqualsSingle) {
   }
   std::vector<float> x_batch = x;
   MoeScratch scratch(n, H, I, E, K);
-  const uint64_t bytes = moe_experts_f32(x_batch.data(), ex.lw, t.data(), ids.data(), weights.data(), n, K, limit,
-                                         scratch, 2);
+  const uint64_t bytes =
+      moe_experts_f32(x_batch.data(), ex.lw, t.data(), ids.data(), weights.data(), n, K, limit, scratch, 2);
   int used = 0;
   for (int e = 0; e < E; ++e)
-    for (int v : ids) if (v == e) { ++used; break; }
+    for (int v : ids)
+      if (v == e) {
+        ++used;
+        break;
+      }
   EXPECT_EQ(bytes, uint64_t(used) * (2 * I * H / 2 + 2 * I * H / 32 + H * I / 2 + H * I / 32));
 
   for (int i = 0; i < n; ++i) {
@@ -146,7 +150,8 @@ TEST(Moe, ExpertsMatchDoubleTwinAndBatchEqualsSingle) {
       std::vector<double> h(I);
       double hmag = 0;
       for (int j = 0; j < I; ++j) {
-        double gate = widen(ex.lw.mlp1.expert_bias(e)[2 * j]), lin = widen(ex.lw.mlp1.expert_bias(e)[2 * j + 1]);
+        double gate = widen(ex.lw.mlp1.expert_bias(e)[2 * j]),
+               lin = widen(ex.lw.mlp1.expert_bias(e)[2 * j + 1]);
         for (int c = 0; c < H; ++c) {
           gate += fp4_weight(ex.lw.mlp1, e, 2 * j, c) * t[i * H + c];
           lin += fp4_weight(ex.lw.mlp1, e, 2 * j + 1, c) * t[i * H + c];
@@ -170,8 +175,8 @@ TEST(Moe, ExpertsMatchDoubleTwinAndBatchEqualsSingle) {
       ASSERT_NEAR(x_batch[i * H + c] - x[i * H + c], want[c], 1e-5 * (1 + magnitude[c])) << i << " " << c;
 
     std::vector<float> x_single(x.begin() + i * H, x.begin() + (i + 1) * H);
-    moe_experts_f32(x_single.data(), ex.lw, t.data() + i * H, ids.data() + i * K, weights.data() + i * K, 1, K,
-                    limit, scratch, 1);
+    moe_experts_f32(x_single.data(), ex.lw, t.data() + i * H, ids.data() + i * K, weights.data() + i * K, 1,
+                    K, limit, scratch, 1);
     for (int c = 0; c < H; ++c) ASSERT_EQ(x_single[c], x_batch[i * H + c]) << i << " " << c;
   }
 }

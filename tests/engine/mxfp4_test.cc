@@ -43,14 +43,17 @@ std::vector<float> run_kernel(const Packed& w, const std::vector<float>& x, int 
   for (int t = 0; t < n; ++t)
     split_mxfp4_columns_f32(split.data() + t * stride, x.data() + static_cast<size_t>(t) * w.cols, w.cols);
   std::vector<float> out(static_cast<size_t>(n) * w.rows, -1.0f);
-  matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.empty() ? nullptr : w.bias.data(), w.rows,
-                    w.cols, split.data(), n, threads);
+  matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.empty() ? nullptr : w.bias.data(),
+                    w.rows, w.cols, split.data(), n, threads);
   return out;
 }
 
 Packed random_packed(int rows, int cols, std::mt19937& rng, bool with_bias) {
-  Packed w{rows, cols, std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 2),
-           std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 32), {}};
+  Packed w{rows,
+           cols,
+           std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 2),
+           std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 32),
+           {}};
   for (auto& b : w.blocks) b = static_cast<uint8_t>(rng());
   for (auto& s : w.scales) s = static_cast<uint8_t>(118 + rng() % 16);
   if (with_bias) {
@@ -61,7 +64,8 @@ Packed random_packed(int rows, int cols, std::mt19937& rng, bool with_bias) {
 }
 
 TEST(Mxfp4, ScaleIsTwoToTheSMinus127) {
-  for (int s = 0; s < 255; ++s) EXPECT_EQ(static_cast<double>(mxfp4_scale(static_cast<uint8_t>(s))), std::ldexp(1.0, s - 127)) << s;
+  for (int s = 0; s < 255; ++s)
+    EXPECT_EQ(static_cast<double>(mxfp4_scale(static_cast<uint8_t>(s))), std::ldexp(1.0, s - 127)) << s;
   EXPECT_TRUE(std::isinf(mxfp4_scale(255)));  // 2^128 is beyond f32
 }
 
@@ -119,7 +123,8 @@ TEST(Mxfp4, MatmulMatchesScalarDoubleLoop) {
       for (auto& v : x) v = normal(rng);
       const auto out = run_kernel(w, x, n, 2);
       for (int t = 0; t < n; ++t) {
-        std::vector<float> xt(x.begin() + static_cast<size_t>(t) * cols, x.begin() + static_cast<size_t>(t + 1) * cols);
+        std::vector<float> xt(x.begin() + static_cast<size_t>(t) * cols,
+                              x.begin() + static_cast<size_t>(t + 1) * cols);
         const auto single = run_kernel(w, xt, 1, 1);
         for (int r = 0; r < rows; ++r) {
           double want = w.bias.empty() ? 0.0 : bias_value(w.bias[r]), magnitude = std::abs(want);

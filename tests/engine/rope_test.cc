@@ -40,7 +40,8 @@ std::vector<double> spec_inv_freq(const Config& c) {
 }
 
 TEST(Rope, YarnFrequenciesMatchClosedForm) {
-  for (const Config& c : {rope_config(64, 4096, false), rope_config(16, 256, false), rope_config(64, 4096, true)}) {
+  for (const Config& c :
+       {rope_config(64, 4096, false), rope_config(16, 256, false), rope_config(64, 4096, true)}) {
     const YarnRope rope = make_yarn_rope(c);
     const auto want = spec_inv_freq(c);
     ASSERT_EQ(rope.inv_freq.size(), want.size());
