@@ -46,7 +46,10 @@ int cmd_render(int argc, char** argv) {
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
   const std::string path = chat::resolve_session(args.require("--session"));
-  const chat::SessionFile file = chat::load_session(path);
+  chat::SessionFile file = chat::load_session(path);
+  // As ChatSession does when it opens the session: system and developer follow the settings (a
+  // version-0 file has none stored; a hand-edited one may disagree), the stored date is kept.
+  chat::sync_headers(file.state, chat::today_utc());
 
   if (args.has("--ids")) {
     const auto tokenizer = tokenizer::Tokenizer::load_default();

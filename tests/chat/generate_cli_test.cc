@@ -229,6 +229,22 @@ TEST_F(GenerateCliTest, UnwritableSessionIsRefusedBeforeAnythingIsGenerated) {
                        not_a_folder.string() + ": Not a directory\n");
 }
 
+TEST_F(GenerateCliTest, RenderShowsTheHeadersTheChatWouldSendForAVersionZeroSession) {
+  // Version 0 stored no system or developer message; the chat derives them from the settings.
+  const fs::path v0 = *dir_ / "v0.json";
+  std::ofstream(v0) << R"({"format": "gpt-oss-chat-session", "version": 0, "saved": "2025-08-01T12:00:00Z",
+    "model": "/m", "reasoning_effort": "low", "system_prompt": "Be brief.",
+    "messages": [{"role": "user", "content": "Hi"}]})";
+  const CliRun r = run({"render", "--session", v0.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("<|start|>system<|message|>", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\n\nReasoning: low\n\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("<|start|>developer<|message|># Instructions\n\nBe brief.<|end|>"
+                       "<|start|>user<|message|>Hi<|end|><|start|>assistant"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(GenerateCliTest, ErrorsAndUsage) {
   EXPECT_EQ(run({"generate", "--prompt", "x"}).exit_code, 2);  // --model missing
   EXPECT_EQ(run(generate("x", "1", {"--effort", "extreme"})).exit_code, 2);
