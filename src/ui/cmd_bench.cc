@@ -51,6 +51,16 @@ uint64_t current_rss_bytes() {
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
+// Anonymous resident memory (the KV cache and scratch; not the file-backed weight pages, which
+// the kernel can drop and re-read), from /proc/self/status.
+uint64_t anon_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;  // "RssAnon: N kB"
+  return 0;
+}
+
 // Bytes this process caused to be fetched from storage (page-cache misses), from /proc/self/io.
 uint64_t storage_read_bytes() {
   std::ifstream io("/proc/self/io");
@@ -77,7 +87,7 @@ int32_t argmax(std::span<const float> logits) {
 }
 
 struct Run {
-  double load_seconds, prefill_tok_s, decode_tok_s, rss_after_load;
+  double load_seconds, prefill_tok_s, decode_tok_s, rss_after_load, anon_rss_after_run;
 };
 
 std::string gib(double bytes) {
@@ -132,7 +142,8 @@ int cmd_bench(int argc, char** argv) {
     for (int i = 0; i < gen_tokens; ++i) next = argmax(ctx.decode(next));
     const engine::ContextStats& st = ctx.stats();
     results.push_back({load_seconds, st.prefill_tokens / st.prefill_seconds,
-                       st.decode_tokens ? st.decode_tokens / st.decode_seconds : 0.0, rss_after_load});
+                       st.decode_tokens ? st.decode_tokens / st.decode_seconds : 0.0, rss_after_load,
+                       static_cast<double>(anon_rss_bytes())});
     if (!json)
       std::fprintf(stderr, "run %d/%d: load %.2f s, prefill %.2f tok/s, decode %.2f tok/s\n", r + 1, runs,
                    results.back().load_seconds, results.back().prefill_tok_s, results.back().decode_tok_s);
@@ -145,7 +156,8 @@ int cmd_bench(int argc, char** argv) {
     return median(v);
   };
   const double load_s = med(&Run::load_seconds), prefill = med(&Run::prefill_tok_s),
-               decode = med(&Run::decode_tok_s), rss_load = med(&Run::rss_after_load);
+               decode = med(&Run::decode_tok_s), rss_load = med(&Run::rss_after_load),
+               anon = med(&Run::anon_rss_after_run);
   const uint64_t peak = peak_rss_bytes();
 
   if (json) {
@@ -161,6 +173,7 @@ int cmd_bench(int argc, char** argv) {
         {"decode_tokens_per_second", decode},
         {"rss_after_load_bytes", static_cast<uint64_t>(rss_load)},
         {"peak_rss_bytes", peak},
+        {"anon_rss_bytes", static_cast<uint64_t>(anon)},
         {"checkpoint_mapped_bytes", info.file_bytes},
         {"storage_read_bytes", storage_read},
     };
@@ -174,7 +187,8 @@ int cmd_bench(int argc, char** argv) {
     std::printf("prefill          %.2f tok/s (%d tokens)\n", prefill, prompt_tokens);
     std::printf("decode           %.2f tok/s (%d tokens)\n", decode, gen_tokens);
     std::printf("RSS after load   %s\n", gib(rss_load).c_str());
-    std::printf("peak RSS         %s\n", gib(static_cast<double>(peak)).c_str());
+    std::printf("peak RSS         %s (mapped weights included)\n", gib(static_cast<double>(peak)).c_str());
+    std::printf("anonymous RSS    %s (KV cache and scratch, after a run)\n", gib(anon).c_str());
     std::printf("checkpoint       %s mapped, %s read from storage\n",
                 gib(static_cast<double>(info.file_bytes)).c_str(),
                 gib(static_cast<double>(storage_read)).c_str());
