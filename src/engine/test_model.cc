@@ -409,6 +409,8 @@ void write_test_model(const std::string& dir, const TestModelPreset& preset,
     ordered_json weight_map = ordered_json::object();
     for (size_t i = 0; i < shards.size(); ++i) {
       char name[64];
+      // Numbered from 0 and "of" the last number, as openai/gpt-oss-20b names its three shards
+      // (model-00000-of-00002 ... model-00002-of-00002); the loader only follows the index.
       std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", i, shards.size() - 1);
       announce(root / name);
       for (const StoredTensor& t : shards[i]) weight_map[t.name] = name;
