@@ -7,7 +7,7 @@
 
 #include "engine/bf16.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
 
@@ -19,6 +19,17 @@ namespace {
 inline __m512 load_bf16x16(const uint16_t* p) {
   const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+inline __m256 load_bf16x8(const uint16_t* p) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+inline float horizontal_sum(__m256 v) {
+  const __m128 four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
 }
 #endif
 
@@ -42,6 +53,21 @@ inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, co
     }
   }
   for (int i = 0; i < NR; ++i) sum[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i], acc1[i]));
+#elif defined(__AVX2__) && defined(__FMA__)
+  // Laptops without AVX-512: four 8-lane accumulators per 32 columns.
+  __m256 acc[NR][4];
+  for (int i = 0; i < NR; ++i)
+    for (int a = 0; a < 4; ++a) acc[i][a] = _mm256_setzero_ps();
+  for (; c + 32 <= cols; c += 32) {
+    for (int i = 0; i < NR; ++i) {
+      const uint16_t* wr = w.row(r0 + i) + c;
+      for (int a = 0; a < 4; ++a)
+        acc[i][a] = _mm256_fmadd_ps(load_bf16x8(wr + 8 * a), _mm256_loadu_ps(x + c + 8 * a), acc[i][a]);
+    }
+  }
+  for (int i = 0; i < NR; ++i)
+    sum[i] = horizontal_sum(
+        _mm256_add_ps(_mm256_add_ps(acc[i][0], acc[i][1]), _mm256_add_ps(acc[i][2], acc[i][3])));
 #else
   for (int i = 0; i < NR; ++i) sum[i] = 0.0f;
 #endif

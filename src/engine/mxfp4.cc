@@ -4,7 +4,7 @@
 
 #include "engine/bf16.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
 
@@ -21,8 +21,6 @@ void split_mxfp4_columns_f32(float* out, const float* x, int cols) {
 
 namespace {
 
-#if defined(__AVX512F__)
-
 // kScaledFp4[s][c] = FP4[c] * 2^(s-127), computed in double (so 0 * 2^128 is 0, not NaN): a
 // block's 16 values are one 64-byte row, fetched by one load instead of a broadcast and two
 // multiplies per block.
@@ -35,10 +33,12 @@ struct ScaledFp4Table {
   }
 };
 
-const ScaledFp4Table& scaled_fp4() {
+[[maybe_unused]] const ScaledFp4Table& scaled_fp4() {
   static const ScaledFp4Table table;  // constant after first use
   return table;
 }
+
+#if defined(__AVX512F__)
 
 // One row x NT tokens. Per (row, token) the arithmetic is always the same: even blocks feed
 // accumulators 0 (low nibbles) and 1 (high), odd blocks 2 and 3, in order, then one fixed
@@ -79,6 +79,59 @@ inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales,
     const __m512 sum =
         _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3]));
     out[static_cast<size_t>(t0 + t) * rows + r] = _mm512_reduce_add_ps(sum) + bv;
+  }
+}
+
+#elif defined(__AVX2__) && defined(__FMA__)
+
+// Laptops without AVX-512: the same tile with 8 lanes. A block's 16 bytes are two halves of 8;
+// the 8 positive table entries are looked up with vpermps (low 3 bits of the code) and code bit
+// 3 becomes the sign.
+inline __m256 fp4_lookup_avx2(__m256i codes, __m256 positive) {
+  const __m256 magnitude = _mm256_permutevar8x32_ps(positive, codes);
+  const __m256i sign = _mm256_and_si256(_mm256_slli_epi32(codes, 28), _mm256_set1_epi32(INT32_MIN));
+  return _mm256_xor_ps(magnitude, _mm256_castsi256_ps(sign));
+}
+
+inline float horizontal_sum(__m256 v) {
+  const __m128 four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
+}
+
+template <int NT>
+inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias, int r,
+                       int rows, int cols, const float* x_split, int t0) {
+  const int nb = cols / kMxfp4BlockCols;
+  const uint8_t* row_blocks = blocks + static_cast<size_t>(r) * cols / 2;
+  const uint8_t* row_scales = scales + static_cast<size_t>(r) * nb;
+  const ScaledFp4Table& table = scaled_fp4();
+  __m256 acc[NT][4];
+  for (int t = 0; t < NT; ++t)
+    for (int a = 0; a < 4; ++a) acc[t][a] = _mm256_setzero_ps();
+  for (int b = 0; b < nb; ++b) {
+    const uint8_t* blk = row_blocks + b * kMxfp4BlockBytes;
+    const __m256 positive = _mm256_load_ps(table.v[row_scales[b]]);  // FP4[0..7] * 2^(s-127)
+    __m256 w[4];  // low nibbles of bytes 0-7, high of 0-7, low of 8-15, high of 8-15
+    for (int half = 0; half < 2; ++half) {
+      const __m256i codes =
+          _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + 8 * half)));
+      w[2 * half] = fp4_lookup_avx2(codes, positive);
+      w[2 * half + 1] = fp4_lookup_avx2(_mm256_srli_epi32(codes, 4), positive);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const float* xb = x_split + static_cast<size_t>(t0 + t) * cols + b * kMxfp4BlockCols;
+      acc[t][0] = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(xb), acc[t][0]);       // even columns 0..14
+      acc[t][1] = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(xb + 16), acc[t][1]);  // odd columns 1..15
+      acc[t][2] = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(xb + 8), acc[t][2]);   // even 16..30
+      acc[t][3] = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(xb + 24), acc[t][3]);  // odd 17..31
+    }
+  }
+  const float bv = bias ? bf16_to_f32(bias[r]) : 0.0f;
+  for (int t = 0; t < NT; ++t) {
+    const __m256 sum =
+        _mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3]));
+    out[static_cast<size_t>(t0 + t) * rows + r] = horizontal_sum(sum) + bv;
   }
 }
 
