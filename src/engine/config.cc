@@ -45,7 +45,9 @@ class Keys {
   int integer(const std::string& key, long long lo = 1, long long hi = kMaxDim) const {
     const json& v = at(key);
     long long n = 0;
-    if (v.is_number_integer()) {
+    if (v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(hi)) {
+      n = hi + 1;  // get<long long> would wrap a value above 2^63 to a negative number
+    } else if (v.is_number_integer()) {
       n = v.get<long long>();
     } else if (v.is_number_float() && std::isfinite(v.get<double>()) &&
                v.get<double>() == std::floor(v.get<double>()) && std::fabs(v.get<double>()) < 1e15) {
@@ -56,11 +58,11 @@ class Keys {
     if (n < lo || n > hi)
       fail(file_, prefix_ + key,
            "out of range (expected " + std::to_string(lo) + ".." + std::to_string(hi) + ", found " +
-               std::to_string(n) + ")");
+               v.dump() + ")");
     return static_cast<int>(n);
   }
 
-  // A finite number, strictly positive unless allow_zero.
+  // A finite number, strictly positive.
   double positive(const std::string& key) const {
     const json& v = at(key);
     if (!v.is_number()) fail(file_, prefix_ + key, "not a number (found " + v.dump() + ")");

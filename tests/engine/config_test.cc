@@ -170,6 +170,14 @@ TEST(Config, kInconsistentValues) {
   expect_hf_error(with("hidden_size", "64"), "hidden_size");               // a string
   expect_hf_error(with("hidden_size", 64.5), "hidden_size");
   expect_hf_error(with("rms_norm_eps", 0), "rms_norm_eps");
+  // Above 2^63: reported as written, not wrapped to a negative number.
+  const json huge = json::parse("18446744073709551615");
+  try {
+    parse_hf_config(with("hidden_size", huge).dump(), "cfg.json");
+    FAIL() << "accepted hidden_size 2^64 - 1";
+  } catch (const LoadError& e) {
+    EXPECT_NE(std::string(e.what()).find("found 18446744073709551615)"), std::string::npos) << e.what();
+  }
   expect_hf_error(with("rope_theta", -1), "rope_theta");
   expect_hf_error(with("layer_types", json::array({"sliding_attention", "full_attention"})), "layer_types");
   expect_hf_error(with("layer_types", json::array({"sliding_attention", "full_attention", "local"})),
