@@ -1,6 +1,7 @@
 #include "ui/cli.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 namespace gptoss::ui {
@@ -35,15 +36,18 @@ long long CliArgs::get_int(const std::string& flag, long long fallback, long lon
   return n;
 }
 
-double CliArgs::get_double(const std::string& flag, double fallback, double lo, double hi) const {
+double CliArgs::get_double(const std::string& flag, double fallback, double lo, double hi,
+                           bool lo_exclusive) const {
   auto v = get(flag);
   if (!v) return fallback;
   errno = 0;
   char* end = nullptr;
   double x = std::strtod(v->c_str(), &end);
-  if (v->empty() || *end != '\0' || errno == ERANGE || !(x >= lo && x <= hi)) {
-    throw UsageError(flag + " takes a number from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                     " (found '" + *v + "')");
+  const bool above_lo = lo_exclusive ? x > lo : x >= lo;
+  if (v->empty() || *end != '\0' || errno == ERANGE || !(above_lo && x <= hi)) {
+    char range[96];
+    std::snprintf(range, sizeof range, "%c%g, %g]", lo_exclusive ? '(' : '[', lo, hi);
+    throw UsageError(flag + " takes a number in " + range + " (found '" + *v + "')");
   }
   return x;
 }

@@ -40,7 +40,9 @@ struct CliArgs {
   std::string get_or(const std::string& flag, const std::string& fallback) const;
   // Numeric values; UsageError naming the flag when the text is not a number in [lo, hi].
   long long get_int(const std::string& flag, long long fallback, long long lo, long long hi) const;
-  double get_double(const std::string& flag, double fallback, double lo, double hi) const;
+  // lo_exclusive: lo itself is refused, as for a probability mass in (0, 1].
+  double get_double(const std::string& flag, double fallback, double lo, double hi,
+                    bool lo_exclusive = false) const;
 };
 
 // Accepts "--flag value" and "--flag=value"; "-h"/"--help" set help. Throws UsageError on an

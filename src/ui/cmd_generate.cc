@@ -76,7 +76,7 @@ void apply_options(const CliArgs& args, chat::SessionSettings& s) {
   }
   if (auto system = args.get("--system")) s.instructions = chat::replace_invalid_utf8(*system);
   s.sampling.temperature = args.get_double("--temperature", s.sampling.temperature, 0.0, 100.0);
-  s.sampling.top_p = args.get_double("--top-p", s.sampling.top_p, 1e-9, 1.0);
+  s.sampling.top_p = args.get_double("--top-p", s.sampling.top_p, 0.0, 1.0, /*lo_exclusive=*/true);
   s.sampling.top_k = static_cast<int>(args.get_int("--top-k", s.sampling.top_k, 0, 1 << 30));
   if (args.has("--seed")) {
     s.sampling.seed =
