@@ -84,6 +84,11 @@ void apply_options(const CliArgs& args, chat::SessionSettings& s) {
   }
   s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", s.max_new_tokens, 1, 1 << 24));
   s.context_tokens = static_cast<int>(args.get_int("--context", s.context_tokens, 16, 1 << 24));
+  if ((args.has("--max-tokens") || args.has("--context")) && s.max_new_tokens >= s.context_tokens) {
+    throw UsageError("--max-tokens must be below the context size (found " +
+                     std::to_string(s.max_new_tokens) + " for a context of " +
+                     std::to_string(s.context_tokens) + ")");
+  }
 }
 
 }  // namespace

@@ -249,6 +249,11 @@ TEST_F(GenerateCliTest, ErrorsAndUsage) {
   EXPECT_EQ(run({"generate", "--prompt", "x"}).exit_code, 2);  // --model missing
   EXPECT_EQ(run(generate("x", "1", {"--effort", "extreme"})).exit_code, 2);
   EXPECT_EQ(run(generate("x", "1", {"--top-p", "0"})).exit_code, 2);
+  const CliRun budget = run(generate("x", "1", {"--max-tokens", "512"}));  // the context is 512
+  EXPECT_EQ(budget.exit_code, 2);
+  EXPECT_NE(budget.err.find("--max-tokens must be below the context size (found 512 for a context of 512)"),
+            std::string::npos)
+      << budget.err;
   const CliRun help = run({"generate", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("usage: gpt-oss-chat generate"), std::string::npos);
