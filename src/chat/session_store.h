@@ -86,8 +86,9 @@ std::string sessions_dir();
 // holds '/' or a control character, or is longer than 100 bytes.
 std::string session_path(const std::string& name);
 
-// A session argument from the command line or UI: an existing file path as given, else the named
-// session session_path(name). Does not check that the named file exists.
+// A session argument from the command line or UI: as given if it exists, holds a '/' or ends in
+// ".json" (a file path, possibly new); else the named session session_path(name), which throws for
+// a bad name. Does not check that the file exists.
 std::string resolve_session(const std::string& name_or_path);
 
 struct SessionListing {
