@@ -538,6 +538,18 @@ struct EnvVar {
   }
 };
 
+TEST(SessionStoreTest, ResolveTakesPathsAsGivenAndNamesInTheSessionsFolder) {
+  TempDir dir;
+  EnvVar xdg("XDG_DATA_HOME", "/data/home");
+  write_bytes(dir.path / "existing", "{}");
+  const std::string existing = (dir.path / "existing").string();
+  EXPECT_EQ(resolve_session(existing), existing);
+  EXPECT_EQ(resolve_session("new.json"), "new.json");  // a file in the current folder, maybe new
+  EXPECT_EQ(resolve_session("sub/new"), "sub/new");
+  EXPECT_EQ(resolve_session("trip"), "/data/home/gpt-oss-chat/sessions/trip.json");
+  EXPECT_THROW(resolve_session(".hidden"), SessionFileError);
+}
+
 TEST(SessionStoreTest, NamedSessionsLiveUnderXdgDataHome) {
   {
     EnvVar xdg("XDG_DATA_HOME", "/data/home");
