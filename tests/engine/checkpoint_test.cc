@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config.h"
+#include "engine/micro_preset.h"
 #include "engine/safetensors.h"
 #include "engine/test_model.h"
 #include "reference/temp_dir.h"
@@ -23,15 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-// The tiny preset with a 512-entry vocabulary: files of a few hundred KB, cheap to damage.
-TestModelPreset micro_preset() {
-  TestModelPreset p = *find_test_model_preset("tiny");
-  p.name = "micro";
-  p.n_layers = 2;
-  p.vocab = 512;
-  return p;
-}
 
 // A micro model in its own temp dir (HF at the root, original/ below).
 struct MicroModel {

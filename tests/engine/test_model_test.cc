@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "engine/config.h"
+#include "engine/micro_preset.h"
 #include "engine/safetensors.h"
 #include "reference/reference_forward.h"
 #include "reference/temp_dir.h"
@@ -25,14 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-TestModelPreset micro_preset() {
-  TestModelPreset p = *find_test_model_preset("tiny");
-  p.name = "micro";
-  p.n_layers = 2;
-  p.vocab = 512;
-  return p;
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
