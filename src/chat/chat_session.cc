@@ -18,6 +18,9 @@ namespace {
 // constraint); a longer one is free text and is shown as such.
 constexpr std::size_t kMaxHeaderTokens = 32;
 
+// Prompt tokens per engine call: the engine's own prefill batch, so chunking costs nothing.
+constexpr std::size_t kPrefillChunk = 128;
+
 namespace special = tokenizer::special;
 using Clock = std::chrono::steady_clock;
 
@@ -231,7 +234,8 @@ std::string ChatSession::answer_tool_call(const ToolCall& call, bool& available)
 }
 
 std::optional<std::span<const float>> ChatSession::prefill_next_prompt(TurnStats& stats, bool first_round,
-                                                                       const ChatEventSink& sink) {
+                                                                       const ChatEventSink& sink,
+                                                                       const std::atomic<bool>& cancel) {
   // Reuse the longest common prefix of the cache; the engine may keep fewer tokens (sliding
   // layers), and at least the last prompt token is recomputed for its logits.
   const std::vector<int32_t> prompt = next_prompt();
@@ -239,13 +243,22 @@ std::optional<std::span<const float>> ChatSession::prefill_next_prompt(TurnStats
   const size_t reusable = std::min(common_prefix(context_->tokens(), prompt), prompt.size() - 1);
   const size_t kept = context_->truncate(reusable);
   const std::span<const int32_t> rest(prompt.data() + kept, prompt.size() - kept);
+  // In chunks, so that Ctrl-C during a long prompt takes effect within one chunk; the cache
+  // then holds the chunks done, which the next turn reuses as a common prefix.
   const auto start = Clock::now();
-  std::span<const float> logits = context_->prefill(rest);
+  std::span<const float> logits;
+  size_t done = 0;
+  while (done < rest.size() && !cancel.load()) {
+    const size_t n = std::min(kPrefillChunk, rest.size() - done);
+    logits = context_->prefill(rest.subspan(done, n));
+    done += n;
+  }
   const double seconds = seconds_since(start);
   stats.prefill_seconds += seconds;
-  stats.tokens_prefilled += rest.size();
+  stats.tokens_prefilled += done;
   if (first_round) stats.tokens_reused = kept;
-  sink(PrefillFinished{kept, rest.size(), seconds});
+  sink(PrefillFinished{kept, done, seconds});
+  if (done < rest.size()) return std::nullopt;
   return logits;
 }
 
@@ -290,9 +303,9 @@ TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& si
       stats.end = TurnEnd::kCancelled;
       break;
     }
-    std::optional<std::span<const float>> prefilled = prefill_next_prompt(stats, first_round, sink);
+    std::optional<std::span<const float>> prefilled = prefill_next_prompt(stats, first_round, sink, cancel);
     if (!prefilled) {
-      stats.end = TurnEnd::kContextFull;
+      stats.end = cancel.load() ? TurnEnd::kCancelled : TurnEnd::kContextFull;
       break;
     }
     first_round = false;

@@ -247,10 +247,12 @@ class ChatSession {
   TurnStats answer_last_question(SessionState next, const ChatEventSink& sink,
                                  const std::atomic<bool>& cancel);
   TurnStats generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel);
-  // Renders the next prompt and prefills what the cache lacks; returns the last logits, or
-  // nullopt if the prompt no longer fits the context.
+  // Renders the next prompt and prefills what the cache lacks, in chunks; returns the last
+  // logits, or nullopt if the prompt no longer fits the context or `cancel` was set between
+  // chunks (the chunks done stay in the cache).
   std::optional<std::span<const float>> prefill_next_prompt(TurnStats& stats, bool first_round,
-                                                            const ChatEventSink& sink);
+                                                            const ChatEventSink& sink,
+                                                            const std::atomic<bool>& cancel);
   // Answers a tool call (handler, "not available", or "too many calls") with a tool message.
   void append_tool_result(const Message& call, TurnStats& stats, const ChatEventSink& sink);
   std::string answer_tool_call(const ToolCall& call, bool& available) const;

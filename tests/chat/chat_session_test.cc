@@ -352,6 +352,43 @@ TEST_F(ChatSessionTest, CancelFromAnotherThreadEndsTheTurn) {
   EXPECT_LT(stats.tokens_generated, 900u);
 }
 
+// Ctrl-C during a long prompt: the prefill stops between chunks, no token is sampled, the cache
+// holds a prefix of the prompt, and the next turn still works from it.
+TEST_F(ChatSessionTest, CancelDuringALongPrefillStopsBetweenChunks) {
+  SessionState state = small_state(/*max_new_tokens=*/8);
+  state.settings.context_tokens = 8192;
+  auto session = make_session(state);
+  int picks = 0;
+  session->set_token_picker([&](std::span<const float>) {
+    ++picks;
+    return (*tokenizer_)->encode("la").front();
+  });
+  std::string question;
+  for (int i = 0; i < 1500; ++i) question += "word" + std::to_string(i) + " ";  // ~3000 tokens
+  std::atomic<bool> cancel{false};
+  TurnStats stats;
+  EventLog log;
+  std::thread worker([&] { stats = session->run_turn(question, log.sink(), cancel); });
+  // Tiny-model prefill of this prompt takes over a second here, 50x the wait: the flag lands
+  // mid-prefill. (Were the prefill done first, tokens_prefilled would equal the prompt and fail.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  cancel = true;
+  worker.join();
+  const std::vector<int32_t> prompt = session->next_prompt();
+  EXPECT_EQ(stats.end, TurnEnd::kCancelled);
+  EXPECT_EQ(picks, 0);
+  EXPECT_EQ(stats.tokens_generated, 0u);
+  EXPECT_LT(stats.tokens_prefilled, prompt.size());
+  const std::vector<int32_t>& cache = session->context().tokens();
+  EXPECT_EQ(cache.size(), stats.tokens_prefilled);
+  ASSERT_LE(cache.size(), prompt.size());
+  EXPECT_TRUE(std::equal(cache.begin(), cache.end(), prompt.begin()));
+  cancel = false;
+  TurnStats next = session->run_turn("Short now", log.sink(), cancel);
+  EXPECT_EQ(next.end, TurnEnd::kBudgetExhausted);
+  EXPECT_EQ(next.tokens_generated, 8u);
+}
+
 TEST_F(ChatSessionTest, RandomModelTurnsEndAtTheBudgetAndAreReproducible) {
   auto run = [&](uint64_t seed) {
     SessionState state = small_state(/*max_new_tokens=*/6);
