@@ -44,7 +44,8 @@ const ordered_json& object_at(const ordered_json& j, const std::string& path,
   if (!j.is_object()) wrong_type(path, "an object", j);
   for (const auto& [key, value] : j.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      fail(path + "." + key, "unknown field");
+      const std::string quoted = json_quoted(key);  // a key may hold a newline
+      fail(path + "." + quoted.substr(1, quoted.size() - 2), "unknown field");
     }
   }
   return j;
@@ -134,7 +135,8 @@ SystemContent system_from_json(const ordered_json& j, const std::string& path) {
   system.reasoning_effort = optional_string(j, path, "reasoning_effort");
   if (system.reasoning_effort && *system.reasoning_effort != "low" && *system.reasoning_effort != "medium" &&
       *system.reasoning_effort != "high") {
-    fail(path + ".reasoning_effort", "expected low|medium|high (found \"" + *system.reasoning_effort + "\")");
+    fail(path + ".reasoning_effort",
+         "expected low|medium|high (found " + json_quoted(*system.reasoning_effort) + ")");
   }
   system.knowledge_cutoff = optional_string(j, path, "knowledge_cutoff");
   system.conversation_start_date = optional_string(j, path, "conversation_start_date");
@@ -192,7 +194,8 @@ Message message_from_json(const ordered_json& j, const std::string& path) {
   m.role = required_string(j, path, "role");
   if (m.role != "user" && m.role != "assistant" && m.role != "tool" && m.role != "system" &&
       m.role != "developer") {
-    fail(path + ".role", "expected one of user|assistant|tool|system|developer (found \"" + m.role + "\")");
+    fail(path + ".role",
+         "expected one of user|assistant|tool|system|developer (found " + json_quoted(m.role) + ")");
   }
   m.name = optional_string(j, path, "name");
   m.recipient = optional_string(j, path, "recipient");
@@ -261,6 +264,28 @@ ordered_json conversation_to_json(const Conversation& c) {
   for (const auto& m : c.messages) messages.push_back(message_to_json(m));
   j["messages"] = std::move(messages);
   return j;
+}
+
+std::string json_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\', out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += "\\u00";
+      out += "0123456789abcdef"[(c >> 4) & 0xF];
+      out += "0123456789abcdef"[c & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
 }
 
 SystemContent default_system_content() {

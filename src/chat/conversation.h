@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -76,6 +77,10 @@ Conversation conversation_from_json(const ordered_json& j);
 ordered_json conversation_to_json(const Conversation& c);
 Message message_from_json(const ordered_json& j, const std::string& path = "message");
 ordered_json message_to_json(const Message& m);
+
+// `s` as a one-line JSON string literal (quotes, backslashes and control characters escaped), so
+// that text from a file or the model keeps an error message on one line.
+std::string json_quoted(std::string_view s);
 
 // harmony's SystemContent::new(): identity, medium effort, cutoff 2024-06, the three channels
 // required, no date, no tools.

@@ -138,29 +138,6 @@ std::string join_words(const std::vector<std::string>& words) {
   return out;
 }
 
-// A string as a one-line JSON literal, for error messages.
-std::string json_quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\', out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += "\\u00";
-      out += "0123456789abcdef"[(c >> 4) & 0xF];
-      out += "0123456789abcdef"[c & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // Steps 1-4 of section 8. With parse_recipient false (a malformed message in non-strict mode),
 // every word after the role is left over; the leftover words are returned joined by spaces.
 // Returns nullopt with `error` set if the header is malformed. Does not throw: the streaming

@@ -89,7 +89,7 @@ void read_bool(const ordered_json& obj, const char* key, const std::string& path
 
 ReasoningEffort read_effort(const std::string& text, const std::string& where, const std::string& source) {
   auto effort = parse_effort(text);
-  if (!effort) fail(source, where, "expected \"low\", \"medium\" or \"high\", found \"" + text + "\"");
+  if (!effort) fail(source, where, "expected \"low\", \"medium\" or \"high\", found " + json_quoted(text));
   return *effort;
 }
 
@@ -191,7 +191,7 @@ TurnRecord turn_from_json(const ordered_json& j, const std::string& path, const 
   t.stats.started_at = get_optional_string(j, "started_at", path, source).value_or("");
   const std::string end = get_string(j, "end", path, source);
   auto parsed_end = parse_turn_end(end);
-  if (!parsed_end) fail(source, path + ".end", "unknown turn end \"" + end + "\"");
+  if (!parsed_end) fail(source, path + ".end", "unknown turn end " + json_quoted(end));
   t.stats.end = *parsed_end;
   read_bool(j, "interrupted", path, source, t.stats.interrupted);
   read_number(j, "tokens_reused", path, source, t.stats.tokens_reused, 0, 1e15);

@@ -74,7 +74,7 @@ void check_keys(const ordered_json& j, std::initializer_list<std::string_view> k
   for (const auto& [key, value] : j.items()) {
     bool ok = false;
     for (std::string_view k : known) ok = ok || key == k;
-    if (!ok) input_error(key, "unknown field");
+    if (!ok) input_error(chat::json_quoted(key), "unknown field");
   }
 }
 
@@ -129,7 +129,7 @@ int harmony_render(int argc, char** argv) {
   } else if (mode == "training") {
     options.mode = chat::RenderMode::kTraining;
   } else {
-    input_error("mode", "expected completion|conversation|training (found " + mode + ")");
+    input_error("mode", "expected completion|conversation|training (found " + chat::json_quoted(mode) + ")");
   }
   options.next_turn_role = optional_role(input, "next_turn_role").value_or("assistant");
   options.auto_drop_analysis = optional_bool(input, "auto_drop_analysis", true);

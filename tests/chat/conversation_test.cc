@@ -72,6 +72,12 @@ TEST(ConversationJson, ErrorsNameTheJsonPath) {
             "conversation.system.reasoning_effort: expected low|medium|high (found \"extreme\")");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"reasoning_efort": "low"}})")),
             "conversation.system.reasoning_efort: unknown field");
+  // Text from the file is escaped, so the message stays on one line.
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": [{"role": "bot\nx", "content": "a"}]})")),
+            "conversation.messages[0].role: expected one of user|assistant|tool|system|developer (found "
+            "\"bot\\nx\")");
+  EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"a\nb": 1}})")),
+            "conversation.system.a\\nb: unknown field");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"description": "x"}]}})")),
             "conversation.developer.function_tools[0].name: missing (expected a string)");
   EXPECT_EQ(

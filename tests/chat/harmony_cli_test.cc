@@ -149,6 +149,14 @@ TEST(HarmonyCli, BadConversationNamesThePath) {
   r = run_harmony("render", R"({"conversation": {}, "mode": "chat"})");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("mode: expected completion|conversation|training"), std::string::npos) << r.err;
+  // Input text in a message is escaped: still one line.
+  r = run_harmony("render", R"({"conversation": {}, "mode": "a\nb", "x\ny": 1})");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  r = run_harmony("render", R"({"conversation": {}, "mode": "a\nb"})");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find(R"((found "a\nb"))"), std::string::npos) << r.err;
 }
 
 TEST(HarmonyCli, BadArgumentsExitTwo) {
