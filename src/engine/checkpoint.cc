@@ -16,8 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// Tensor and shard names come from the files: escaped, so the message stays on one line.
 [[noreturn]] void fail(const std::string& file, const std::string& where, const std::string& what) {
-  throw LoadError(file + ": " + where + ": " + what);
+  throw LoadError(escape_control_chars(file + ": " + where + ": " + what));
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {

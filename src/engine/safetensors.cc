@@ -138,6 +138,28 @@ TensorEntry parse_entry(const std::string& file, const std::string& name, const 
 
 }  // namespace
 
+std::string escape_control_chars(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7F) {
+      out += "\\x";
+      out += "0123456789abcdef"[u >> 4];
+      out += "0123456789abcdef"[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 size_t dtype_bytes(Dtype dtype) { return info_of(dtype).bytes; }
 const char* dtype_name(Dtype dtype) { return info_of(dtype).name; }
 

@@ -15,6 +15,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine.h"
@@ -62,10 +63,14 @@ enum class SafetensorsProblem {
 };
 
 // A refused file. what() is one line naming the file and the tensor at fault.
+// `text` with control characters written as \n, \r, \t or \xNN, so that names and strings read
+// from a file keep an error message on one line.
+std::string escape_control_chars(std::string_view text);
+
 class SafetensorsError : public LoadError {
  public:
   SafetensorsError(SafetensorsProblem problem, const std::string& message)
-      : LoadError(message), problem_(problem) {}
+      : LoadError(escape_control_chars(message)), problem_(problem) {}
   SafetensorsProblem problem() const { return problem_; }
 
  private:

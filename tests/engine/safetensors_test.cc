@@ -137,6 +137,19 @@ TEST(Safetensors, kUnknownDtype) {
                  SafetensorsProblem::kUnknownDtype, "w");
 }
 
+TEST(Safetensors, ControlCharactersFromTheFileAreEscaped) {
+  // A name and a dtype holding a newline: the message stays on one line (expect_problem checks).
+  expect_problem(file_bytes(R"({"a\nb":{"dtype":"Q4\n0","shape":[2],"data_offsets":[0,2]}})"),
+                 SafetensorsProblem::kUnknownDtype, "a\\nb");
+  try {
+    SafetensorsHeader::parse(file_bytes(R"({"w":{"dtype":"Q4\n0","shape":[2],"data_offsets":[0,2]}})"),
+                             kFile);
+    FAIL() << "accepted dtype Q4<newline>0";
+  } catch (const SafetensorsError& e) {
+    EXPECT_EQ(std::string(e.what()), std::string(kFile) + ": w: unknown dtype \"Q4\\n0\"");
+  }
+}
+
 TEST(Safetensors, kOverflow) {
   // 2^40 x 2^40 elements: the count does not fit 64 bits.
   expect_problem(
