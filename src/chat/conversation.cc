@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <initializer_list>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace gptoss::chat {
 namespace {
@@ -92,6 +94,24 @@ std::string string_element(const ordered_json& j, const std::string& path) {
   return j.get<std::string>();
 }
 
+// Real tool schemas nest a few levels. Copying and rendering a schema recurse once per level, so
+// a file nesting thousands of levels would overflow the stack instead of being refused.
+constexpr size_t kMaxSchemaNesting = 100;
+
+// The deepest nesting of arrays and objects in `j`, counted without recursion.
+size_t nesting_depth(const ordered_json& j) {
+  size_t deepest = 0;
+  std::vector<std::pair<const ordered_json*, size_t>> stack = {{&j, 1}};
+  while (!stack.empty()) {
+    const auto [value, depth] = stack.back();
+    stack.pop_back();
+    if (!value->is_structured()) continue;
+    deepest = std::max(deepest, depth);
+    for (const auto& child : *value) stack.emplace_back(&child, depth + 1);
+  }
+  return deepest;
+}
+
 ToolDescription tool_from_json(const ordered_json& j, const std::string& path) {
   object_at(j, path, {"name", "description", "parameters"});
   ToolDescription tool;
@@ -99,6 +119,10 @@ ToolDescription tool_from_json(const ordered_json& j, const std::string& path) {
   tool.description = optional_string(j, path, "description").value_or("");
   if (const ordered_json* p = member(j, "parameters")) {
     if (!p->is_object()) wrong_type(path + ".parameters", "a JSON Schema object", *p);
+    if (const size_t depth = nesting_depth(*p); depth > kMaxSchemaNesting) {
+      fail(path + ".parameters", "nested too deeply (expected at most " + std::to_string(kMaxSchemaNesting) +
+                                     " levels, found " + std::to_string(depth) + ")");
+    }
     tool.parameters = *p;
   }
   return tool;
@@ -286,6 +310,28 @@ std::string json_quoted(std::string_view s) {
     }
   }
   return out + "\"";
+}
+
+size_t find_excess_json_nesting(std::string_view text, size_t max_nesting) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_nesting) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
 }
 
 SystemContent default_system_content() {

@@ -363,6 +363,11 @@ SessionFile session_from_json(const ordered_json& j, const std::string& source) 
 }
 
 SessionFile parse_session(std::string_view text, const std::string& source) {
+  if (const size_t at = find_excess_json_nesting(text); at != std::string_view::npos) {
+    auto [line, col] = line_col_at(text, at + 1);
+    fail(source, std::to_string(line) + ":" + std::to_string(col),
+         "nested too deeply (expected at most " + std::to_string(kMaxJsonNesting) + " levels)");
+  }
   ordered_json j;
   try {
     j = ordered_json::parse(text.begin(), text.end());

@@ -44,6 +44,10 @@ const std::string kStdin = "<stdin>";
 // stdin as JSON; a syntax error names its line:col.
 ordered_json read_stdin_json() {
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  if (chat::find_excess_json_nesting(text) != std::string_view::npos) {
+    input_error("(top level)",
+                "nested too deeply (expected at most " + std::to_string(chat::kMaxJsonNesting) + " levels)");
+  }
   try {
     return ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -72,6 +72,16 @@ TEST(ConversationJson, ErrorsNameTheJsonPath) {
             "conversation.system.reasoning_effort: expected low|medium|high (found \"extreme\")");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"reasoning_efort": "low"}})")),
             "conversation.system.reasoning_efort: unknown field");
+  // A schema nested 10000 levels deep is refused, not copied and rendered until the stack overflows.
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += R"({"type": "object", "properties": {"a": )";
+  deep += R"({"type": "string"})";
+  for (int i = 0; i < 5000; ++i) deep += "}}";
+  EXPECT_EQ(
+      error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"name": "f", "parameters": )" +
+                                   deep + "}]}}")),
+      "conversation.developer.function_tools[0].parameters: nested too deeply (expected at most 100 levels, "
+      "found 10001)");
   // Text from the file is escaped, so the message stays on one line.
   EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": [{"role": "bot\nx", "content": "a"}]})")),
             "conversation.messages[0].role: expected one of user|assistant|tool|system|developer (found "

@@ -157,6 +157,11 @@ TEST(HarmonyCli, BadConversationNamesThePath) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_line(r.err)) << r.err;
   EXPECT_NE(r.err.find(R"((found "a\nb"))"), std::string::npos) << r.err;
+  // Nested far too deeply: refused before the parser's recursion can overflow the stack.
+  r = run_harmony("render", std::string(100000, '['));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "gpt-oss-chat harmony: <stdin>: (top level): nested too deeply (expected at most 256 levels)\n");
 }
 
 TEST(HarmonyCli, BadArgumentsExitTwo) {

@@ -420,6 +420,19 @@ std::string load_error(const std::string& text) {
   return "(no error)";
 }
 
+TEST(SessionStoreTest, DeeplyNestedFileIsRefusedBeforeItIsParsed) {
+  // nlohmann's parse would recurse once per object level and overflow the stack.
+  const std::string prefix = R"({"format": "gpt-oss-chat-session", "notes": )";  // level 1
+  std::string deep = prefix;
+  for (int i = 0; i < 100000; ++i) deep += R"({"a": )";  // levels 2, 3, ...
+  const size_t level_257 = prefix.size() + 6 * 255;
+  EXPECT_EQ(load_error(deep), "f.json: 1:" + std::to_string(level_257 + 1) +
+                                  ": nested too deeply (expected at most 256 levels)");
+  EXPECT_EQ(find_excess_json_nesting(R"({"[[[": "{{{", "k": [1]})", 1),
+            20u);  // brackets in strings don't count
+  EXPECT_EQ(find_excess_json_nesting(R"({"a\"[": [1]})", 2), std::string_view::npos);
+}
+
 TEST(SessionStoreTest, NewerVersionIsRefusedWithAClearMessage) {
   const std::string what = load_error(valid_text_with([](ordered_json& j) { j["version"] = 2; }));
   EXPECT_EQ(
