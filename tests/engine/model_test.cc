@@ -32,7 +32,9 @@ TEST(Model, ProgressReportsMappingValidatingWarmingInOrder) {
   EXPECT_EQ(seen.back().stage, "warming");
   EXPECT_DOUBLE_EQ(seen.back().fraction, 1.0);
   for (size_t i = 1; i < seen.size(); ++i) {  // never goes backwards within a stage
-    if (seen[i].stage == seen[i - 1].stage) EXPECT_GE(seen[i].fraction, seen[i - 1].fraction);
+    if (seen[i].stage == seen[i - 1].stage) {
+      EXPECT_GE(seen[i].fraction, seen[i - 1].fraction);
+    }
   }
 }
 

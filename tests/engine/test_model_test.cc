@@ -88,7 +88,7 @@ TEST(TestModel, FilesAndConfigs) {
 TEST(TestModel, SafetensorsLayoutIsTheSerializers) {
   testing::TempDir dir;
   write_test_model(dir.str(), micro_preset(), {.seed = 1});
-  for (const std::string file : {dir / "model.safetensors", dir / "original/model.safetensors"}) {
+  for (const std::string& file : {dir / "model.safetensors", dir / "original/model.safetensors"}) {
     SCOPED_TRACE(file);
     MappedFile f(file);
     EXPECT_EQ(f.header().header_bytes() % 8, 0u);
@@ -99,8 +99,12 @@ TEST(TestModel, SafetensorsLayoutIsTheSerializers) {
     for (const TensorEntry& t : f.header().tensors()) {
       EXPECT_EQ(t.data_offset, expected_offset) << t.name;
       expected_offset += t.data_bytes;
-      if (previous && previous->dtype == t.dtype) EXPECT_LT(previous->name, t.name);
-      if (previous) EXPECT_FALSE(previous->dtype == Dtype::kU8 && t.dtype == Dtype::kBF16);
+      if (previous && previous->dtype == t.dtype) {
+        EXPECT_LT(previous->name, t.name);
+      }
+      if (previous) {
+        EXPECT_FALSE(previous->dtype == Dtype::kU8 && t.dtype == Dtype::kBF16);
+      }
       previous = &t;
     }
     EXPECT_EQ(expected_offset, f.size_bytes());
