@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tokenizer/unicode16_delta.h"
+#include "tokenizer/utf8_reference.h"
 
 namespace gptoss::tokenizer {
 namespace {
@@ -19,25 +20,8 @@ std::vector<std::string> pieces(const Pretokenizer& p, std::string_view text) {
   return out;
 }
 
-std::string utf8(char32_t c) {
-  std::string s;
-  if (c < 0x80) {
-    s += char(c);
-  } else if (c < 0x800) {
-    s += char(0xC0 | (c >> 6));
-    s += char(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    s += char(0xE0 | (c >> 12));
-    s += char(0x80 | ((c >> 6) & 0x3F));
-    s += char(0x80 | (c & 0x3F));
-  } else {
-    s += char(0xF0 | (c >> 18));
-    s += char(0x80 | ((c >> 12) & 0x3F));
-    s += char(0x80 | ((c >> 6) & 0x3F));
-    s += char(0x80 | (c & 0x3F));
-  }
-  return s;
-}
+// A code point's UTF-8 bytes: the independent encoder of utf8_reference.h.
+std::string utf8(char32_t c) { return testing::encode_scalar(c); }
 
 using Pieces = std::vector<std::string>;
 
