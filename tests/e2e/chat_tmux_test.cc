@@ -127,6 +127,19 @@ class ChatTmuxTest : public ::testing::Test {
     ADD_FAILURE() << "timed out waiting for " << what << "; screen:\n" << s;
     return false;
   }
+  // Waits for the program to exit; returns the "EXIT=<code>" line its wrapper wrote, or "" if it
+  // did not exit in time.
+  std::string wait_exit_line() {
+    const fs::path exit_file = root_ / "exit";
+    if (!wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
+                  "the program to exit")) {
+      return "";
+    }
+    std::ifstream in(exit_file);
+    std::string code;
+    std::getline(in, code);
+    return code;
+  }
   bool wait_text(const std::string& text, int seconds = 30) {
     return wait_for([&](const std::string& s) { return s.find(text) != std::string::npos; }, "'" + text + "'", seconds);
   }
@@ -253,13 +266,7 @@ TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
 
   // /quit: exit code 0, the conversation autosaved (it changed since /load), the terminal restored.
   line("/quit");
-  auto exit_file = root_ / "exit";
-  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
-                       "the program to exit"));
-  std::ifstream ef(exit_file);
-  std::string code;
-  std::getline(ef, code);
-  EXPECT_EQ(code, "EXIT=0");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
   ASSERT_TRUE(wait_for([](const std::string& x) { return unwrapped(x).find("--session e2e") != std::string::npos; },
                        "the autosave message"));
   {
@@ -321,13 +328,7 @@ TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
   EXPECT_NE(screen().find("interrupted"), std::string::npos);
 
   keys("C-d");
-  auto exit_file = root_ / "exit";
-  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
-                       "the program to exit"));
-  std::ifstream ef(exit_file);
-  std::string code;
-  std::getline(ef, code);
-  EXPECT_EQ(code, "EXIT=0");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
   // The interrupted reply was kept: the autosaved session holds it.
   ASSERT_TRUE(fs::exists(sessions_dir()));
   ASSERT_FALSE(fs::is_empty(sessions_dir()));
@@ -345,13 +346,7 @@ TEST_F(ChatTmuxTest, CtrlCTwiceAtIdlePromptQuits) {
   ASSERT_TRUE(wait_text("Press Ctrl-C again to quit"));
   EXPECT_EQ(screen().find("some draft"), std::string::npos) << "the first Ctrl-C clears the line";
   keys("C-c");
-  auto exit_file = root_ / "exit";
-  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
-                       "the program to exit"));
-  std::ifstream ef(exit_file);
-  std::string code;
-  std::getline(ef, code);
-  EXPECT_EQ(code, "EXIT=0");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
   EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on}'"), "0\n");
   // Nothing was said: nothing autosaved.
   EXPECT_FALSE(fs::exists(sessions_dir()) && !fs::is_empty(sessions_dir()));
@@ -366,13 +361,7 @@ TEST_F(ChatTmuxTest, SigtermRestoresTheTerminal) {
   std::string pid = run("pgrep -P " + shell_pid);
   ASSERT_FALSE(pid.empty());
   run("kill -TERM " + pid);
-  auto exit_file = root_ / "exit";
-  ASSERT_TRUE(wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
-                       "the program to exit"));
-  std::ifstream ef(exit_file);
-  std::string code;
-  std::getline(ef, code);
-  EXPECT_EQ(code, "EXIT=143");  // 128 + SIGTERM
+  ASSERT_EQ(wait_exit_line(), "EXIT=143");  // 128 + SIGTERM
   EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on} #{mouse_any_flag} #{cursor_flag}'"), "0 0 1\n");
 }
 
