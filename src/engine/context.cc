@@ -59,7 +59,8 @@ struct Context::Impl {
       // Plain prefill wants only the very last row's logits: earlier batches skip lm_head.
       const LogitRows rows = all ? LogitRows::kAll : last_batch ? LogitRows::kLast : LogitRows::kNone;
       float* out = all ? all + done * V : logits.data();
-      stats.expert_bytes_read += forward_f32(out, rows, m, cache, acts, new_tokens.data() + done, n);
+      stats.expert_bytes_read +=
+          forward_f32(out, rows, m, cache, acts, new_tokens.data() + done, n, observer);
       tokens.insert(tokens.end(), new_tokens.begin() + done, new_tokens.begin() + done + n);
       done += n;
     }
@@ -72,6 +73,7 @@ struct Context::Impl {
   std::vector<int32_t> tokens;
   std::vector<float> logits;  // [V] of the last token
   ContextStats stats;
+  Observer* observer = nullptr;  // not owned; not copied by clone()
 };
 
 Context::Context(std::shared_ptr<const Model> model, const ContextOptions& options) {
@@ -137,6 +139,7 @@ size_t Context::capacity() const { return impl_->cache.capacity(); }
 const ContextStats& Context::stats() const { return impl_->stats; }
 void Context::reset_stats() { impl_->stats = ContextStats{}; }
 const Model& Context::model() const { return *impl_->model; }
+void Context::set_observer(Observer* observer) { impl_->observer = observer; }
 
 Context Context::clone() const { return Context(std::make_unique<Impl>(*impl_)); }
 

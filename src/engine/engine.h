@@ -96,6 +96,38 @@ class Model {
   std::unique_ptr<Impl> impl_;
 };
 
+// Looks inside the forward pass (off unless set with Context::set_observer). Called on the
+// thread that runs prefill/decode, once per token and layer, in position order within a layer;
+// spans are valid only during the call. The wants_* answers are read once per forward call, and
+// what is not wanted is not computed.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual bool wants_router_logits() const { return false; }
+  virtual bool wants_sink_shares() const { return false; }
+  virtual bool wants_residual() const { return false; }
+
+  // Layer `layer` routed the token at `position` to `experts` [K] (largest first) with `weights`
+  // [K] (softmax over those K); `router_logits` [E] when wanted, else empty.
+  virtual void on_routing(int layer, int position, std::span<const int> experts,
+                          std::span<const float> weights, std::span<const float> router_logits) {
+    (void)layer, (void)position, (void)experts, (void)weights, (void)router_logits;
+  }
+  // The attention sink's share of each head's softmax mass at that token [NH], each in [0, 1].
+  virtual void on_sink_shares(int layer, int position, std::span<const float> shares) {
+    (void)layer, (void)position, (void)shares;
+  }
+  // The residual stream x [H] after layer `layer` (attention and experts added).
+  virtual void on_residual(int layer, int position, std::span<const float> x) {
+    (void)layer, (void)position, (void)x;
+  }
+};
+
+// The logit lens: logits [n, V] = unembed rmsnorm(residual [n, H], final norm), the model's own
+// last step applied to any residual (after layer L-1 it gives the model's logits). Throws
+// gptoss::Error if the spans' sizes are not n * H and n * V.
+void lens_logits(const Model& model, std::span<const float> residuals, std::span<float> logits);
+
 struct ContextOptions {
   int max_tokens = 8192;      // sequence capacity; at most Config::max_context
   int rewind_tokens = 4096;   // how far truncate() can rewind for free on sliding layers (see truncate)
@@ -139,6 +171,10 @@ class Context {
   size_t capacity() const;
   const ContextStats& stats() const;
   void reset_stats();
+
+  // Calls `observer` from every later prefill/decode (nullptr: none, the default). Not owned; it
+  // must outlive its use. Observing changes no logit.
+  void set_observer(Observer* observer);
   const Model& model() const;
 
   // A full copy of the cache and sequence; named because it is expensive.

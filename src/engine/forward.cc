@@ -5,6 +5,7 @@
 
 #include "engine/attention.h"
 #include "engine/bf16.h"
+#include "engine/inspect.h"
 #include "engine/matvec.h"
 #include "engine/model_impl.h"
 #include "engine/rmsnorm.h"
@@ -32,8 +33,25 @@ Activations::Activations(const Config& cfg, int max_batch_, int cache_capacity, 
                : 0),
       moe(max_batch_, cfg.hidden, cfg.intermediate, cfg.n_experts, cfg.experts_per_token) {}
 
+namespace {
+
+// The sink's share of every head's softmax mass, for each of the n queries of layer l.
+void observe_sink_shares(Observer& observer, const Activations& a, const KvCache& cache,
+                         const Model::Impl& model, int l, int p0, int n) {
+  const Config& cfg = model.cfg();
+  const int NH = cfg.n_heads, NKV = cfg.n_kv_heads, D = cfg.head_dim;
+  std::vector<float> shares(NH);  // allocated only while observed
+  for (int i = 0; i < n; ++i) {
+    sink_shares_f32(shares.data(), a.q.data() + static_cast<size_t>(i) * NH * D, cache, l, p0 + i,
+                    model.sinks.data() + static_cast<size_t>(l) * NH, NH, NKV, D);
+    observer.on_sink_shares(l, p0 + i, shares);
+  }
+}
+
+}  // namespace
+
 uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, KvCache& cache, Activations& a,
-                     const int32_t* tokens, int n) {
+                     const int32_t* tokens, int n, Observer* observer) {
   const Config& cfg = model.cfg();
   const Weights& w = model.weights();
   const int H = cfg.hidden, D = cfg.head_dim, NH = cfg.n_heads, NKV = cfg.n_kv_heads;
@@ -76,6 +94,7 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
     // out_h = softmax([s_j ..., sink_h]) . v  over visible j (window on sliding layers)
     attention_f32(a.attn.data(), a.q.data(), cache, l, p0, n,
                   model.sinks.data() + static_cast<size_t>(l) * NH, NH, NKV, D, a.scores.data(), threads);
+    if (observer && observer->wants_sink_shares()) observe_sink_shares(*observer, a, cache, model, l, p0, n);
     // x = x + Wo concat(out_h) + bo
     matmul_bf16w_f32(a.proj.data(), H, lw.wo, a.attn.data(), n, lw.bo.data, a.tile.data(), threads);
     for (size_t i = 0; i < static_cast<size_t>(n) * H; ++i) a.x[i] += a.proj[i];
@@ -86,10 +105,18 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
       float* r = a.router.data() + static_cast<size_t>(i) * E;
       matvec_bf16w_f32(r, lw.router, a.t.data() + static_cast<size_t>(i) * H, lw.router_bias.data, threads);
       route_topk_f32(a.expert_ids.data() + i * K, a.expert_w.data() + i * K, r, E, K);
+      if (observer)
+        observer->on_routing(
+            l, p0 + i, {a.expert_ids.data() + i * K, static_cast<size_t>(K)},
+            {a.expert_w.data() + i * K, static_cast<size_t>(K)},
+            observer->wants_router_logits() ? std::span<const float>(r, E) : std::span<const float>());
     }
     // x = x + sum_e weight_e * W2_e swiglu(W1_e t + b1_e) + b2_e
     expert_bytes += moe_experts_f32(a.x.data(), lw, a.t.data(), a.expert_ids.data(), a.expert_w.data(), n, K,
                                     cfg.swiglu_limit, a.moe, threads);
+    if (observer && observer->wants_residual())
+      for (int i = 0; i < n; ++i)
+        observer->on_residual(l, p0 + i, {a.x.data() + static_cast<size_t>(i) * H, static_cast<size_t>(H)});
   }
   cache.append(n);
 

@@ -35,8 +35,9 @@ enum class LogitRows { kNone, kLast, kAll };
 
 // Appends tokens [n] (n <= a.max_batch and cache.max_batch(); ids already checked) at positions
 // cache.size() ... and writes logits: none, [V] of the last token (kLast) or [n, V] (kAll).
-// Returns the MXFP4 bytes of the experts read.
+// Returns the MXFP4 bytes of the experts read. `observer` (may be null) sees routing, sink shares
+// and residuals as they are computed.
 uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, KvCache& cache, Activations& a,
-                     const int32_t* tokens, int n);
+                     const int32_t* tokens, int n, Observer* observer = nullptr);
 
 }  // namespace gptoss::engine

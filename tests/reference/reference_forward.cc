@@ -279,7 +279,8 @@ ReferenceModel::~ReferenceModel() = default;
 const RefConfig& ReferenceModel::config() const { return w_->c; }
 
 void ReferenceModel::forward(const std::vector<int32_t>& tokens,
-                             const std::function<void(int, const std::vector<double>&)>& on_logits) const {
+                             const std::function<void(int, const std::vector<double>&)>& on_logits,
+                             const ReferenceTrace& trace) const {
   const Weights& w = *w_;
   const RefConfig& c = w.c;
   const int H = c.H, NH = c.NH, NKV = c.NKV, D = c.D, V = c.V;
@@ -313,6 +314,7 @@ void ReferenceModel::forward(const std::vector<int32_t>& tokens,
 
       // per head: scores over visible j, softmax with the sink, weighted sum of values
       std::vector<double> attn(NH * D, 0.0);
+      std::vector<double> sink_shares(NH);
       for (int h = 0; h < NH; ++h) {
         const int g = h / (NH / NKV);
         std::vector<int> visible;
@@ -325,9 +327,11 @@ void ReferenceModel::forward(const std::vector<int32_t>& tokens,
           s.push_back(dot / std::sqrt(static_cast<double>(D)));
         }
         const std::vector<double> a = softmax_with_sink(s, y.sinks[h]);
+        sink_shares[h] = 1.0 - std::accumulate(a.begin(), a.end(), 0.0);
         for (size_t n = 0; n < visible.size(); ++n)
           for (int d = 0; d < D; ++d) attn[h * D + d] += a[n] * values[l][visible[n]][g * D + d];
       }
+      if (trace.on_sink_shares) trace.on_sink_shares(p, l, sink_shares);
       // x = x + Wo concat(out_h) + bo
       const std::vector<double> o = affine(y.wo, attn, y.bo);
       for (int i = 0; i < H; ++i) x[i] += o[i];
@@ -341,6 +345,11 @@ void ReferenceModel::forward(const std::vector<int32_t>& tokens,
       const double m = *std::max_element(pick_logits.begin(), pick_logits.end());
       double total = 0;
       for (double& z : pick_logits) total += z = std::exp(z - m);
+      if (trace.on_routing) {
+        std::vector<double> weights;
+        for (double z : pick_logits) weights.push_back(z / total);
+        trace.on_routing(p, l, picked, weights);
+      }
       std::vector<double> moe(H, 0.0);
       for (size_t n = 0; n < picked.size(); ++n) {
         const int e = picked[n];
@@ -349,6 +358,7 @@ void ReferenceModel::forward(const std::vector<int32_t>& tokens,
         for (int i = 0; i < H; ++i) moe[i] += (pick_logits[n] / total) * ye[i];
       }
       for (int i = 0; i < H; ++i) x[i] += moe[i];
+      if (trace.on_residual) trace.on_residual(p, l, x);
     }
     // logits = lm_head rmsnorm(x, norm)
     const std::vector<double> t = rmsnorm(x, w.final_norm, c.eps);

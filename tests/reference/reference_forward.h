@@ -57,6 +57,18 @@ std::vector<int> top_k(const std::vector<double>& r, int K);
 // The clamped SwiGLU of mlp1's output u [2I] (even gate, odd linear) -> [I].
 std::vector<double> swiglu(const std::vector<double>& u, double limit);
 
+// What the reference computes inside a step, to check the engine's Observer against. Each
+// callback may be empty.
+struct ReferenceTrace {
+  // The K experts picked at layer l for position p (largest first) and their softmax weights.
+  std::function<void(int p, int l, const std::vector<int>& experts, const std::vector<double>& weights)>
+      on_routing;
+  // The sink's share of each head's softmax mass [NH]: 1 - the sum of the scores' weights.
+  std::function<void(int p, int l, const std::vector<double>& shares)> on_sink_shares;
+  // The residual stream [H] after layer l.
+  std::function<void(int p, int l, const std::vector<double>& x)> on_residual;
+};
+
 class ReferenceModel {
  public:
   // Reads `dir`/config.json and its model.safetensors (or the shards of
@@ -68,7 +80,8 @@ class ReferenceModel {
 
   // Runs tokens at positions 0, 1, ... and calls on_logits(p, logits [V]) after each.
   void forward(const std::vector<int32_t>& tokens,
-               const std::function<void(int p, const std::vector<double>& logits)>& on_logits) const;
+               const std::function<void(int p, const std::vector<double>& logits)>& on_logits,
+               const ReferenceTrace& trace = {}) const;
 
   // Logits of every position, [n][V].
   std::vector<std::vector<double>> logits(const std::vector<int32_t>& tokens) const;
