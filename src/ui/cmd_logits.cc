@@ -1,10 +1,7 @@
 // gpt-oss-chat logits --model DIR --tokens 1,2,3|FILE --out F.npy [--decode] [--threads N]
 // The logits of a token sequence as a float32 .npy [n_tokens, vocab], for parity checks against
 // an independent reference (np_forward.py has the same interface).
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -12,7 +9,9 @@
 
 #include "engine/engine.h"
 #include "ui/cli.h"
+#include "ui/npy.h"
 #include "ui/subcommands.h"
+#include "ui/token_ids.h"
 
 namespace gptoss::ui {
 namespace {
@@ -35,43 +34,7 @@ std::vector<int32_t> parse_token_ids(const std::string& spec) {
     ss << file.rdbuf();
     text = ss.str();
   }
-  for (char& c : text)
-    if (c == ',' || c == '\n' || c == '\t' || c == '\r') c = ' ';
-  std::vector<int32_t> ids;
-  std::istringstream in(text);
-  std::string word;
-  while (in >> word) {
-    errno = 0;
-    char* end = nullptr;
-    const long long id = std::strtoll(word.c_str(), &end, 10);
-    if (*end != '\0' || errno == ERANGE || id < 0 || id > INT32_MAX)
-      throw UsageError("--tokens: not a token id: '" + word + "'");
-    ids.push_back(static_cast<int32_t>(id));
-  }
-  if (ids.empty()) throw UsageError("--tokens: no token ids given");
-  return ids;
-}
-
-// NPY format 1.0: magic, version, header length (u16 LE), a Python dict literal padded with
-// spaces to a multiple of 64 bytes and ended by '\n', then the raw little-endian data.
-void write_npy_f32(const std::string& path, const std::vector<float>& data, size_t rows, size_t cols) {
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
-                     std::to_string(cols) + "), }";
-  const size_t preamble = 10;  // magic (6) + version (2) + length (2)
-  size_t total = preamble + dict.size() + 1;
-  dict.append((64 - total % 64) % 64, ' ');
-  dict.push_back('\n');
-  const uint16_t header_len = static_cast<uint16_t>(dict.size());
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw gptoss::Error(path + ": cannot open for writing: " + std::strerror(errno));
-  const unsigned char magic[8] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
-  const unsigned char len[2] = {static_cast<unsigned char>(header_len & 0xFF),
-                                static_cast<unsigned char>(header_len >> 8)};
-  bool ok = std::fwrite(magic, 1, 8, f) == 8 && std::fwrite(len, 1, 2, f) == 2 &&
-            std::fwrite(dict.data(), 1, dict.size(), f) == dict.size() &&
-            std::fwrite(data.data(), sizeof(float), data.size(), f) == data.size();  // x86: little-endian
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) throw gptoss::Error(path + ": write failed: " + std::strerror(errno));
+  return parse_token_list(text, "--tokens");
 }
 
 }  // namespace
@@ -112,7 +75,8 @@ int cmd_logits(int argc, char** argv) {
   } else {
     ctx.prefill(ids, logits);
   }
-  write_npy_f32(out, logits, ids.size(), V);
+  const size_t shape[2] = {ids.size(), V};
+  write_npy_f32(out, logits, shape);
   return 0;
 }
 

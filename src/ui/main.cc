@@ -26,6 +26,7 @@ constexpr Subcommand kSubcommands[] = {
     {"logits", gptoss::ui::cmd_logits, "logits of a token sequence as .npy"},
     {"make-test-model", gptoss::ui::cmd_make_test_model, "write a random checkpoint"},
     {"bench", gptoss::ui::cmd_bench, "measure load, prefill and decode speed"},
+    {"inspect", gptoss::ui::cmd_inspect, "what the model did inside: routing, sinks, logit lens"},
 };
 
 void print_overview(std::FILE* out) {
