@@ -1,15 +1,15 @@
-// gpt-oss-chat logits --model DIR --tokens 1,2,3|FILE --out F.npy [--decode] [--threads N]
+// gpt-oss-chat logits --model DIR (--tokens 1,2,3 | --tokens-file FILE) --out F.npy [--decode] [--threads N]
 // The logits of a token sequence as a float32 .npy [n_tokens, vocab], for parity checks against
 // an independent reference (np_forward.py has the same interface).
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/input_limits.h"
 #include "engine/engine.h"
 #include "ui/cli.h"
 #include "ui/subcommands.h"
@@ -18,23 +18,20 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat logits --model DIR --tokens IDS|FILE --out F.npy [--decode] [--threads N]\n"
+    "usage: gpt-oss-chat logits --model DIR (--tokens IDS | --tokens-file FILE) --out F.npy [--decode]\n"
+    "                           [--threads N]\n"
     "\n"
     "Writes the logits of every position of a token sequence as float32 .npy [n_tokens, vocab].\n"
-    "  --model DIR     checkpoint folder (HF layout or original/)\n"
-    "  --tokens IDS    comma- or space-separated token ids, or a file holding them\n"
-    "  --out F.npy     output file\n"
-    "  --decode        one token at a time through the KV cache (default: one batched prefill)\n"
-    "  --threads N     worker threads (default: all cores)\n";
+    "  --model DIR         checkpoint folder (HF layout or original/)\n"
+    "  --tokens IDS        comma- or space-separated token ids\n"
+    "  --tokens-file FILE  a file holding such ids (at most 64 MiB)\n"
+    "  --out F.npy         output file\n"
+    "  --decode            one token at a time through the KV cache (default: one batched prefill)\n"
+    "  --threads N         worker threads (default: all cores)\n";
 
-// "1,2,3" or "1 2 3", or the text of a file holding that. UsageError on anything else.
-std::vector<int32_t> parse_token_ids(const std::string& spec) {
-  std::string text = spec;
-  if (std::ifstream file(spec); file) {
-    std::stringstream ss;
-    ss << file.rdbuf();
-    text = ss.str();
-  }
+// "1,2,3" or "1 2 3"; `source` names where the text came from in errors. Throws gptoss::Error on
+// anything else.
+std::vector<int32_t> parse_token_ids(std::string text, const std::string& source) {
   for (char& c : text)
     if (c == ',' || c == '\n' || c == '\t' || c == '\r') c = ' ';
   std::vector<int32_t> ids;
@@ -45,11 +42,28 @@ std::vector<int32_t> parse_token_ids(const std::string& spec) {
     char* end = nullptr;
     const long long id = std::strtoll(word.c_str(), &end, 10);
     if (*end != '\0' || errno == ERANGE || id < 0 || id > INT32_MAX)
-      throw UsageError("--tokens: not a token id: '" + word + "'");
+      throw gptoss::Error(source + ": not a token id: '" + capped(word) + "'");
     ids.push_back(static_cast<int32_t>(id));
   }
-  if (ids.empty()) throw UsageError("--tokens: no token ids given");
+  if (ids.empty()) throw gptoss::Error(source + ": no token ids given");
   return ids;
+}
+
+// The ids of --tokens or --tokens-file (exactly one of them). A file is read only when named by
+// --tokens-file, so `--tokens 7` never reads a file that happens to be called "7".
+std::vector<int32_t> token_ids(const CliArgs& args) {
+  const auto literal = args.get("--tokens");
+  const auto file = args.get("--tokens-file");
+  if (literal && file) throw UsageError("give --tokens or --tokens-file, not both");
+  if (literal) {
+    try {
+      return parse_token_ids(*literal, "--tokens");
+    } catch (const gptoss::Error& e) {
+      throw UsageError(e.what());  // a bad flag value is a usage error; a bad file is not
+    }
+  }
+  if (!file) throw UsageError("missing required --tokens or --tokens-file");
+  return parse_token_ids(read_file_capped(*file, kMaxTextInputBytes), *file);
 }
 
 // NPY format 1.0: magic, version, header length (u16 LE), a Python dict literal padded with
@@ -77,9 +91,13 @@ void write_npy_f32(const std::string& path, const std::vector<float>& data, size
 }  // namespace
 
 int cmd_logits(int argc, char** argv) {
-  const CliArgs args = parse_cli(
-      argc, argv,
-      {{"--model", true}, {"--tokens", true}, {"--out", true}, {"--decode", false}, {"--threads", true}});
+  const CliArgs args = parse_cli(argc, argv,
+                                 {{"--model", true},
+                                  {"--tokens", true},
+                                  {"--tokens-file", true},
+                                  {"--out", true},
+                                  {"--decode", false},
+                                  {"--threads", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -88,7 +106,7 @@ int cmd_logits(int argc, char** argv) {
     throw UsageError("logits: unexpected argument '" + args.positionals[0] + "'");
   const std::string dir = args.require("--model");
   const std::string out = args.require("--out");
-  const std::vector<int32_t> ids = parse_token_ids(args.require("--tokens"));
+  const std::vector<int32_t> ids = token_ids(args);
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
 
   engine::LoadOptions load;
