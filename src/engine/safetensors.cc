@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/input_limits.h"
+#include "engine/mapping_guard.h"
 
 namespace gptoss::engine {
 namespace {
@@ -282,18 +283,23 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
       io_error("mmap");
     }
     data_ = static_cast<const uint8_t*>(p);
+    guard_ = std::make_unique<MappingGuard>(data_, size_);
   }
   ::close(fd);
   try {
     header_ = SafetensorsHeader::parse(bytes(), path);
   } catch (...) {
+    guard_.reset();
     if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
     throw;
   }
 }
 
 MappedFile::~MappedFile() {
+  guard_.reset();  // before the range can be mapped again by someone else
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
+
+bool MappedFile::changed_while_mapped() const { return guard_ && guard_->faulted(); }
 
 }  // namespace gptoss::engine
