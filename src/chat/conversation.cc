@@ -46,7 +46,7 @@ const ordered_json& object_at(const ordered_json& j, const std::string& path,
   if (!j.is_object()) wrong_type(path, "an object", j);
   for (const auto& [key, value] : j.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      const std::string quoted = json_quoted(key);  // a key may hold a newline
+      const std::string quoted = json_quoted(capped(key));  // a key may hold a newline
       fail(path + "." + quoted.substr(1, quoted.size() - 2), "unknown field");
     }
   }
@@ -95,11 +95,11 @@ std::string string_element(const ordered_json& j, const std::string& path) {
 }
 
 // Real tool schemas nest a few levels. Copying and rendering a schema recurse once per level, so
-// a file nesting thousands of levels would overflow the stack instead of being refused.
-constexpr size_t kMaxSchemaNesting = 100;
+// a schema nesting thousands of levels would overflow the stack instead of being refused.
+constexpr size_t kMaxSchemaLevels = 100;
 
-// The deepest nesting of arrays and objects in `j`, counted without recursion.
-size_t nesting_depth(const ordered_json& j) {
+// The deepest nesting of arrays and objects in `j` (a scalar: 0), counted without recursion.
+size_t json_depth(const ordered_json& j) {
   size_t deepest = 0;
   std::vector<std::pair<const ordered_json*, size_t>> stack = {{&j, 1}};
   while (!stack.empty()) {
@@ -112,6 +112,39 @@ size_t nesting_depth(const ordered_json& j) {
   return deepest;
 }
 
+// How many schemas deep `schema` nests (a schema without subschemas: 1), following the JSON
+// Schema keywords that hold subschemas; data such as "enum" or "default" is not a schema level.
+// Counted without recursion.
+size_t schema_levels(const ordered_json& schema) {
+  static constexpr std::string_view kSchemaMaps[] = {"properties", "patternProperties", "$defs",
+                                                     "definitions", "dependentSchemas"};
+  static constexpr std::string_view kSchemaLists[] = {"anyOf", "oneOf", "allOf", "prefixItems"};
+  static constexpr std::string_view kSubschemas[] = {
+      "items", "additionalProperties",  "additionalItems", "not", "contains", "propertyNames", "if", "then",
+      "else",  "unevaluatedProperties", "unevaluatedItems"};
+  auto listed = [](const auto& keys, const std::string& key) {
+    return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+  };
+  size_t deepest = 0;
+  std::vector<std::pair<const ordered_json*, size_t>> stack = {{&schema, 1}};
+  while (!stack.empty()) {
+    const auto [value, level] = stack.back();
+    stack.pop_back();
+    if (!value->is_object()) continue;
+    deepest = std::max(deepest, level);
+    for (const auto& [key, child] : value->items()) {
+      if (listed(kSchemaMaps, key) && child.is_object()) {
+        for (const auto& sub : child) stack.emplace_back(&sub, level + 1);
+      } else if ((listed(kSchemaLists, key) || listed(kSubschemas, key)) && child.is_array()) {
+        for (const auto& sub : child) stack.emplace_back(&sub, level + 1);  // "items": [..] too
+      } else if (listed(kSubschemas, key)) {
+        stack.emplace_back(&child, level + 1);
+      }
+    }
+  }
+  return deepest;
+}
+
 ToolDescription tool_from_json(const ordered_json& j, const std::string& path) {
   object_at(j, path, {"name", "description", "parameters"});
   ToolDescription tool;
@@ -119,9 +152,13 @@ ToolDescription tool_from_json(const ordered_json& j, const std::string& path) {
   tool.description = optional_string(j, path, "description").value_or("");
   if (const ordered_json* p = member(j, "parameters")) {
     if (!p->is_object()) wrong_type(path + ".parameters", "a JSON Schema object", *p);
-    if (const size_t depth = nesting_depth(*p); depth > kMaxSchemaNesting) {
-      fail(path + ".parameters", "nested too deeply (expected at most " + std::to_string(kMaxSchemaNesting) +
-                                     " levels, found " + std::to_string(depth) + ")");
+    if (const size_t depth = json_depth(*p); depth > kMaxJsonNesting) {
+      fail(path + ".parameters", "nested too deeply (expected at most " + std::to_string(kMaxJsonNesting) +
+                                     " JSON levels, found " + std::to_string(depth) + ")");
+    }
+    if (const size_t levels = schema_levels(*p); levels > kMaxSchemaLevels) {
+      fail(path + ".parameters", "nested too deeply (expected at most " + std::to_string(kMaxSchemaLevels) +
+                                     " schema levels, found " + std::to_string(levels) + ")");
     }
     tool.parameters = *p;
   }
@@ -160,7 +197,7 @@ SystemContent system_from_json(const ordered_json& j, const std::string& path) {
   if (system.reasoning_effort && *system.reasoning_effort != "low" && *system.reasoning_effort != "medium" &&
       *system.reasoning_effort != "high") {
     fail(path + ".reasoning_effort",
-         "expected low|medium|high (found " + json_quoted(*system.reasoning_effort) + ")");
+         "expected low|medium|high (found " + json_quoted(capped(*system.reasoning_effort)) + ")");
   }
   system.knowledge_cutoff = optional_string(j, path, "knowledge_cutoff");
   system.conversation_start_date = optional_string(j, path, "conversation_start_date");
@@ -219,7 +256,7 @@ Message message_from_json(const ordered_json& j, const std::string& path) {
   if (m.role != "user" && m.role != "assistant" && m.role != "tool" && m.role != "system" &&
       m.role != "developer") {
     fail(path + ".role",
-         "expected one of user|assistant|tool|system|developer (found " + json_quoted(m.role) + ")");
+         "expected one of user|assistant|tool|system|developer (found " + json_quoted(capped(m.role)) + ")");
   }
   m.name = optional_string(j, path, "name");
   m.recipient = optional_string(j, path, "recipient");
@@ -310,28 +347,6 @@ std::string json_quoted(std::string_view s) {
     }
   }
   return out + "\"";
-}
-
-size_t find_excess_json_nesting(std::string_view text, size_t max_nesting) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character, whatever it is
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_nesting) return i;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return std::string_view::npos;
 }
 
 SystemContent default_system_content() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/input_limits.h"
 
 namespace gptoss::chat {
 
@@ -78,15 +79,9 @@ ordered_json conversation_to_json(const Conversation& c);
 Message message_from_json(const ordered_json& j, const std::string& path = "message");
 ordered_json message_to_json(const Message& m);
 
-// nlohmann copies a JSON object recursively while parsing it, so text nested thousands of levels
-// deep overflows the stack during the parse; callers of parse refuse such text first. Real
-// conversations and sessions nest a few levels (a tool schema a few more).
-inline constexpr size_t kMaxJsonNesting = 256;
-
-// The byte offset of the first '[' or '{' of JSON text that opens level max_nesting + 1 (brackets
-// inside strings do not count), or std::string_view::npos if the text nests no deeper. Does not
-// check anything else: the parser does.
-size_t find_excess_json_nesting(std::string_view text, size_t max_nesting = kMaxJsonNesting);
+// The nesting check every JSON reader shares (common/input_limits.h).
+using gptoss::find_excess_json_nesting;
+using gptoss::kMaxJsonNesting;
 
 // `s` as a one-line JSON string literal (quotes, backslashes and control characters escaped), so
 // that text from a file or the model keeps an error message on one line.

@@ -6,11 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace gptoss::chat {
 namespace {
@@ -67,11 +66,11 @@ void read_number(const ordered_json& obj, const char* key, const std::string& pa
   if (!(x >= lo && x <= hi)) {
     fail(source, key_path(path, key),
          "out of range (expected " + std::to_string(lo) + " to " + std::to_string(hi) + ", found " +
-             it->dump() + ")");
+             capped(it->dump()) + ")");
   }
   if constexpr (std::is_integral_v<T>) {
     if (!it->is_number_integer() && !it->is_number_unsigned()) {
-      fail(source, key_path(path, key), "expected a whole number, found " + it->dump());
+      fail(source, key_path(path, key), "expected a whole number, found " + capped(it->dump()));
     }
     out = it->get<T>();
   } else {
@@ -89,7 +88,8 @@ void read_bool(const ordered_json& obj, const char* key, const std::string& path
 
 ReasoningEffort read_effort(const std::string& text, const std::string& where, const std::string& source) {
   auto effort = parse_effort(text);
-  if (!effort) fail(source, where, "expected \"low\", \"medium\" or \"high\", found " + json_quoted(text));
+  if (!effort)
+    fail(source, where, "expected \"low\", \"medium\" or \"high\", found " + json_quoted(capped(text)));
   return *effort;
 }
 
@@ -153,7 +153,8 @@ SessionSettings settings_from_json(const ordered_json& j, const std::string& sou
   read_number(j, "top_k", path, source, s.sampling.top_k, 0, 1e9);
   if (auto it = j.find("seed"); it != j.end() && !it->is_null()) {
     if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0)) {
-      fail(source, path + ".seed", "expected a non-negative whole number or null, found " + it->dump());
+      fail(source, path + ".seed",
+           "expected a non-negative whole number or null, found " + capped(it->dump()));
     }
     s.sampling.seed = it->get<uint64_t>();
   }
@@ -185,13 +186,13 @@ TurnRecord turn_from_json(const ordered_json& j, const std::string& path, const 
   TurnRecord t;
   const auto& first = member(j, "first_message", path, source);
   if (!first.is_number_unsigned() && !(first.is_number_integer() && first.get<int64_t>() >= 0)) {
-    fail(source, path + ".first_message", "expected a message index, found " + first.dump());
+    fail(source, path + ".first_message", "expected a message index, found " + capped(first.dump()));
   }
   t.first_message = first.get<size_t>();
   t.stats.started_at = get_optional_string(j, "started_at", path, source).value_or("");
   const std::string end = get_string(j, "end", path, source);
   auto parsed_end = parse_turn_end(end);
-  if (!parsed_end) fail(source, path + ".end", "unknown turn end " + json_quoted(end));
+  if (!parsed_end) fail(source, path + ".end", "unknown turn end " + json_quoted(capped(end)));
   t.stats.end = *parsed_end;
   read_bool(j, "interrupted", path, source, t.stats.interrupted);
   read_number(j, "tokens_reused", path, source, t.stats.tokens_reused, 0, 1e15);
@@ -280,21 +281,6 @@ SessionFile migrate_v0(const ordered_json& j, const std::string& source) {
   return file;
 }
 
-// nlohmann reports the byte offset (1-based count of bytes read) of a syntax error.
-std::pair<size_t, size_t> line_col_at(std::string_view text, size_t byte) {
-  const size_t end = std::min(byte > 0 ? byte - 1 : 0, text.size());
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      ++col;  // count characters, not UTF-8 continuation bytes
-    }
-  }
-  return {line, col};
-}
-
 std::string errno_text() { return std::strerror(errno); }
 
 bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
@@ -324,11 +310,11 @@ SessionFile session_from_json(const ordered_json& j, const std::string& source) 
   if (format == j.end() || !format->is_string() || format->get<std::string>() != kSessionFormat) {
     fail(source, "format",
          "not a gpt-oss-chat session file (expected \"" + std::string(kSessionFormat) + "\", found " +
-             (format == j.end() ? std::string("nothing") : format->dump()) + ")");
+             (format == j.end() ? std::string("nothing") : capped(format->dump())) + ")");
   }
   const auto& version = member(j, "version", "", source);
   if (!version.is_number_integer() || version.get<int64_t>() < 0) {
-    fail(source, "version", "expected a whole number, found " + version.dump());
+    fail(source, "version", "expected a whole number, found " + capped(version.dump()));
   }
   const int64_t v = version.get<int64_t>();
   if (v > kSessionVersion) {
@@ -363,22 +349,20 @@ SessionFile session_from_json(const ordered_json& j, const std::string& source) 
 }
 
 SessionFile parse_session(std::string_view text, const std::string& source) {
-  if (const size_t at = find_excess_json_nesting(text); at != std::string_view::npos) {
-    auto [line, col] = line_col_at(text, at + 1);
-    fail(source, std::to_string(line) + ":" + std::to_string(col),
-         "nested too deeply (expected at most " + std::to_string(kMaxJsonNesting) + " levels)");
-  }
+  if (auto problem = excess_json_nesting(text)) throw SessionFileError(source + ": " + *problem);
   ordered_json j;
   try {
     j = ordered_json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    auto [line, col] = line_col_at(text, e.byte);
+    // nlohmann reports the byte offset (1-based count of bytes read) of a syntax error.
+    auto [line, col] = line_col_of(text, e.byte > 0 ? e.byte - 1 : 0);
     // what() is "[json.exception.parse_error.101] parse error at line L, column C: <reason>".
     std::string reason = e.what();
     if (auto colon = reason.find(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
     const bool truncated = e.byte > text.size();
     fail(source, std::to_string(line) + ":" + std::to_string(col),
-         std::string(truncated ? "file ends early (truncated?): " : "invalid JSON: ") + reason);
+         std::string(truncated ? "file ends early (truncated?): " : "invalid JSON: ") +
+             capped(reason, kMaxParseErrorBytes));
   }
   return session_from_json(j, source);
 }
@@ -387,12 +371,15 @@ SessionFile load_session(const std::string& path) {
   // An ifstream opens a folder and then reads nothing, which would parse as a truncated file.
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path, "open", "is a folder (expected a session file)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "open", errno_text());
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) fail(path, "read", errno_text());
-  return parse_session(bytes.str(), path);
+  std::string bytes;
+  try {
+    bytes = read_file_capped(path, kMaxTextInputBytes);
+  } catch (const SessionFileError&) {
+    throw;
+  } catch (const gptoss::Error& e) {
+    throw SessionFileError(e.what());
+  }
+  return parse_session(bytes, path);
 }
 
 FileOps posix_file_ops() {
@@ -419,23 +406,60 @@ int create_temp_beside(const std::string& path, std::string& temp) {
   return fd;
 }
 
-void create_parent_folder(const std::string& path) {
-  const auto parent = std::filesystem::path(path).parent_path();
+// Only the sessions folder is created (with its parents, ~/.local/share...): a session path
+// elsewhere must be in an existing folder, so a mistyped --session makes no tree of folders.
+void create_sessions_folder(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::path(path).parent_path().lexically_normal();
+  const fs::path sessions = fs::path(sessions_dir()).lexically_normal();
   std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // a failure shows up next
+  if (parent == sessions) fs::create_directories(parent, ec);  // a failure shows up next
+}
+
+// The file a save through `path` writes: the target of a symbolic link (followed as the kernel
+// does, at most 40 links), so the link itself stays in place.
+std::string follow_links(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(p, ec); ++hops) {
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  return p.string();
+}
+
+// A save killed between creating its temp file and the rename leaves ".<name>.tmp.XXXXXX"
+// behind; the next save of the same file removes those. Only temps untouched for a minute go,
+// so that a save running in another process at this moment keeps its own.
+void remove_stale_temps(const std::string& path) {
+  namespace fs = std::filesystem;
+  const std::string prefix = "." + fs::path(path).filename().string() + ".tmp.";
+  const auto stale_before = fs::file_time_type::clock::now() - std::chrono::minutes(1);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder_of(path), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+    std::error_code entry_ec;
+    if (entry.is_regular_file(entry_ec) && entry.last_write_time(entry_ec) < stale_before && !entry_ec)
+      fs::remove(entry.path(), entry_ec);
+  }
 }
 
 }  // namespace
 
 void check_session_writable(const std::string& path) {
-  create_parent_folder(path);
+  create_sessions_folder(path);
   std::string temp;
-  ::close(create_temp_beside(path, temp));
+  ::close(create_temp_beside(follow_links(path), temp));
   ::unlink(temp.c_str());
 }
 
-void write_file_atomically(const std::string& path, std::string_view bytes, const FileOps& ops) {
+void write_file_atomically(const std::string& link_or_path, std::string_view bytes, const FileOps& ops) {
+  const std::string path = follow_links(link_or_path);
   const std::filesystem::path dir = folder_of(path);
+  remove_stale_temps(path);
   std::string temp;
   int fd = create_temp_beside(path, temp);
 
@@ -476,7 +500,7 @@ void save_session(const std::string& path, SessionFile& file, const FileOps& ops
   if (file.created.empty()) file.created = now;
   file.updated = now;
   if (file.title.empty()) file.title = title_from_conversation(file.state.conversation);
-  create_parent_folder(path);
+  create_sessions_folder(path);
   const std::string text =
       session_to_json(file).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   write_file_atomically(path, text, ops);

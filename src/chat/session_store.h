@@ -65,16 +65,18 @@ FileOps posix_file_ops();
 // Writes `bytes` to `path` atomically: a temp file in the same folder, write, fsync, rename over
 // `path`, fsync the folder. On any failure the temp file is removed, `path` keeps its previous
 // content, and SessionFileError says which step failed. The file gets mode 0600 (chats are
-// private).
+// private). A symbolic link is followed: its target is replaced, the link stays. Temp files of
+// the same path left by a killed save (older than a minute) are removed first.
 void write_file_atomically(const std::string& path, std::string_view bytes,
                            const FileOps& ops = posix_file_ops());
 
 // Checks, before any work worth saving is done, that save_session(path) can create its temporary
-// file: creates the folder if needed, then creates and removes a temp file there. Throws
-// SessionFileError "<path>: save: ..." if it cannot.
+// file: creates the sessions folder if `path` is in it (no other folder is created), then creates
+// and removes a temp file there. Throws SessionFileError "<path>: save: ..." if it cannot.
 void check_session_writable(const std::string& path);
 
-// Fills created/updated/title as documented above and writes the JSON atomically.
+// Fills created/updated/title as documented above and writes the JSON atomically (creating the
+// sessions folder as check_session_writable does).
 void save_session(const std::string& path, SessionFile& file, const FileOps& ops = posix_file_ops());
 
 // A title from the first user message: its first line, at most 60 characters (UTF-8 aware).

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/input_limits.h"
 #include "engine/config.h"
 #include "engine/safetensors.h"
 
@@ -18,7 +19,7 @@ using nlohmann::json;
 
 // Tensor and shard names come from the files: escaped, so the message stays on one line.
 [[noreturn]] void fail(const std::string& file, const std::string& where, const std::string& what) {
-  throw LoadError(escape_control_chars(file + ": " + where + ": " + what));
+  throw LoadError(escape_control_chars(file + ": " + capped(where) + ": " + what));
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -74,11 +75,13 @@ FilePlan plan_files(const fs::path& folder) {
     return plan;
   }
   const std::string index_file = index.string();
+  const std::string text = read_text_file(index_file);
+  if (auto problem = excess_json_nesting(text)) throw LoadError(index_file + ": " + *problem);
   json j;
   try {
-    j = json::parse(read_text_file(index_file));
+    j = json::parse(text);
   } catch (const json::exception& e) {
-    fail(index_file, "index", std::string("invalid JSON (") + e.what() + ")");
+    fail(index_file, "index", "invalid JSON (" + capped(e.what(), kMaxParseErrorBytes) + ")");
   }
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     fail(index_file, "weight_map", "missing or not an object");
@@ -88,7 +91,7 @@ FilePlan plan_files(const fs::path& folder) {
     const std::string shard = it->get<std::string>();
     // Shards are plain names in the same folder; nothing may point elsewhere.
     if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..")
-      fail(index_file, it.key(), "shard name is not a plain file name (found \"" + shard + "\")");
+      fail(index_file, it.key(), "shard name is not a plain file name (found \"" + capped(shard) + "\")");
     plan.weight_map[it.key()] = shard;
     if (seen.insert(shard).second) plan.files.push_back(shard);
   }
@@ -113,13 +116,14 @@ class TensorDirectory {
           auto m = plan.weight_map.find(t.name);
           if (m == plan.weight_map.end()) fail(f->path(), t.name, "tensor not listed in " + index_file);
           if (fs::path(f->path()).filename() != m->second)
-            fail(f->path(), t.name, "index places the tensor in another shard (expected " + m->second + ")");
+            fail(f->path(), t.name,
+                 "index places the tensor in another shard (expected " + capped(m->second) + ")");
         }
       }
     }
     for (const auto& [name, shard] : plan.weight_map)
       if (!by_name_.count(name))
-        fail(index_file, name, "tensor listed in the index is missing from " + shard);
+        fail(index_file, name, "tensor listed in the index is missing from " + capped(shard));
   }
 
   // The tensor `name`, with its dtype and shape checked, marked used.

@@ -2,9 +2,10 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "common/input_limits.h"
 
 namespace gptoss::engine {
 namespace {
@@ -17,12 +18,16 @@ constexpr long long kMaxDim = 1ll << 24;  // far above any real size; keeps prod
   throw LoadError(file + ": " + key + ": " + what);
 }
 
+// A value from the file as an error message quotes it: compact JSON, cut short.
+std::string quoted(const json& v) { return capped(v.dump()); }
+
 json parse_object(const std::string& text, const std::string& file) {
+  if (auto problem = excess_json_nesting(text)) throw LoadError(file + ": " + *problem);
   json j;
   try {
     j = json::parse(text);
   } catch (const json::exception& e) {
-    fail(file, "config", std::string("invalid JSON (") + e.what() + ")");
+    fail(file, "config", "invalid JSON (" + capped(e.what(), kMaxParseErrorBytes) + ")");
   }
   if (!j.is_object()) fail(file, "config", "not a JSON object");
   return j;
@@ -53,29 +58,29 @@ class Keys {
                v.get<double>() == std::floor(v.get<double>()) && std::fabs(v.get<double>()) < 1e15) {
       n = static_cast<long long>(v.get<double>());
     } else {
-      fail(file_, prefix_ + key, "not an integer (found " + v.dump() + ")");
+      fail(file_, prefix_ + key, "not an integer (found " + quoted(v) + ")");
     }
     if (n < lo || n > hi)
       fail(file_, prefix_ + key,
            "out of range (expected " + std::to_string(lo) + ".." + std::to_string(hi) + ", found " +
-               v.dump() + ")");
+               quoted(v) + ")");
     return static_cast<int>(n);
   }
 
   // A finite number, strictly positive.
   double positive(const std::string& key) const {
     const json& v = at(key);
-    if (!v.is_number()) fail(file_, prefix_ + key, "not a number (found " + v.dump() + ")");
+    if (!v.is_number()) fail(file_, prefix_ + key, "not a number (found " + quoted(v) + ")");
     const double x = v.get<double>();
     if (!std::isfinite(x) || x <= 0)
-      fail(file_, prefix_ + key, "must be a positive number (found " + v.dump() + ")");
+      fail(file_, prefix_ + key, "must be a positive number (found " + quoted(v) + ")");
     return x;
   }
 
   bool boolean(const std::string& key, bool fallback) const {
     if (!has(key)) return fallback;
     const json& v = j_.at(key);
-    if (!v.is_boolean()) fail(file_, prefix_ + key, "not true or false (found " + v.dump() + ")");
+    if (!v.is_boolean()) fail(file_, prefix_ + key, "not true or false (found " + quoted(v) + ")");
     return v.get<bool>();
   }
 
@@ -114,7 +119,7 @@ Config parse_hf_config(const std::string& json_text, const std::string& file) {
   c.rope_theta = k.positive("rope_theta");
 
   const json& types = k.at("layer_types");
-  if (!types.is_array()) fail(file, "layer_types", "not an array (found " + types.dump() + ")");
+  if (!types.is_array()) fail(file, "layer_types", "not an array (found " + quoted(types) + ")");
   for (size_t l = 0; l < types.size(); ++l) {
     const std::string key = "layer_types[" + std::to_string(l) + "]";
     if (types[l] == "sliding_attention") {
@@ -124,16 +129,16 @@ Config parse_hf_config(const std::string& json_text, const std::string& file) {
     } else {
       fail(file, key,
            "unknown layer type (expected \"sliding_attention\" or \"full_attention\", found " +
-               types[l].dump() + ")");
+               quoted(types[l]) + ")");
     }
   }
 
   const json& rope = k.at("rope_scaling");
-  if (!rope.is_object()) fail(file, "rope_scaling", "not an object (found " + rope.dump() + ")");
+  if (!rope.is_object()) fail(file, "rope_scaling", "not an object (found " + quoted(rope) + ")");
   const Keys r(rope, file, "rope_scaling.");
   const json& rope_type = r.at("rope_type");
   if (rope_type != "yarn")
-    fail(file, "rope_scaling.rope_type", "unsupported (expected \"yarn\", found " + rope_type.dump() + ")");
+    fail(file, "rope_scaling.rope_type", "unsupported (expected \"yarn\", found " + quoted(rope_type) + ")");
   c.rope_factor = r.positive("factor");
   c.rope_beta_fast = r.positive("beta_fast");
   c.rope_beta_slow = r.positive("beta_slow");
@@ -245,12 +250,13 @@ std::string describe_config(const Config& c) {
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "file", "cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) fail(path, "file", "read failed");
-  return s.str();
+  try {
+    return read_file_capped(path, kMaxTextInputBytes);
+  } catch (const LoadError&) {
+    throw;
+  } catch (const gptoss::Error& e) {
+    throw LoadError(e.what());
+  }
 }
 
 }  // namespace gptoss::engine

@@ -2,12 +2,14 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <cmath>
 #include <string>
 
 #include "engine/engine.h"
 #include "engine/forward.h"
 #include "engine/kv_cache.h"
 #include "engine/model_impl.h"
+#include "engine/safetensors.h"
 
 namespace gptoss::engine {
 
@@ -67,6 +69,32 @@ struct Context::Impl {
     if (all) std::copy(all + (new_tokens.size() - 1) * V, all + new_tokens.size() * V, logits.begin());
   }
 
+  // After a forward step: throws, with the step undone, if the weights it read were not the
+  // file's (the file shrank while mapped) or its logits are not all finite (the file was
+  // overwritten in place, or is damaged). Sampling from NaN logits would pick token 0 forever.
+  void check_step(size_t tokens_before, std::span<const float> new_logits) {
+    for (const auto& file : model->impl().checkpoint->files) {
+      if (file->changed_while_mapped()) {
+        undo(tokens_before);
+        throw LoadError(file->path() +
+                        ": the model file changed while in use (it is shorter than when it was opened); "
+                        "restart with the complete file");
+      }
+    }
+    const auto bad =
+        std::find_if(new_logits.begin(), new_logits.end(), [](float x) { return !std::isfinite(x); });
+    if (bad != new_logits.end()) {
+      const size_t V = model->config().vocab;
+      const size_t at = static_cast<size_t>(bad - new_logits.begin());
+      undo(tokens_before);
+      throw gptoss::Error(model->info().dir + ": the model computed a non-finite logit (" +
+                          (std::isnan(*bad) ? "NaN" : "infinity") + " for token id " +
+                          std::to_string(at % V) + "); the checkpoint is damaged or changed while in use");
+    }
+  }
+
+  void undo(size_t tokens_before) { tokens.resize(cache.truncate(static_cast<int>(tokens_before))); }
+
   std::shared_ptr<const Model> model;
   KvCache cache;
   Activations acts;
@@ -94,8 +122,10 @@ Context& Context::operator=(Context&&) noexcept = default;
 
 std::span<const float> Context::prefill(std::span<const int32_t> tokens) {
   impl_->check(tokens);
+  const size_t before = impl_->tokens.size();
   const auto start = std::chrono::steady_clock::now();
   impl_->run(tokens, nullptr);
+  impl_->check_step(before, impl_->logits);
   impl_->stats.prefill_tokens += tokens.size();
   impl_->stats.prefill_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -109,8 +139,10 @@ void Context::prefill(std::span<const int32_t> tokens, std::span<float> all_logi
     throw gptoss::Error("engine: prefill: logits buffer has the wrong size (expected " +
                         std::to_string(tokens.size() * V) + " floats, found " +
                         std::to_string(all_logits.size()) + ")");
+  const size_t before = impl_->tokens.size();
   const auto start = std::chrono::steady_clock::now();
   impl_->run(tokens, all_logits.data());
+  impl_->check_step(before, all_logits);
   impl_->stats.prefill_tokens += tokens.size();
   impl_->stats.prefill_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -119,8 +151,10 @@ void Context::prefill(std::span<const int32_t> tokens, std::span<float> all_logi
 std::span<const float> Context::decode(int32_t token) {
   const std::span<const int32_t> one(&token, 1);
   impl_->check(one);
+  const size_t before = impl_->tokens.size();
   const auto start = std::chrono::steady_clock::now();
   impl_->run(one, nullptr);
+  impl_->check_step(before, impl_->logits);
   impl_->stats.decode_tokens += 1;
   impl_->stats.decode_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

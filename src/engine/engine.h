@@ -152,7 +152,8 @@ class Context {
 
   // Appends `tokens` (batched prefill) and returns the logits [V] of the last one. The span is
   // valid until the next call. Throws gptoss::Error if the sequence would exceed max_tokens or an
-  // id is outside [0, V); the cache is then unchanged.
+  // id is outside [0, V), LoadError if a model file shrank while in use ("the model file changed
+  // while in use"), gptoss::Error if a logit is not finite; the cache is then unchanged.
   std::span<const float> prefill(std::span<const int32_t> tokens);
 
   // As prefill, but writes the logits of every new token into all_logits ([n, V], row-major).

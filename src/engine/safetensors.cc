@@ -13,6 +13,9 @@
 #include <set>
 #include <utility>
 
+#include "common/input_limits.h"
+#include "engine/mapping_guard.h"
+
 namespace gptoss::engine {
 namespace {
 
@@ -40,7 +43,7 @@ const DtypeInfo& info_of(Dtype dtype) {
 
 [[noreturn]] void fail(SafetensorsProblem problem, const std::string& file, const std::string& where,
                        const std::string& what) {
-  throw SafetensorsError(problem, file + ": " + where + ": " + what);
+  throw SafetensorsError(problem, file + ": " + capped(where) + ": " + what);
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -104,7 +107,7 @@ TensorEntry parse_entry(const std::string& file, const std::string& name, const 
   const DtypeInfo* found = nullptr;
   for (const DtypeInfo& d : kDtypes)
     if (dtype == d.name) found = &d;
-  if (!found) fail(SafetensorsProblem::kUnknownDtype, file, name, "unknown dtype \"" + dtype + "\"");
+  if (!found) fail(SafetensorsProblem::kUnknownDtype, file, name, "unknown dtype \"" + capped(dtype) + "\"");
   entry.dtype = found->dtype;
 
   uint64_t count = 1;
@@ -182,6 +185,8 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const uint8_t> bytes, const
 
   // 2. The JSON, with duplicate keys caught.
   const char* text = reinterpret_cast<const char*>(bytes.data() + 8);
+  if (auto problem = excess_json_nesting(std::string_view(text, header_bytes)))
+    fail(SafetensorsProblem::kBadJson, file, "header", *problem);
   DuplicateFinder duplicates;
   json header;
   try {
@@ -189,7 +194,8 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const uint8_t> bytes, const
       return duplicates.on_event(depth, event, parsed);
     });
   } catch (const json::exception& e) {
-    fail(SafetensorsProblem::kBadJson, file, "header", std::string("invalid JSON (") + e.what() + ")");
+    fail(SafetensorsProblem::kBadJson, file, "header",
+         "invalid JSON (" + capped(e.what(), kMaxParseErrorBytes) + ")");
   }
   if (!header.is_object()) fail(SafetensorsProblem::kBadJson, file, "header", "header is not a JSON object");
   if (duplicates.duplicate_depth >= 0)
@@ -233,7 +239,7 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const uint8_t> bytes, const
     if (t.data_bytes == 0) continue;
     if (furthest && t.data_offset < furthest->data_offset + furthest->data_bytes)
       fail(SafetensorsProblem::kOverlap, file, t.name,
-           "data overlaps tensor " + furthest->name + " (starts at " + std::to_string(t.data_offset) +
+           "data overlaps tensor " + capped(furthest->name) + " (starts at " + std::to_string(t.data_offset) +
                ", before " + std::to_string(furthest->data_offset + furthest->data_bytes) + ")");
     if (!furthest || t.data_offset + t.data_bytes > furthest->data_offset + furthest->data_bytes)
       furthest = &t;
@@ -277,18 +283,23 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
       io_error("mmap");
     }
     data_ = static_cast<const uint8_t*>(p);
+    guard_ = std::make_unique<MappingGuard>(data_, size_);
   }
   ::close(fd);
   try {
     header_ = SafetensorsHeader::parse(bytes(), path);
   } catch (...) {
+    guard_.reset();
     if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
     throw;
   }
 }
 
 MappedFile::~MappedFile() {
+  guard_.reset();  // before the range can be mapped again by someone else
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
+
+bool MappedFile::changed_while_mapped() const { return guard_ && guard_->faulted(); }
 
 }  // namespace gptoss::engine

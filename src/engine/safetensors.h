@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -113,8 +114,11 @@ class SafetensorsHeader {
 };
 
 // One safetensors file mapped read-only (MAP_PRIVATE) and validated. Mapping reads no tensor
-// bytes; pages come in when a kernel touches them. Throws SafetensorsError (kIo for system
-// errors, or the header's problem, e.g. a file shorter than its header says).
+// bytes; pages come in when a kernel touches them. Reads past the end of a file truncated while
+// mapped are caught (see changed_while_mapped) instead of killing the process. Throws SafetensorsError (kIo
+// for system errors, or the header's problem, e.g. a file shorter than its header says).
+class MappingGuard;  // mapping_guard.h
+
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path);
@@ -126,12 +130,16 @@ class MappedFile {
   uint64_t size_bytes() const { return size_; }
   std::span<const uint8_t> bytes() const { return {data_, static_cast<size_t>(size_)}; }
   const SafetensorsHeader& header() const { return header_; }
+  // True once a read of the mapping found the file shorter than when it was mapped (SIGBUS,
+  // caught by a MappingGuard); the bytes read since are zeros, so nothing computed from them counts.
+  bool changed_while_mapped() const;
 
  private:
   std::string path_;
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
   SafetensorsHeader header_;
+  std::unique_ptr<MappingGuard> guard_;
 };
 
 }  // namespace gptoss::engine

@@ -14,6 +14,7 @@
 #include "chat/chat_session.h"
 #include "chat/session_store.h"
 #include "common/error.h"
+#include "common/input_limits.h"
 #include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
@@ -58,14 +59,7 @@ void write(std::FILE* out, const std::string& text) {
   std::fflush(out);
 }
 
-std::string read_all(std::FILE* in) {
-  std::string bytes;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) bytes.append(buffer, n);
-  if (std::ferror(in)) throw gptoss::Error("stdin: read failed");
-  return bytes;
-}
+std::string read_all(std::FILE* in) { return read_capped(in, kMaxTextInputBytes, "stdin"); }
 
 // The session's settings, overridden by the options given on the command line.
 void apply_options(const CliArgs& args, chat::SessionSettings& s) {

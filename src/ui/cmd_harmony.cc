@@ -2,8 +2,6 @@
 // JSON on stdin (spec/harmony.md section 9). Other tools drive this; the output is stable.
 #include <cstdint>
 #include <cstdio>
-#include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -12,6 +10,7 @@
 #include "chat/harmony_parser.h"
 #include "chat/harmony_render.h"
 #include "common/error.h"
+#include "common/input_limits.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
 #include "ui/subcommands.h"
@@ -43,10 +42,10 @@ const std::string kStdin = "<stdin>";
 
 // stdin as JSON; a syntax error names its line:col.
 ordered_json read_stdin_json() {
-  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  if (chat::find_excess_json_nesting(text) != std::string_view::npos) {
+  const std::string text = read_capped(stdin, kMaxTextInputBytes, kStdin);
+  if (find_excess_json_nesting(text) != std::string_view::npos) {
     input_error("(top level)",
-                "nested too deeply (expected at most " + std::to_string(chat::kMaxJsonNesting) + " levels)");
+                "nested too deeply (expected at most " + std::to_string(kMaxJsonNesting) + " levels)");
   }
   try {
     return ordered_json::parse(text);
@@ -69,7 +68,8 @@ ordered_json read_stdin_json() {
     } else if (size_t bracket = problem.find("] "); bracket != std::string::npos) {
       problem = problem.substr(bracket + 2);
     }
-    input_error(std::to_string(line) + ":" + std::to_string(col), "invalid JSON: " + problem);
+    input_error(std::to_string(line) + ":" + std::to_string(col),
+                "invalid JSON: " + capped(problem, kMaxParseErrorBytes));
   }
 }
 
@@ -78,7 +78,7 @@ void check_keys(const ordered_json& j, std::initializer_list<std::string_view> k
   for (const auto& [key, value] : j.items()) {
     bool ok = false;
     for (std::string_view k : known) ok = ok || key == k;
-    if (!ok) input_error(chat::json_quoted(key), "unknown field");
+    if (!ok) input_error(chat::json_quoted(capped(key)), "unknown field");
   }
 }
 
@@ -90,8 +90,8 @@ std::optional<std::string> optional_role(const ordered_json& j, const char* key)
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
   if (!it->is_string() || !is_role(it->get<std::string>())) {
-    input_error(key,
-                "expected null or one of user|assistant|system|developer|tool (found " + it->dump() + ")");
+    input_error(key, "expected null or one of user|assistant|system|developer|tool (found " +
+                         capped(it->dump()) + ")");
   }
   return it->get<std::string>();
 }
@@ -99,7 +99,7 @@ std::optional<std::string> optional_role(const ordered_json& j, const char* key)
 bool optional_bool(const ordered_json& j, const char* key, bool fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) input_error(key, "expected true or false (found " + it->dump() + ")");
+  if (!it->is_boolean()) input_error(key, "expected true or false (found " + capped(it->dump()) + ")");
   return it->get<bool>();
 }
 
@@ -124,7 +124,7 @@ int harmony_render(int argc, char** argv) {
   chat::RenderOptions options;
   std::string mode = "completion";
   if (auto it = input.find("mode"); it != input.end() && !it->is_null()) {
-    mode = it->is_string() ? it->get<std::string>() : it->dump();
+    mode = it->is_string() ? it->get<std::string>() : capped(it->dump());
   }
   if (mode == "completion") {
     options.mode = chat::RenderMode::kCompletion;
@@ -133,7 +133,8 @@ int harmony_render(int argc, char** argv) {
   } else if (mode == "training") {
     options.mode = chat::RenderMode::kTraining;
   } else {
-    input_error("mode", "expected completion|conversation|training (found " + chat::json_quoted(mode) + ")");
+    input_error("mode",
+                "expected completion|conversation|training (found " + chat::json_quoted(capped(mode)) + ")");
   }
   options.next_turn_role = optional_role(input, "next_turn_role").value_or("assistant");
   options.auto_drop_analysis = optional_bool(input, "auto_drop_analysis", true);
@@ -174,7 +175,8 @@ int harmony_parse(int argc, char** argv) {
   for (size_t i = 0; i < tokens_it->size(); ++i) {
     const ordered_json& t = (*tokens_it)[i];
     if (!t.is_number_integer())
-      input_error("tokens[" + std::to_string(i) + "]", "expected an integer (found " + t.dump() + ")");
+      input_error("tokens[" + std::to_string(i) + "]",
+                  "expected an integer (found " + capped(t.dump()) + ")");
     // Ids are u32 in harmony; anything outside int32 is simply not a token (decodes to U+FFFD).
     const bool fits = t.is_number_unsigned() ? t.get<uint64_t>() <= 0x7FFFFFFF : t.get<int64_t>() >= 0;
     tokens.push_back(fits ? static_cast<int32_t>(t.get<int64_t>()) : -1);

@@ -105,7 +105,13 @@ What parse_what(const std::string& text) {
 std::vector<int32_t> prompt_ids(const CliArgs& args, const tokenizer::Tokenizer& tok) {
   const int given = args.has("--prompt") + args.has("--session") + args.has("--tokens");
   if (given != 1) throw UsageError("give exactly one of --prompt, --session, --tokens");
-  if (args.has("--tokens")) return parse_token_list(*args.get("--tokens"), "--tokens");
+  if (args.has("--tokens")) {
+    try {
+      return parse_token_list(*args.get("--tokens"), "--tokens");
+    } catch (const gptoss::Error& e) {
+      throw UsageError(e.what());
+    }
+  }
   chat::SessionState state;
   if (args.has("--session")) {
     state = chat::load_session(chat::resolve_session(*args.get("--session"))).state;

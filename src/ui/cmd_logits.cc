@@ -1,12 +1,12 @@
-// gpt-oss-chat logits --model DIR --tokens 1,2,3|FILE --out F.npy [--decode] [--threads N]
+// gpt-oss-chat logits --model DIR (--tokens 1,2,3 | --tokens-file FILE) --out F.npy [--decode] [--threads N]
 // The logits of a token sequence as a float32 .npy [n_tokens, vocab], for parity checks against
 // an independent reference (np_forward.py has the same interface).
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/input_limits.h"
 #include "engine/engine.h"
 #include "ui/cli.h"
 #include "ui/npy.h"
@@ -17,32 +17,44 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat logits --model DIR --tokens IDS|FILE --out F.npy [--decode] [--threads N]\n"
+    "usage: gpt-oss-chat logits --model DIR (--tokens IDS | --tokens-file FILE) --out F.npy [--decode]\n"
+    "                           [--threads N]\n"
     "\n"
     "Writes the logits of every position of a token sequence as float32 .npy [n_tokens, vocab].\n"
-    "  --model DIR     checkpoint folder (HF layout or original/)\n"
-    "  --tokens IDS    comma- or space-separated token ids, or a file holding them\n"
-    "  --out F.npy     output file\n"
-    "  --decode        one token at a time through the KV cache (default: one batched prefill)\n"
-    "  --threads N     worker threads (default: all cores)\n";
+    "  --model DIR         checkpoint folder (HF layout or original/)\n"
+    "  --tokens IDS        comma- or space-separated token ids\n"
+    "  --tokens-file FILE  a file holding such ids (at most 64 MiB)\n"
+    "  --out F.npy         output file\n"
+    "  --decode            one token at a time through the KV cache (default: one batched prefill)\n"
+    "  --threads N         worker threads (default: all cores)\n";
 
-// "1,2,3" or "1 2 3", or the text of a file holding that. UsageError on anything else.
-std::vector<int32_t> parse_token_ids(const std::string& spec) {
-  std::string text = spec;
-  if (std::ifstream file(spec); file) {
-    std::stringstream ss;
-    ss << file.rdbuf();
-    text = ss.str();
+// The ids of --tokens or --tokens-file (exactly one of them). A file is read only when named by
+// --tokens-file, so `--tokens 7` never reads a file that happens to be called "7".
+std::vector<int32_t> token_ids(const CliArgs& args) {
+  const auto literal = args.get("--tokens");
+  const auto file = args.get("--tokens-file");
+  if (literal && file) throw UsageError("give --tokens or --tokens-file, not both");
+  if (literal) {
+    try {
+      return parse_token_list(*literal, "--tokens");
+    } catch (const gptoss::Error& e) {
+      throw UsageError(e.what());  // a bad flag value is a usage error; a bad file is not
+    }
   }
-  return parse_token_list(text, "--tokens");
+  if (!file) throw UsageError("missing required --tokens or --tokens-file");
+  return parse_token_list(read_file_capped(*file, kMaxTextInputBytes), *file);
 }
 
 }  // namespace
 
 int cmd_logits(int argc, char** argv) {
-  const CliArgs args = parse_cli(
-      argc, argv,
-      {{"--model", true}, {"--tokens", true}, {"--out", true}, {"--decode", false}, {"--threads", true}});
+  const CliArgs args = parse_cli(argc, argv,
+                                 {{"--model", true},
+                                  {"--tokens", true},
+                                  {"--tokens-file", true},
+                                  {"--out", true},
+                                  {"--decode", false},
+                                  {"--threads", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -51,7 +63,7 @@ int cmd_logits(int argc, char** argv) {
     throw UsageError("logits: unexpected argument '" + args.positionals[0] + "'");
   const std::string dir = args.require("--model");
   const std::string out = args.require("--out");
-  const std::vector<int32_t> ids = parse_token_ids(args.require("--tokens"));
+  const std::vector<int32_t> ids = token_ids(args);
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
 
   engine::LoadOptions load;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/input_limits.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
 #include "ui/subcommands.h"
@@ -32,14 +33,7 @@ constexpr const char* kDetokenizeUsage =
     "\n"
     "Exits 1 on malformed JSON or an id outside 0..201087.\n";
 
-std::string read_stdin() {
-  std::string bytes;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) bytes.append(buffer, n);
-  if (std::ferror(stdin)) throw gptoss::Error("stdin: read failed");
-  return bytes;
-}
+std::string read_stdin() { return read_capped(stdin, kMaxTextInputBytes, "stdin"); }
 
 void write_stdout(const std::string& bytes) {
   if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
@@ -49,12 +43,13 @@ void write_stdout(const std::string& bytes) {
 
 // The ids of a JSON array of integers; throws gptoss::Error naming what is wrong.
 std::vector<int32_t> parse_id_array(const std::string& text) {
+  if (auto problem = excess_json_nesting(text)) throw gptoss::Error("stdin: " + *problem);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     // e.what() is one line: "[json.exception.parse_error.101] parse error at line 1, column 4: ..."
-    throw gptoss::Error(std::string("stdin: bad JSON (") + e.what() + ")");
+    throw gptoss::Error("stdin: bad JSON (" + capped(e.what(), kMaxParseErrorBytes) + ")");
   }
   if (!doc.is_array()) {
     throw gptoss::Error(std::string("stdin: expected a JSON array of token ids, found ") + doc.type_name());
@@ -67,7 +62,7 @@ std::vector<int32_t> parse_id_array(const std::string& text) {
     if (!integral ||
         (v.is_number_unsigned() ? v.get<uint64_t>() > INT32_MAX
                                 : v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX)) {
-      throw gptoss::Error("stdin: element " + std::to_string(i) + ": unknown token id " + v.dump() +
+      throw gptoss::Error("stdin: element " + std::to_string(i) + ": unknown token id " + capped(v.dump()) +
                           " (expected an integer in 0..201087)");
     }
     ids.push_back(v.get<int32_t>());

@@ -22,6 +22,22 @@ std::string error_of(const ordered_json& j) {
   return "(no error)";
 }
 
+// `levels` object schemas nested through "properties", around a string schema: levels + 1 schema
+// levels, 2 * levels + 1 JSON levels.
+std::string nested_schema(int levels) {
+  std::string deep;
+  for (int i = 0; i < levels; ++i) deep += R"({"type": "object", "properties": {"a": )";
+  deep += R"({"type": "string"})";
+  for (int i = 0; i < levels; ++i) deep += "}}";
+  return deep;
+}
+
+// A conversation whose developer message declares one function with `schema` as parameters.
+ordered_json tools_with_schema(const std::string& schema) {
+  return ordered_json::parse(R"({"developer": {"function_tools": [{"name": "f", "parameters": )" + schema +
+                             "}]}}");
+}
+
 TEST(ConversationJson, VectorConversationsRoundTripExactly) {
   auto cases = harmony_vectors("render.jsonl");
   ASSERT_EQ(cases.size(), 25u);
@@ -72,16 +88,21 @@ TEST(ConversationJson, ErrorsNameTheJsonPath) {
             "conversation.system.reasoning_effort: expected low|medium|high (found \"extreme\")");
   EXPECT_EQ(error_of(ordered_json::parse(R"({"system": {"reasoning_efort": "low"}})")),
             "conversation.system.reasoning_efort: unknown field");
-  // A schema nested 10000 levels deep is refused, not copied and rendered until the stack overflows.
-  std::string deep;
-  for (int i = 0; i < 5000; ++i) deep += R"({"type": "object", "properties": {"a": )";
-  deep += R"({"type": "string"})";
-  for (int i = 0; i < 5000; ++i) deep += "}}";
-  EXPECT_EQ(
-      error_of(ordered_json::parse(R"({"developer": {"function_tools": [{"name": "f", "parameters": )" +
-                                   deep + "}]}}")),
-      "conversation.developer.function_tools[0].parameters: nested too deeply (expected at most 100 levels, "
-      "found 10001)");
+  // A schema nested 10000 JSON levels deep is refused, not copied and rendered until the stack
+  // overflows.
+  EXPECT_EQ(error_of(tools_with_schema(nested_schema(5000))),
+            "conversation.developer.function_tools[0].parameters: nested too deeply (expected at most 256 "
+            "JSON levels, found 10001)");
+  // The schema limit counts schemas, not JSON containers: each level here is an object and its
+  // "properties" (two containers), so 100 schema levels are 199 JSON levels, still accepted.
+  EXPECT_EQ(error_of(tools_with_schema(nested_schema(49))), "(no error)");
+  EXPECT_EQ(error_of(tools_with_schema(nested_schema(99))), "(no error)");
+  EXPECT_EQ(error_of(tools_with_schema(nested_schema(100))),
+            "conversation.developer.function_tools[0].parameters: nested too deeply (expected at most 100 "
+            "schema levels, found 101)");
+  // Data inside a schema ("enum", "default") is not a schema level.
+  EXPECT_EQ(error_of(tools_with_schema(R"({"type": "array", "items": {"enum": [[[[[[1]]]]]]}})")),
+            "(no error)");
   // Text from the file is escaped, so the message stays on one line.
   EXPECT_EQ(error_of(ordered_json::parse(R"({"messages": [{"role": "bot\nx", "content": "a"}]})")),
             "conversation.messages[0].role: expected one of user|assistant|tool|system|developer (found "

@@ -127,6 +127,7 @@ TEST_F(GenerateCliTest, InvalidUtf8PromptIsRepairedNotRefused) {
 
 TEST_F(GenerateCliTest, SessionIsCreatedContinuedAndRendered) {
   const fs::path session = *dir_ / "sessions" / "s.json";
+  fs::create_directories(session.parent_path());  // only the real sessions folder is made on demand
   const CliRun first =
       run(generate("First question", "5", {"--session", session.string(), "--effort", "high"}));
   ASSERT_EQ(first.exit_code, 3) << first.err;
@@ -227,6 +228,55 @@ TEST_F(GenerateCliTest, UnwritableSessionIsRefusedBeforeAnythingIsGenerated) {
   EXPECT_EQ(r.out, "");  // no answer was generated only to be lost
   EXPECT_EQ(r.err, "gpt-oss-chat generate: " + session + ": save: cannot create a temporary file in " +
                        not_a_folder.string() + ": Not a directory\n");
+}
+
+// `--session /a/b/c.json` creates no folders outside the sessions folder: a mistyped path is an
+// error, not a new tree of folders.
+TEST_F(GenerateCliTest, SessionInAMissingFolderIsRefusedAndTheFolderIsNotCreated) {
+  const fs::path missing = *dir_ / "no-such" / "deeper";
+  const std::string session = (missing / "s.json").string();
+  const CliRun r = run(generate("Hello", "1", {"--session", session}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "gpt-oss-chat generate: " + session + ": save: cannot create a temporary file in " +
+                       missing.string() + ": No such file or directory\n");
+  EXPECT_FALSE(fs::exists(*dir_ / "no-such"));
+}
+
+// `--tokens X` is always a list of ids; a file is read only with --tokens-file, and only up to the
+// cap.
+TEST_F(GenerateCliTest, LogitsReadsATokenFileOnlyWhenAskedTo) {
+  const fs::path ids = *dir_ / "ids.txt", npy = *dir_ / "logits.npy";
+  std::ofstream(ids) << "1, 2\n3\n";
+  const std::string model = (*dir_ / "tiny").string();
+  auto logits = [&](const std::vector<std::string>& source) {
+    std::vector<std::string> args = {"logits", "--model", model, "--out", npy.string(), "--threads", "1"};
+    args.insert(args.end(), source.begin(), source.end());
+    fs::remove(npy);
+    return run(args);
+  };
+  const CliRun literal = logits({"--tokens", "1,2,3"});
+  ASSERT_EQ(literal.exit_code, 0) << literal.err;
+  const std::string from_flag = read_file(npy);
+  const CliRun from_file = logits({"--tokens-file", ids.string()});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  EXPECT_EQ(read_file(npy), from_flag);
+
+  const CliRun named_file = logits({"--tokens", ids.string()});
+  EXPECT_EQ(named_file.exit_code, 2);
+  EXPECT_NE(named_file.err.find("--tokens: not a token id: '" + ids.string() + "'"), std::string::npos)
+      << named_file.err;
+  EXPECT_EQ(logits({"--tokens", "1", "--tokens-file", ids.string()}).exit_code, 2);
+  EXPECT_EQ(logits({}).exit_code, 2);
+
+  const CliRun endless = logits({"--tokens-file", "/dev/zero"});
+  EXPECT_EQ(endless.exit_code, 1);
+  EXPECT_EQ(endless.err,
+            "gpt-oss-chat logits: /dev/zero: size: too large (expected at most 64 MiB, found more)\n");
+  std::ofstream(ids) << "1 two 3";
+  const CliRun bad = logits({"--tokens-file", ids.string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "gpt-oss-chat logits: " + ids.string() + ": not a token id: 'two'\n");
 }
 
 TEST_F(GenerateCliTest, RenderShowsTheHeadersTheChatWouldSendForAVersionZeroSession) {

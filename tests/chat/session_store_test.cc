@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -119,6 +120,26 @@ SessionFile sample_session() {
   file.state.first_message = 5;
   return file;
 }
+
+struct EnvVar {
+  std::string name;
+  std::optional<std::string> old;
+  EnvVar(std::string n, const char* value) : name(std::move(n)) {
+    if (const char* v = std::getenv(name.c_str())) old = v;
+    if (value) {
+      ::setenv(name.c_str(), value, 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
+  ~EnvVar() {
+    if (old) {
+      ::setenv(name.c_str(), old->c_str(), 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
+};
 
 TEST(SessionStoreTest, SaveWritesTheDocumentedLayout) {
   TempDir dir;
@@ -366,12 +387,22 @@ TEST(SessionStoreTest, FailedSaveLeavesThePreviousFileIntact) {
   EXPECT_EQ(load_session(path.string()).state.conversation.messages.size(), 7u);
 }
 
-TEST(SessionStoreTest, WritableCheckCreatesTheFolderAndLeavesNoFile) {
+TEST(SessionStoreTest, WritableCheckCreatesOnlyTheSessionsFolderAndLeavesNoFile) {
   TempDir dir;
-  const fs::path path = dir.path / "new" / "s.json";
-  check_session_writable(path.string());
-  EXPECT_TRUE(fs::is_directory(dir.path / "new"));
-  EXPECT_TRUE(fs::is_empty(dir.path / "new"));
+  EnvVar xdg("XDG_DATA_HOME", (dir.path / "data").c_str());
+  check_session_writable(session_path("s"));
+  EXPECT_TRUE(fs::is_directory(sessions_dir()));
+  EXPECT_TRUE(fs::is_empty(sessions_dir()));
+  // Elsewhere no folder is made: a mistyped path is an error, not a new tree of folders.
+  const fs::path elsewhere = dir.path / "a" / "b" / "s.json";
+  try {
+    check_session_writable(elsewhere.string());
+    ADD_FAILURE() << "a session in a missing folder was accepted";
+  } catch (const SessionFileError& e) {
+    EXPECT_EQ(std::string(e.what()), elsewhere.string() + ": save: cannot create a temporary file in " +
+                                         (dir.path / "a" / "b").string() + ": No such file or directory");
+  }
+  EXPECT_FALSE(fs::exists(dir.path / "a"));
   write_bytes(dir.path / "file", "x");
   EXPECT_THROW(check_session_writable((dir.path / "file" / "s.json").string()), SessionFileError);
 }
@@ -395,12 +426,63 @@ TEST(SessionStoreTest, ShortWritesAreContinued) {
   EXPECT_EQ(session_to_json(load_session(path.string())), session_to_json(file));
 }
 
-TEST(SessionStoreTest, SaveCreatesTheFolder) {
+TEST(SessionStoreTest, SaveCreatesOnlyTheSessionsFolder) {
   TempDir dir;
-  const fs::path path = dir.path / "a" / "b" / "s.json";
+  EnvVar xdg("XDG_DATA_HOME", (dir.path / "data").c_str());
   SessionFile file = sample_session();
-  save_session(path.string(), file);
-  EXPECT_TRUE(fs::exists(path));
+  save_session(session_path("s"), file);
+  EXPECT_TRUE(fs::exists(session_path("s")));
+  const fs::path elsewhere = dir.path / "a" / "b" / "s.json";
+  EXPECT_THROW(save_session(elsewhere.string(), file), SessionFileError);
+  EXPECT_FALSE(fs::exists(dir.path / "a"));
+}
+
+// Saving used to rename the temp file over the link, turning it into a plain file.
+TEST(SessionStoreTest, SaveThroughASymbolicLinkWritesItsTarget) {
+  TempDir dir;
+  fs::create_directories(dir.path / "real");
+  const fs::path target = dir.path / "real" / "s.json", link = dir.path / "link.json",
+                 link_to_link = dir.path / "link2.json";
+  SessionFile first = sample_session();
+  save_session(target.string(), first);
+  fs::create_symlink("real/s.json", link);  // relative, as `ln -s` makes them
+  fs::create_symlink(link, link_to_link);
+  SessionFile second = sample_session();
+  second.title = "through the links";
+  save_session(link_to_link.string(), second);
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_TRUE(fs::is_symlink(link_to_link));
+  EXPECT_EQ(load_session(target.string()).title, "through the links");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path / "real"), fs::directory_iterator()), 1);
+}
+
+// A save killed between creating its temp file and the rename leaves the temp behind; the next
+// save of the same session removes it, but not a fresh one (a save in progress elsewhere) nor
+// another session's.
+TEST(SessionStoreTest, StaleTempFilesOfTheSameSessionAreRemovedOnTheNextSave) {
+  TempDir dir;
+  const fs::path stale = dir.path / ".s.json.tmp.Ab12Cd", fresh = dir.path / ".s.json.tmp.Ef34Gh",
+                 other = dir.path / ".t.json.tmp.Ij56Kl", unrelated = dir.path / ".s.json.tmp.keep.me";
+  for (const fs::path& p : {stale, fresh, other, unrelated}) write_bytes(p, "{\"partial");
+  const auto old = fs::file_time_type::clock::now() - std::chrono::minutes(5);
+  for (const fs::path& p : {stale, other, unrelated}) fs::last_write_time(p, old);
+  SessionFile file = sample_session();
+  save_session((dir.path / "s.json").string(), file);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_TRUE(fs::exists(unrelated));
+  EXPECT_EQ(session_to_json(load_session((dir.path / "s.json").string())), session_to_json(file));
+}
+
+// /dev/zero or a huge file is refused at the cap instead of filling memory.
+TEST(SessionStoreTest, EndlessFileIsRefusedAtTheCap) {
+  try {
+    load_session("/dev/zero");
+    ADD_FAILURE() << "/dev/zero loaded";
+  } catch (const SessionFileError& e) {
+    EXPECT_EQ(std::string(e.what()), "/dev/zero: size: too large (expected at most 64 MiB, found more)");
+  }
 }
 
 std::string valid_text_with(const std::function<void(ordered_json&)>& edit) {
@@ -530,26 +612,6 @@ TEST(SessionStoreTest, TitleIsTheFirstLineOfTheFirstQuestionCutAt60Characters) {
   for (int i = 0; i < 60; ++i) want += "é";
   EXPECT_EQ(title_from_conversation(c), want + "\u2026");
 }
-
-struct EnvVar {
-  std::string name;
-  std::optional<std::string> old;
-  EnvVar(std::string n, const char* value) : name(std::move(n)) {
-    if (const char* v = std::getenv(name.c_str())) old = v;
-    if (value) {
-      ::setenv(name.c_str(), value, 1);
-    } else {
-      ::unsetenv(name.c_str());
-    }
-  }
-  ~EnvVar() {
-    if (old) {
-      ::setenv(name.c_str(), old->c_str(), 1);
-    } else {
-      ::unsetenv(name.c_str());
-    }
-  }
-};
 
 TEST(SessionStoreTest, ResolveTakesPathsAsGivenAndNamesInTheSessionsFolder) {
   TempDir dir;

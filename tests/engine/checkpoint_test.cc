@@ -337,6 +337,57 @@ TEST(Checkpoint, kConfigMissingKey) {
   expect_load_error(m.path("original"), m.path("original/config.json"), "rope_ntk_beta", "missing key");
 }
 
+// A value nested 100,000 levels deep used to overflow the stack (nlohmann parses and dumps
+// recursively) and kill every command that loads the model; now it is refused with its place.
+TEST(Checkpoint, kConfigNestedTooDeeply) {
+  MicroModel m;
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string text = read_json(m.path("config.json")).dump();
+  text.insert(1, "\"notes\": " + deep + ", ");  // level 1 is the object itself
+  write_file(m.path("config.json"), text);
+  expect_load_error(m.dir.str(), m.path("config.json"), "1:" + std::to_string(10 + 256),
+                    "nested too deeply (expected at most 256 levels)");
+}
+
+// A huge bad value is quoted cut short, never whole.
+TEST(Checkpoint, kConfigHugeValueIsQuotedShort) {
+  MicroModel m;
+  json cfg = read_json(m.path("config.json"));
+  cfg["hidden_size"] = std::string(1 << 20, 'x');
+  write_file(m.path("config.json"), cfg.dump());
+  try {
+    open_checkpoint(m.dir.str());
+    FAIL() << "loaded a config with a string hidden_size";
+  } catch (const LoadError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message, m.path("config.json") + ": hidden_size: not an integer (found \"" +
+                           std::string(79, 'x') + "...)");
+  }
+}
+
+TEST(Checkpoint, kIndexNestedTooDeeply) {
+  MicroModel m(64 << 10);
+  std::string text = read_json(m.path("model.safetensors.index.json")).dump();
+  text.insert(1, "\"notes\": " + std::string(100000, '{') + ", ");
+  write_file(m.path("model.safetensors.index.json"), text);
+  expect_load_error(m.dir.str(), m.path("model.safetensors.index.json"), "1:" + std::to_string(10 + 256),
+                    "nested too deeply");
+}
+
+TEST(Checkpoint, kIndexHugeShardNameIsQuotedShort) {
+  MicroModel m(64 << 10);
+  json index = read_json(m.path("model.safetensors.index.json"));
+  index["weight_map"]["model.norm.weight"] = "../" + std::string(1 << 20, 'y');
+  write_file(m.path("model.safetensors.index.json"), index.dump());
+  try {
+    open_checkpoint(m.dir.str());
+    FAIL() << "loaded an index naming a shard outside the folder";
+  } catch (const LoadError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 300u) << std::string(e.what()).substr(0, 300);
+    EXPECT_NE(std::string(e.what()).find("(found \"../yyy"), std::string::npos);
+  }
+}
+
 TEST(Checkpoint, kConfigInconsistent) {
   MicroModel m;
   json cfg = read_json(m.path("config.json"));

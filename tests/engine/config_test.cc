@@ -210,6 +210,20 @@ TEST(Config, kBadJson) {
   EXPECT_THROW(parse_original_config("[]", "cfg.json"), LoadError);
 }
 
+TEST(Config, kNestedTooDeeply) {
+  const std::string deep = "{\"a\": " + std::string(100000, '[');
+  for (auto parse : {parse_hf_config, parse_original_config}) {
+    try {
+      parse(deep, "cfg.json");
+      FAIL();
+    } catch (const LoadError& e) {
+      EXPECT_EQ(std::string(e.what()), "cfg.json: 1:" + std::to_string(6 + 256) +
+                                           ": nested too deeply (expected at most 256 levels)");
+    }
+  }
+  EXPECT_THROW(detect_config_format(deep, "cfg.json"), LoadError);
+}
+
 TEST(Config, DetectFormat) {
   EXPECT_EQ(detect_config_format(hf_tiny().dump(), "a"), ConfigFormat::kHf);
   EXPECT_EQ(detect_config_format(original_tiny().dump(), "a"), ConfigFormat::kOriginal);

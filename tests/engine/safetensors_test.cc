@@ -120,6 +120,26 @@ TEST(Safetensors, kBadJson) {
   expect_problem(file_bytes(std::string("{\"w\":\0}", 7)), SafetensorsProblem::kBadJson, "header");
 }
 
+// nlohmann parses recursively: a header nested 100,000 levels deep overflowed the stack.
+TEST(Safetensors, kNestedTooDeeply) {
+  expect_problem(file_bytes(R"({"__metadata__":)" + std::string(100000, '[')), SafetensorsProblem::kBadJson,
+                 "header: 1:" + std::to_string(16 + 256));
+}
+
+// Names and strings from the file are quoted at most 80 bytes long.
+TEST(Safetensors, HugeNamesAreQuotedShort) {
+  const std::string name(1 << 16, 'n');
+  try {
+    SafetensorsHeader::parse(file_bytes(R"({")" + name + R"(":{"dtype":")" + std::string(1 << 16, 'D') +
+                                        R"(","shape":[2,3],"data_offsets":[0,12]}})"),
+                             kFile);
+    FAIL() << "parsed an unknown dtype";
+  } catch (const SafetensorsError& e) {
+    EXPECT_EQ(std::string(e.what()), std::string(kFile) + ": " + std::string(80, 'n') +
+                                         "...: unknown dtype \"" + std::string(80, 'D') + "...\"");
+  }
+}
+
 TEST(Safetensors, kBadEntry) {
   expect_problem(file_bytes(R"({"w":{"shape":[2,3],"data_offsets":[0,12]}})"), SafetensorsProblem::kBadEntry,
                  "w");

@@ -43,8 +43,14 @@ class TokenizeCliTest : public ::testing::Test {
   }
 
   RunResult run(std::vector<std::string> args, const std::string& input) {
-    const auto in = dir_ / "stdin", out = dir_ / "stdout", err = dir_ / "stderr";
+    const auto in = dir_ / "stdin";
     std::ofstream(in, std::ios::binary) << input;
+    return run_from(std::move(args), in);
+  }
+
+  // As run, with stdin read from the file `in` (/dev/zero, say).
+  RunResult run_from(std::vector<std::string> args, const std::filesystem::path& in) {
+    const auto out = dir_ / "stdout", err = dir_ / "stderr";
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
@@ -146,6 +152,28 @@ TEST_F(TokenizeCliTest, DetokenizeRejectsBadJson) {
   expect_failure(run({"detokenize"}, "{\"ids\": [1]}"), 1, "expected a JSON array");
   expect_failure(run({"detokenize"}, "[1, \"2\"]"), 1, "element 1");
   expect_failure(run({"detokenize"}, "[1.5]"), 1, "element 0");
+}
+
+// nlohmann parses and dumps recursively: 100,000 levels overflowed the stack (SIGSEGV, no message).
+TEST_F(TokenizeCliTest, DetokenizeRefusesDeepNestingWithItsPlace) {
+  expect_failure(run({"detokenize"}, std::string(100000, '[') + std::string(100000, ']')), 1,
+                 "gpt-oss-chat detokenize: stdin: 1:257: nested too deeply (expected at most 256 levels)");
+  expect_failure(run({"detokenize"}, "[1, " + std::string(200, '[') + std::string(200, ']') + "]"), 1,
+                 "element 1: unknown token id [[[[");
+}
+
+// A bad element is quoted at most 80 bytes long, whatever its size.
+TEST_F(TokenizeCliTest, DetokenizeQuotesABadElementShort) {
+  const RunResult r = run({"detokenize"}, "[1, \"" + std::string(1 << 20, 'z') + "\"]");
+  expect_failure(r, 1, "element 1: unknown token id \"" + std::string(79, 'z') + "... (expected");
+  EXPECT_LT(r.err.size(), 300u);
+}
+
+// /dev/zero never ends: the read stops at the cap instead of filling memory.
+TEST_F(TokenizeCliTest, EndlessStdinIsRefusedAtTheCap) {
+  expect_failure(run_from({"tokenize"}, "/dev/zero"), 1,
+                 "stdin: size: too large (expected at most 64 MiB, found more)");
+  expect_failure(run_from({"detokenize"}, "/dev/zero"), 1, "stdin: size: too large");
 }
 
 TEST_F(TokenizeCliTest, DetokenizeRejectsUnknownIds) {
