@@ -129,6 +129,11 @@ TurnStats ChatSession::run_turn(const std::string& user_text, const ChatEventSin
   return answer_last_question(std::move(next), sink, cancel);
 }
 
+TurnStats ChatSession::complete(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
+  if (last_user_message(state_.conversation) < 0) throw ChatError("complete: there is no user message");
+  return answer_last_question(state_, sink, cancel);
+}
+
 TurnStats ChatSession::retry(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
   const int u = last_user_message(state_.conversation);
   if (u < 0) throw ChatError("retry: there is no question to answer again");
@@ -235,6 +240,7 @@ std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_
   request.prompt = prompt;
   request.conversation = &state_;
   request.sampling = s.sampling;
+  request.fresh_sampler = std::exchange(fresh_sampler_, false);
   request.context_tokens = s.context_tokens;
   request.max_tokens = static_cast<int>(static_cast<uint64_t>(s.max_new_tokens) - stats.tokens_generated);
 
@@ -314,6 +320,11 @@ TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& si
     std::optional<Message> call = generate_round(stats, first_round, parser_sink, sink, cancel, ended);
     first_round = false;
     if (ended) break;
+    if (tool_calls_end_turn_) {
+      ++stats.tool_calls;
+      stats.end = TurnEnd::kToolCalls;
+      break;
+    }
     // A tool call: report it, answer it, sample again.
     append_tool_result(*call, stats, sink);
     if (stats.tool_calls > state_.settings.max_tool_rounds) {

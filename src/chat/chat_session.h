@@ -68,6 +68,7 @@ enum class TurnEnd {
   kCancelled,            // the cancel flag was set; the partial reply is kept
   kToolRoundsExhausted,  // the model kept calling tools past max_tool_rounds
   kContextFull,          // the context window filled up mid-reply
+  kToolCalls,            // a tool call ended the turn (set_tool_calls_end_turn): the caller runs it
 };
 std::string_view to_string(TurnEnd end);  // "answered", "budget_exhausted", "cancelled", ...
 std::optional<TurnEnd> parse_turn_end(std::string_view text);
@@ -203,6 +204,10 @@ class ChatSession {
   TurnStats run_turn(const std::string& user_text, const ChatEventSink& sink,
                      const std::atomic<bool>& cancel);
 
+  // Answers the conversation as it stands: its last message is the user's or a tool's (the
+  // server's requests). Throws ChatError if there is no user message, or as run_turn.
+  TurnStats complete(const ChatEventSink& sink, const std::atomic<bool>& cancel);
+
   // Regenerates the last reply (drops what came after the last user message). Throws ChatError if
   // there is no user message.
   TurnStats retry(const ChatEventSink& sink, const std::atomic<bool>& cancel);
@@ -220,6 +225,11 @@ class ChatSession {
   const SessionSettings& settings() const { return state_.settings; }
 
   void set_tool_handler(ToolHandler handler) { tool_handler_ = std::move(handler); }
+  // true: a tool call ends the turn (TurnEnd::kToolCalls) instead of being answered here; the
+  // caller appends the tool's message and calls complete().
+  void set_tool_calls_end_turn(bool end_turn) { tool_calls_end_turn_ = end_turn; }
+  // The next round's random draws start over from settings.sampling.seed (a server request).
+  void restart_sampling() { fresh_sampler_ = true; }
 
   const SessionState& state() const { return state_; }
   const Conversation& conversation() const { return state_.conversation; }
@@ -253,6 +263,8 @@ class ChatSession {
   SessionState state_;
   std::string today_;
   ToolHandler tool_handler_;
+  bool tool_calls_end_turn_ = false;
+  bool fresh_sampler_ = false;
 };
 
 }  // namespace gptoss::chat

@@ -14,5 +14,6 @@ int cmd_render(int argc, char** argv);           // the next prompt of a saved s
 int cmd_logits(int argc, char** argv);           // .npy logits of a token sequence
 int cmd_make_test_model(int argc, char** argv);  // a random checkpoint in both layouts
 int cmd_bench(int argc, char** argv);            // prefill/decode speed, memory, I/O
+int cmd_serve(int argc, char** argv);            // the OpenAI-compatible HTTP server
 
 }  // namespace gptoss::ui
