@@ -10,11 +10,14 @@ shift || true
 
 packages=(build-essential cmake ninja-build pkg-config git
           libncurses-dev libreadline-dev nlohmann-json3-dev libpcre2-dev libopenblas-openmp-dev
-          libomp-dev googletest libgtest-dev libbenchmark-dev tmux)
+          libomp-dev googletest libgtest-dev libbenchmark-dev tmux
+          libcpp-httplib-dev nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The serve test installs the `openai` npm package; npm comes with some nodejs builds, else Debian's.
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "bootstrap: installing ${missing[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -8,7 +8,6 @@
 
 #include "chat/context_policy.h"
 #include "chat/harmony_parser.h"
-#include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptoss::chat {
@@ -18,23 +17,7 @@ namespace {
 // constraint); a longer one is free text and is shown as such.
 constexpr std::size_t kMaxHeaderTokens = 32;
 
-// Prompt tokens per engine call: the engine's own prefill batch, so chunking costs nothing.
-constexpr std::size_t kPrefillChunk = 128;
-
 namespace special = tokenizer::special;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  const size_t n = std::min(a.size(), b.size());
-  size_t i = 0;
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
-}
-
 int last_user_message(const Conversation& c) {
   for (size_t i = c.messages.size(); i-- > 0;) {
     if (c.messages[i].role == "user") return static_cast<int>(i);
@@ -42,8 +25,8 @@ int last_user_message(const Conversation& c) {
   return -1;
 }
 
-void check_settings(const SessionSettings& s, const engine::Model& model) {
-  const int max_context = model.config().max_context;
+void check_settings(const SessionSettings& s, const Backend& backend) {
+  const int max_context = backend.info().max_context;
   if (s.context_tokens < 1 || (max_context > 0 && s.context_tokens > max_context)) {
     throw ChatError("settings: context_tokens: out of range (expected 1.." + std::to_string(max_context) +
                     ", found " + std::to_string(s.context_tokens) + ")");
@@ -59,10 +42,6 @@ void check_settings(const SessionSettings& s, const engine::Model& model) {
   } catch (const gptoss::Error& e) {
     throw ChatError(std::string("settings: ") + e.what());
   }
-}
-
-bool same_sampling(const SamplerOptions& a, const SamplerOptions& b) {
-  return a.temperature == b.temperature && a.top_p == b.top_p && a.top_k == b.top_k && a.seed == b.seed;
 }
 
 }  // namespace
@@ -99,34 +78,23 @@ class TurnParserSink : public EventSink {
   std::optional<Message> last_call_;
 };
 
-ChatSession::ChatSession(std::shared_ptr<const engine::Model> model,
+ChatSession::ChatSession(std::shared_ptr<Backend> backend,
                          std::shared_ptr<const tokenizer::Tokenizer> tokenizer, SessionState state,
                          std::optional<std::string> today)
-    : model_(std::move(model)),
+    : backend_(std::move(backend)),
       tokenizer_(std::move(tokenizer)),
       state_(std::move(state)),
       today_(today ? *today : today_utc()) {
-  check_settings(state_.settings, *model_);
+  check_settings(state_.settings, *backend_);
   sync_headers(state_, today_);
-  context_ = std::make_unique<engine::Context>(
-      model_, engine::ContextOptions{.max_tokens = state_.settings.context_tokens});
-  sampler_ = std::make_unique<Sampler>(state_.settings.sampling);
 }
 
 ChatSession::~ChatSession() = default;
 
-const engine::Context& ChatSession::context() const { return *context_; }
-
 std::vector<int32_t> ChatSession::next_prompt() const { return render_next_prompt(state_, *tokenizer_); }
 
 void ChatSession::set_settings(const SessionSettings& settings) {
-  check_settings(settings, *model_);
-  if (settings.context_tokens != state_.settings.context_tokens) {
-    context_ = std::make_unique<engine::Context>(
-        model_, engine::ContextOptions{.max_tokens = settings.context_tokens});
-  }
-  if (!same_sampling(settings.sampling, state_.settings.sampling))
-    sampler_ = std::make_unique<Sampler>(settings.sampling);
+  check_settings(settings, *backend_);
   state_.settings = settings;
   sync_headers(state_, today_);
 }
@@ -159,6 +127,11 @@ TurnStats ChatSession::run_turn(const std::string& user_text, const ChatEventSin
   question.content = replace_invalid_utf8(user_text);
   next.conversation.messages.push_back(std::move(question));
   return answer_last_question(std::move(next), sink, cancel);
+}
+
+TurnStats ChatSession::complete(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
+  if (last_user_message(state_.conversation) < 0) throw ChatError("complete: there is no user message");
+  return answer_last_question(state_, sink, cancel);
 }
 
 TurnStats ChatSession::retry(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
@@ -233,35 +206,6 @@ std::string ChatSession::answer_tool_call(const ToolCall& call, bool& available)
   return "Error: the tool '" + call.recipient + "' is not available. Answer without it.";
 }
 
-std::optional<std::span<const float>> ChatSession::prefill_next_prompt(TurnStats& stats, bool first_round,
-                                                                       const ChatEventSink& sink,
-                                                                       const std::atomic<bool>& cancel) {
-  // Reuse the longest common prefix of the cache; the engine may keep fewer tokens (sliding
-  // layers), and at least the last prompt token is recomputed for its logits.
-  const std::vector<int32_t> prompt = next_prompt();
-  if (prompt.size() >= context_->capacity()) return std::nullopt;
-  const size_t reusable = std::min(common_prefix(context_->tokens(), prompt), prompt.size() - 1);
-  const size_t kept = context_->truncate(reusable);
-  const std::span<const int32_t> rest(prompt.data() + kept, prompt.size() - kept);
-  // In chunks, so that Ctrl-C during a long prompt takes effect within one chunk; the cache
-  // then holds the chunks done, which the next turn reuses as a common prefix.
-  const auto start = Clock::now();
-  std::span<const float> logits;
-  size_t done = 0;
-  while (done < rest.size() && !cancel.load()) {
-    const size_t n = std::min(kPrefillChunk, rest.size() - done);
-    logits = context_->prefill(rest.subspan(done, n));
-    done += n;
-  }
-  const double seconds = seconds_since(start);
-  stats.prefill_seconds += seconds;
-  stats.tokens_prefilled += done;
-  if (first_round) stats.tokens_reused = kept;
-  sink(PrefillFinished{kept, done, seconds});
-  if (done < rest.size()) return std::nullopt;
-  return logits;
-}
-
 void ChatSession::append_tool_result(const Message& call_message, TurnStats& stats,
                                      const ChatEventSink& sink) {
   const ToolCall call{call_message.recipient.value_or(""), call_message.channel, call_message.content_type,
@@ -287,92 +231,107 @@ void ChatSession::append_tool_result(const Message& call_message, TurnStats& sta
   sink(ToolAnswered{result});
 }
 
+std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_round,
+                                                   TurnParserSink& parser_sink, const ChatEventSink& sink,
+                                                   const std::atomic<bool>& cancel, bool& ended) {
+  const SessionSettings& s = state_.settings;
+  const std::vector<int32_t> prompt = next_prompt();
+  GenerateRequest request;
+  request.prompt = prompt;
+  request.conversation = &state_;
+  request.sampling = s.sampling;
+  request.fresh_sampler = std::exchange(fresh_sampler_, false);
+  request.context_tokens = s.context_tokens;
+  request.max_tokens = static_cast<int>(static_cast<uint64_t>(s.max_new_tokens) - stats.tokens_generated);
+
+  // The prompt ends in "<|start|>assistant": the parser starts inside that header. Non-strict: a
+  // stop token in an unfinished header closes a malformed message instead of failing; on anything
+  // the parser rejects it restarts, waiting for the next <|start|>. Free-text recovery: output
+  // that is not harmony (random weights) is still shown.
+  ParserOptions lenient;
+  lenient.strict = false;
+  lenient.max_header_tokens = kMaxHeaderTokens;
+  ParserOptions first = lenient;
+  first.role = "assistant";
+  HarmonyParser parser(*tokenizer_, first);
+  std::optional<Message> call;
+  bool answered = false;
+
+  GenerateCallbacks callbacks;
+  callbacks.on_prefilled = [&](uint64_t reused, uint64_t prefilled, double seconds) {
+    if (first_round) stats.tokens_reused = reused;
+    sink(PrefillFinished{reused, prefilled, seconds});
+  };
+  callbacks.on_token = [&](int32_t token) {
+    if (!parser.push(token, parser_sink)) parser = HarmonyParser(*tokenizer_, lenient);
+    if (token == special::kReturn) {
+      answered = true;
+      return TokenAction::kStop;
+    }
+    if (token == special::kCall && (call = parser_sink.take_call())) return TokenAction::kStop;
+    return TokenAction::kContinue;
+  };
+  const GenerateResult r = backend_->generate(request, callbacks, cancel);
+  stats.tokens_prefilled += r.tokens_prefilled;
+  stats.prefill_seconds += r.prefill_seconds;
+  stats.tokens_generated += r.tokens_generated;
+  stats.decode_seconds += r.decode_seconds;
+
+  if (r.end == GenerateEnd::kStopped && call && !answered) return call;
+  ended = true;
+  switch (r.end) {
+    case GenerateEnd::kStopped:
+      stats.end = TurnEnd::kAnswered;
+      break;
+    case GenerateEnd::kBudget:
+      stats.end = TurnEnd::kBudgetExhausted;
+      break;
+    case GenerateEnd::kContextFull:
+      stats.end = TurnEnd::kContextFull;
+      break;
+    case GenerateEnd::kCancelled:
+      stats.end = TurnEnd::kCancelled;
+      break;
+  }
+  if (!r.prompt_done) return std::nullopt;
+  // Keep what was said so far: a message cut short in its content, or an unfinished header
+  // closed as harmony closes a malformed one (section 8 step 5).
+  if (parser.in_message()) {
+    Message partial = *parser.current();
+    state_.conversation.messages.push_back(partial);
+    sink(MessageFinished{partial, false});
+  } else {
+    parser.push(special::kEnd, parser_sink);
+  }
+  return std::nullopt;
+}
+
 TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& sink,
                                       const std::atomic<bool>& cancel) {
   TurnStats& stats = record.stats;
-  const SessionSettings& s = state_.settings;
-  auto pick = [&](std::span<const float> logits) {
-    return token_picker_ ? token_picker_(logits) : sampler_->sample(logits);
-  };
   TurnParserSink parser_sink(state_.conversation, sink);
   bool ended = false;
   bool first_round = true;
-
   while (!ended) {
     if (cancel.load()) {
       stats.end = TurnEnd::kCancelled;
       break;
     }
-    std::optional<std::span<const float>> prefilled = prefill_next_prompt(stats, first_round, sink, cancel);
-    if (!prefilled) {
-      stats.end = cancel.load() ? TurnEnd::kCancelled : TurnEnd::kContextFull;
-      break;
-    }
+    std::optional<Message> call = generate_round(stats, first_round, parser_sink, sink, cancel, ended);
     first_round = false;
-    std::span<const float> logits = *prefilled;
-
-    // Sample. The prompt ends in "<|start|>assistant": the parser starts inside that header.
-    // Non-strict: a stop token in an unfinished header closes a malformed message instead of
-    // failing; on anything the parser rejects it restarts, waiting for the next <|start|>.
-    // Free-text recovery: output that is not harmony (random weights) is still shown.
-    ParserOptions lenient;
-    lenient.strict = false;
-    lenient.max_header_tokens = kMaxHeaderTokens;
-    ParserOptions first = lenient;
-    first.role = "assistant";
-    HarmonyParser parser(*tokenizer_, first);
-    const auto decode_start = Clock::now();
-    std::optional<Message> call;
-    while (true) {
-      if (cancel.load()) {
-        stats.end = TurnEnd::kCancelled;
-        ended = true;
-        break;
-      }
-      if (stats.tokens_generated >= static_cast<uint64_t>(s.max_new_tokens)) {
-        stats.end = TurnEnd::kBudgetExhausted;
-        ended = true;
-        break;
-      }
-      const int32_t token = pick(logits);
-      ++stats.tokens_generated;
-      if (!parser.push(token, parser_sink)) parser = HarmonyParser(*tokenizer_, lenient);
-      if (token == special::kReturn) {
-        stats.end = TurnEnd::kAnswered;
-        ended = true;
-        break;
-      }
-      if (token == special::kCall && (call = parser_sink.take_call())) break;
-      if (context_->size() >= context_->capacity()) {
-        stats.end = TurnEnd::kContextFull;
-        ended = true;
-        break;
-      }
-      logits = context_->decode(token);
-    }
-    stats.decode_seconds += seconds_since(decode_start);
-
-    if (ended) {
-      // Keep what was said so far: a message cut short in its content, or an unfinished header
-      // closed as harmony closes a malformed one (section 8 step 5).
-      if (parser.in_message()) {
-        Message partial = *parser.current();
-        state_.conversation.messages.push_back(partial);
-        sink(MessageFinished{partial, false});
-      } else {
-        parser.push(special::kEnd, parser_sink);
-      }
+    if (ended) break;
+    if (tool_calls_end_turn_) {
+      ++stats.tool_calls;
+      stats.end = TurnEnd::kToolCalls;
       break;
     }
-
     // A tool call: report it, answer it, sample again.
     append_tool_result(*call, stats, sink);
-    if (stats.tool_calls > s.max_tool_rounds) {
+    if (stats.tool_calls > state_.settings.max_tool_rounds) {
       stats.end = TurnEnd::kToolRoundsExhausted;
       break;
     }
   }
-
   stats.interrupted = stats.end == TurnEnd::kCancelled;
   state_.turns.push_back(record);
   sink(TurnFinished{stats});

@@ -1,6 +1,6 @@
 // The chat manager: one conversation with a model, turn by turn (spec/harmony.md sections 5-10).
 //
-//   ChatSession session(model, tokenizer, state);            // state: settings + history
+//   ChatSession session(backend, tokenizer, state);          // state: settings + history
 //   std::atomic<bool> cancel{false};
 //   TurnStats stats = session.run_turn("Hello!", [&](const ChatEvent& e) { queue.push(e); }, cancel);
 //
@@ -28,14 +28,10 @@
 #include <variant>
 #include <vector>
 
+#include "chat/backend.h"
 #include "chat/conversation.h"
 #include "chat/sampler.h"
 #include "common/error.h"
-
-namespace gptoss::engine {
-class Model;
-class Context;
-}  // namespace gptoss::engine
 
 namespace gptoss::tokenizer {
 class Tokenizer;
@@ -72,6 +68,7 @@ enum class TurnEnd {
   kCancelled,            // the cancel flag was set; the partial reply is kept
   kToolRoundsExhausted,  // the model kept calling tools past max_tool_rounds
   kContextFull,          // the context window filled up mid-reply
+  kToolCalls,            // a tool call ended the turn (set_tool_calls_end_turn): the caller runs it
 };
 std::string_view to_string(TurnEnd end);  // "answered", "budget_exhausted", "cancelled", ...
 std::optional<TurnEnd> parse_turn_end(std::string_view text);
@@ -187,13 +184,15 @@ std::string now_iso8601_utc();
 
 // ---- The session -------------------------------------------------------------------------------
 
+class TurnParserSink;  // chat_session.cc: parser callbacks -> ChatEvents
+
 class ChatSession {
  public:
-  // Throws ChatError if settings.context_tokens exceeds the model's max_context or a setting is out
-  // of range. `today` (YYYY-MM-DD) defaults to today_utc(); tests pin it.
-  ChatSession(std::shared_ptr<const engine::Model> model,
-              std::shared_ptr<const tokenizer::Tokenizer> tokenizer, SessionState state = {},
-              std::optional<std::string> today = std::nullopt);
+  // Throws ChatError if settings.context_tokens exceeds the backend's max_context or a setting is
+  // out of range. `today` (YYYY-MM-DD) defaults to today_utc(); tests pin it. Several sessions
+  // may share one backend (one at a time): its cache then serves the common prefix of each.
+  ChatSession(std::shared_ptr<Backend> backend, std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
+              SessionState state = {}, std::optional<std::string> today = std::nullopt);
   ~ChatSession();
   ChatSession(const ChatSession&) = delete;
   ChatSession& operator=(const ChatSession&) = delete;
@@ -204,6 +203,10 @@ class ChatSession {
   // errors (gptoss::Error) pass through with the conversation unchanged.
   TurnStats run_turn(const std::string& user_text, const ChatEventSink& sink,
                      const std::atomic<bool>& cancel);
+
+  // Answers the conversation as it stands: its last message is the user's or a tool's (the
+  // server's requests). Throws ChatError if there is no user message, or as run_turn.
+  TurnStats complete(const ChatEventSink& sink, const std::atomic<bool>& cancel);
 
   // Regenerates the last reply (drops what came after the last user message). Throws ChatError if
   // there is no user message.
@@ -222,11 +225,11 @@ class ChatSession {
   const SessionSettings& settings() const { return state_.settings; }
 
   void set_tool_handler(ToolHandler handler) { tool_handler_ = std::move(handler); }
-
-  // Replaces the sampler: returns the next token given the logits. Tests use it to script the
-  // model's output on a random-weight model; nullptr restores the sampler.
-  using TokenPicker = std::function<int32_t(std::span<const float> logits)>;
-  void set_token_picker(TokenPicker picker) { token_picker_ = std::move(picker); }
+  // true: a tool call ends the turn (TurnEnd::kToolCalls) instead of being answered here; the
+  // caller appends the tool's message and calls complete().
+  void set_tool_calls_end_turn(bool end_turn) { tool_calls_end_turn_ = end_turn; }
+  // The next round's random draws start over from settings.sampling.seed (a server request).
+  void restart_sampling() { fresh_sampler_ = true; }
 
   const SessionState& state() const { return state_; }
   const Conversation& conversation() const { return state_.conversation; }
@@ -235,8 +238,7 @@ class ChatSession {
   // What the next assistant turn would see (render_next_prompt of the state).
   std::vector<int32_t> next_prompt() const;
 
-  // The KV cache (tests check it matches the kept tokens).
-  const engine::Context& context() const;
+  Backend& backend() const { return *backend_; }
 
  private:
   // Moves the context window so the prompt for the last user message fits with the reply budget;
@@ -247,24 +249,22 @@ class ChatSession {
   TurnStats answer_last_question(SessionState next, const ChatEventSink& sink,
                                  const std::atomic<bool>& cancel);
   TurnStats generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel);
-  // Renders the next prompt and prefills what the cache lacks, in chunks; returns the last
-  // logits, or nullopt if the prompt no longer fits the context or `cancel` was set between
-  // chunks (the chunks done stay in the cache).
-  std::optional<std::span<const float>> prefill_next_prompt(TurnStats& stats, bool first_round,
-                                                            const ChatEventSink& sink,
-                                                            const std::atomic<bool>& cancel);
+  // One backend round: renders the next prompt, generates into `parser` until <|return|>, a tool
+  // call (returned), the budget, the context, or cancel (stats.end set, nullopt returned).
+  std::optional<Message> generate_round(TurnStats& stats, bool first_round, TurnParserSink& parser_sink,
+                                        const ChatEventSink& sink, const std::atomic<bool>& cancel,
+                                        bool& ended);
   // Answers a tool call (handler, "not available", or "too many calls") with a tool message.
   void append_tool_result(const Message& call, TurnStats& stats, const ChatEventSink& sink);
   std::string answer_tool_call(const ToolCall& call, bool& available) const;
 
-  std::shared_ptr<const engine::Model> model_;
+  std::shared_ptr<Backend> backend_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   SessionState state_;
   std::string today_;
-  std::unique_ptr<engine::Context> context_;
   ToolHandler tool_handler_;
-  TokenPicker token_picker_;
-  std::unique_ptr<Sampler> sampler_;
+  bool tool_calls_end_turn_ = false;
+  bool fresh_sampler_ = false;
 };
 
 }  // namespace gptoss::chat

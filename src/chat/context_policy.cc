@@ -32,7 +32,7 @@ namespace {
 constexpr std::pair<TurnEnd, std::string_view> kTurnEndNames[] = {
     {TurnEnd::kAnswered, "answered"},        {TurnEnd::kBudgetExhausted, "budget_exhausted"},
     {TurnEnd::kCancelled, "cancelled"},      {TurnEnd::kToolRoundsExhausted, "tool_rounds_exhausted"},
-    {TurnEnd::kContextFull, "context_full"},
+    {TurnEnd::kContextFull, "context_full"}, {TurnEnd::kToolCalls, "tool_calls"},
 };
 
 std::string format_utc(const char* format) {

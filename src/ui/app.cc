@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/engine.h"
 #include "ui/terminal.h"
 
 namespace gptoss::ui {
@@ -41,7 +40,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
     state.settings = config_.settings;
   }
   session_name_ = config_.session_name;
-  session_ = std::make_unique<chat::ChatSession>(config_.model, config_.tokenizer, std::move(state));
+  session_ = std::make_unique<chat::ChatSession>(config_.backend, config_.tokenizer, std::move(state));
   memory_bytes_ = resident_memory_bytes();
   rebuild_transcript();
   if (config_.session_file) {
@@ -441,8 +440,7 @@ void App::rebuild_transcript() {
 void App::refresh_context_usage(bool after_turn) {
   context_size_ = static_cast<uint64_t>(session_->settings().context_tokens);
   if (after_turn) {
-    context_used_ = session_->context().size();
-    context_size_ = session_->context().capacity();
+    context_used_ = config_.backend->cached_tokens();
   } else {
     try {
       // Before a turn: what the next prompt will take.

@@ -22,9 +22,6 @@
 #include "ui/transcript.h"
 #include "ui/turn_view.h"
 
-namespace gptoss::engine {
-class Model;
-}
 namespace gptoss::tokenizer {
 class Tokenizer;
 }
@@ -34,7 +31,7 @@ namespace gptoss::ui {
 class Terminal;
 
 struct AppConfig {
-  std::shared_ptr<const engine::Model> model;
+  std::shared_ptr<chat::Backend> backend;  // the local engine or a remote server
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer;
   std::string model_name;         // "gpt-oss-20b", shown in the status bar and above answers
   std::string model_path;

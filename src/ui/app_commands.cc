@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/engine.h"
 #include "ui/app.h"
 
 namespace gptoss::ui {
@@ -59,7 +58,7 @@ void App::show_stats() {
                      std::string(chat::to_string(s.end)) + ".";
   text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
           " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
-          std::to_string(config_.model->threads()) + " threads).";
+          std::to_string(config_.backend->info().threads) + " threads).";
   notice(text);
 }
 
@@ -120,10 +119,10 @@ void App::load(const std::string& name) {
   std::unique_ptr<chat::ChatSession> loaded;
   try {
     chat::SessionState state = file.state;
-    const int max_context = config_.model->config().max_context;
+    const int max_context = config_.backend->info().max_context;
     if (max_context > 0 && state.settings.context_tokens > max_context) state.settings.context_tokens = max_context;
     if (config_.demo) state.settings.max_new_tokens = std::min(state.settings.max_new_tokens, config_.settings.max_new_tokens);
-    loaded = std::make_unique<chat::ChatSession>(config_.model, config_.tokenizer, std::move(state));
+    loaded = std::make_unique<chat::ChatSession>(config_.backend, config_.tokenizer, std::move(state));
   } catch (const gptoss::Error& e) {
     notice(std::string("Cannot load '") + name + "': " + e.what(), BlockKind::kError);
     return;

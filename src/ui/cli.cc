@@ -52,7 +52,7 @@ double CliArgs::get_double(const std::string& flag, double fallback, double lo, 
   return x;
 }
 
-CliArgs parse_cli(int argc, char** argv, std::initializer_list<FlagSpec> flags, int first) {
+CliArgs parse_cli(int argc, char** argv, const std::vector<FlagSpec>& flags, int first) {
   CliArgs out;
   bool only_positionals = false;
   for (int i = first; i < argc; ++i) {

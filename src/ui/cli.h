@@ -47,6 +47,6 @@ struct CliArgs {
 
 // Accepts "--flag value" and "--flag=value"; "-h"/"--help" set help. Throws UsageError on an
 // unknown flag or a missing value. Arguments start at argv[first].
-CliArgs parse_cli(int argc, char** argv, std::initializer_list<FlagSpec> flags, int first = 1);
+CliArgs parse_cli(int argc, char** argv, const std::vector<FlagSpec>& flags, int first = 1);
 
 }  // namespace gptoss::ui

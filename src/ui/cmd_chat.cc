@@ -12,9 +12,8 @@
 #include <variant>
 
 #include "chat/chat_session.h"
+#include "chat/local_backend.h"
 #include "chat/session_store.h"
-#include "engine/engine.h"
-#include "engine/test_model.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/app.h"
 #include "ui/cli.h"
@@ -22,6 +21,7 @@
 #include "ui/event_queue.h"
 #include "ui/model_discovery.h"
 #include "ui/plain_chat.h"
+#include "ui/settings_flags.h"
 #include "ui/startup.h"
 #include "ui/subcommands.h"
 #include "ui/terminal.h"
@@ -45,6 +45,8 @@ constexpr const char* kUsage =
     "  --context N         context window in tokens (default 8192, at most the model's)\n"
     "  --max-tokens N      reply budget per answer (default 2048; 80 with --demo)\n"
     "  --temperature T     sampling temperature (default 1.0; 0 is greedy)\n"
+    "  --top-p P           nucleus sampling mass in (0, 1] (default 1.0)\n"
+    "  --top-k K           keep only the K most likely tokens (default 0 = off)\n"
     "  --seed N            sampling seed (default: random)\n"
     "  --plain             line-by-line chat on stdin/stdout even on a terminal\n"
     "\n"
@@ -55,10 +57,9 @@ constexpr const char* kUsage =
     "bench ('gpt-oss-chat SUBCOMMAND --help').\n";
 
 constexpr int kDemoReplyTokens = 80;
-constexpr uint64_t kDemoSeed = 20250805;
 
 struct Loaded {
-  std::shared_ptr<const engine::Model> model;
+  std::shared_ptr<chat::Backend> backend;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer;
 };
 
@@ -77,34 +78,17 @@ using LoadEvent = std::variant<Progress, LoadDone, LoadFailed>;
 Loaded load_everything(const std::string& dir, bool demo, int threads,
                        const std::function<void(const std::string&, double)>& report) {
   if (demo && !looks_like_model(dir)) {
-    const engine::TestModelPreset* preset = engine::find_test_model_preset("tiny");
-    if (!preset) throw gptoss::Error("demo: the 'tiny' test-model preset is missing");
     int files = 0;
-    engine::TestModelOptions options;
-    options.seed = kDemoSeed;
-    options.on_file = [&](const std::string&) { report("generating", std::min(0.9, 0.3 * ++files)); };
     report("generating", 0);
-    write_test_model(dir, *preset, options);
+    chat::write_demo_model(dir, [&] { report("generating", std::min(0.9, 0.3 * ++files)); });
   }
   report("tokenizer", 0);
   Loaded out;
   out.tokenizer = tokenizer::Tokenizer::load_default();
   report("tokenizer", 1);
-  engine::LoadOptions options;
-  options.threads = threads;
-  options.on_progress = [&](const engine::LoadProgress& p) { report(p.stage, p.fraction); };
-  out.model = engine::Model::open(dir, options);
+  out.backend = std::make_shared<chat::LocalBackend>(
+      chat::open_local_model(dir, {.threads = threads, .demo = demo, .on_progress = report}));
   return out;
-}
-
-std::string model_display_name(const engine::Model& model, const std::string& dir, bool demo) {
-  if (demo) return "demo";
-  const engine::Config& c = model.config();
-  if (c.n_experts == 32 && c.n_layers == 24) return "gpt-oss-20b";
-  if (c.n_experts == 128 && c.n_layers == 36) return "gpt-oss-120b";
-  std::filesystem::path p(dir);
-  if (p.filename() == "original") p = p.parent_path();
-  return p.filename().string();
 }
 
 // Loads on a worker thread while the main thread draws the progress. Ctrl-C leaves at once
@@ -159,19 +143,16 @@ Loaded load_with_progress(std::unique_ptr<Terminal>& terminal, const WakePipe& w
 }
 
 // Settings from the flags; the context is capped by what the model supports.
-chat::SessionSettings settings_from(const CliArgs& args, const engine::Model& model, bool demo) {
+chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo& model, bool demo) {
   chat::SessionSettings s;
-  s.effort = *chat::parse_effort(args.get_or("--effort", "medium"));
-  s.instructions = args.get_or("--system", "");
-  const int max_context = std::max(1, model.config().max_context);
-  s.context_tokens = static_cast<int>(args.get_int("--context", std::min(8192, max_context), 16, 1 << 24));
+  const int max_context = model.max_context > 0 ? model.max_context : s.context_tokens;
+  s.context_tokens = std::min(s.context_tokens, max_context);
+  if (demo) s.max_new_tokens = kDemoReplyTokens;
+  apply_settings_flags(args, s);
   if (s.context_tokens > max_context) {
     throw UsageError("--context " + std::to_string(s.context_tokens) + " is more than this model's " +
                      std::to_string(max_context) + " tokens");
   }
-  s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", demo ? kDemoReplyTokens : 2048, 1, 1 << 20));
-  s.sampling.temperature = args.get_double("--temperature", 1.0, 0.0, 100.0);
-  if (args.has("--seed")) s.sampling.seed = static_cast<uint64_t>(args.get_int("--seed", 0, 0, INT64_MAX));
   return s;
 }
 
@@ -183,29 +164,24 @@ bool colors_wanted() {
 }  // namespace
 
 int cmd_chat(int argc, char** argv) {
-  CliArgs args = parse_cli(argc, argv,
-                           {{"--model", true}, {"--demo", false}, {"--effort", true}, {"--system", true},
-                            {"--session", true}, {"--threads", true}, {"--context", true}, {"--max-tokens", true},
-                            {"--temperature", true}, {"--seed", true}, {"--plain", false}});
+  CliArgs args = parse_cli(
+      argc, argv,
+      with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
   if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
-  if (!chat::parse_effort(args.get_or("--effort", "medium"))) {
-    throw UsageError("--effort takes low, medium or high (found '" + args.get_or("--effort", "") + "')");
-  }
   const std::string session_name = args.get_or("--session", "");
   if (args.has("--session") && !valid_session_name(session_name)) {
     throw UsageError("--session: '" + session_name + "' is not a session name (letters, digits, '.', '-', '_')");
   }
-  const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
-  // Validate the numeric flags before anything slow happens.
-  args.get_int("--context", 0, 16, 1 << 24);
-  args.get_int("--max-tokens", 0, 1, 1 << 20);
-  args.get_double("--temperature", 1.0, 0.0, 100.0);
-  args.get_int("--seed", 0, 0, INT64_MAX);
+  const int threads = threads_flag(args);
+  {
+    chat::SessionSettings check;  // every settings flag is checked before anything slow happens
+    apply_settings_flags(args, check);
+  }
 
   ensure_utf8_locale();
   const bool tty = !args.has("--plain") && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
@@ -254,16 +230,17 @@ int cmd_chat(int argc, char** argv) {
   }
 
   AppConfig config;
-  config.model = loaded.model;
+  const chat::BackendInfo& info = loaded.backend->info();
+  config.backend = loaded.backend;
   config.tokenizer = loaded.tokenizer;
-  config.model_name = model_display_name(*loaded.model, model_dir, demo);
-  config.model_path = loaded.model->info().dir;
-  config.model_fingerprint = loaded.model->info().fingerprint;
+  config.model_name = info.model_name;
+  config.model_path = info.location;
+  config.model_fingerprint = info.fingerprint;
   config.demo = demo;
   config.history_path = (std::filesystem::path(state_dir(env)) / "history").string();
   config.session_name = session_name;
   config.session_file = session_file;
-  config.settings = settings_from(args, *loaded.model, demo);
+  config.settings = settings_from(args, info, demo);
   if (session_file && demo) {
     config.session_file->state.settings.max_new_tokens =
         std::min(config.session_file->state.settings.max_new_tokens, config.settings.max_new_tokens);

@@ -12,12 +12,13 @@
 #include <variant>
 
 #include "chat/chat_session.h"
+#include "chat/local_backend.h"
 #include "chat/session_store.h"
 #include "common/error.h"
 #include "common/input_limits.h"
-#include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
+#include "ui/settings_flags.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
@@ -61,48 +62,15 @@ void write(std::FILE* out, const std::string& text) {
 
 std::string read_all(std::FILE* in) { return read_capped(in, kMaxTextInputBytes, "stdin"); }
 
-// The session's settings, overridden by the options given on the command line.
-void apply_options(const CliArgs& args, chat::SessionSettings& s) {
-  if (auto effort = args.get("--effort")) {
-    auto parsed = chat::parse_effort(*effort);
-    if (!parsed) throw UsageError("--effort takes low, medium or high (found '" + *effort + "')");
-    s.effort = *parsed;
-  }
-  if (auto system = args.get("--system")) s.instructions = chat::replace_invalid_utf8(*system);
-  s.sampling.temperature = args.get_double("--temperature", s.sampling.temperature, 0.0, 100.0);
-  s.sampling.top_p = args.get_double("--top-p", s.sampling.top_p, 0.0, 1.0, /*lo_exclusive=*/true);
-  s.sampling.top_k = static_cast<int>(args.get_int("--top-k", s.sampling.top_k, 0, 1 << 30));
-  if (args.has("--seed")) {
-    s.sampling.seed =
-        static_cast<uint64_t>(args.get_int("--seed", 0, 0, std::numeric_limits<long long>::max()));
-  }
-  s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", s.max_new_tokens, 1, 1 << 24));
-  s.context_tokens = static_cast<int>(args.get_int("--context", s.context_tokens, 16, 1 << 24));
-  if ((args.has("--max-tokens") || args.has("--context")) && s.max_new_tokens >= s.context_tokens) {
-    throw UsageError("--max-tokens must be below the context size (found " +
-                     std::to_string(s.max_new_tokens) + " for a context of " +
-                     std::to_string(s.context_tokens) + ")");
-  }
-}
-
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
   const CliArgs args = parse_cli(argc, argv,
-                                 {{"--model", true},
-                                  {"--prompt", true},
-                                  {"--system", true},
-                                  {"--effort", true},
-                                  {"--temperature", true},
-                                  {"--top-p", true},
-                                  {"--top-k", true},
-                                  {"--seed", true},
-                                  {"--max-tokens", true},
-                                  {"--show-reasoning", false},
-                                  {"--session", true},
-                                  {"--threads", true},
-                                  {"--context", true},
-                                  {"--stats", false}});
+                                 with_settings_flags({{"--model", true},
+                                                      {"--prompt", true},
+                                                      {"--show-reasoning", false},
+                                                      {"--session", true},
+                                                      {"--stats", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -110,7 +78,7 @@ int cmd_generate(int argc, char** argv) {
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
   const std::string model_dir = args.require("--model");
   std::string prompt = args.require("--prompt");
-  const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
+  const int threads = threads_flag(args);
 
   // The session first: a broken or unwritable session file is reported before the model loads.
   std::optional<std::string> session_path;
@@ -121,17 +89,18 @@ int cmd_generate(int argc, char** argv) {
     if (std::filesystem::exists(*session_path, ec)) file = chat::load_session(*session_path);
     chat::check_session_writable(*session_path);  // refused now, not after the answer is generated
   }
-  apply_options(args, file.state.settings);
+  apply_settings_flags(args, file.state.settings);
   if (prompt == "-") prompt = read_all(stdin);
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
-  const auto model = engine::Model::open(
-      model_dir, engine::LoadOptions{.threads = threads, .ram_budget_bytes = 0, .on_progress = nullptr});
-  if (!file.model_fingerprint.empty() && file.model_fingerprint != model->info().fingerprint) {
+  auto backend =
+      std::make_shared<chat::LocalBackend>(chat::open_local_model(model_dir, {.threads = threads}));
+  const chat::BackendInfo& info = backend->info();
+  if (!file.model_fingerprint.empty() && file.model_fingerprint != info.fingerprint) {
     std::fprintf(stderr, "gpt-oss-chat generate: note: %s was written with another model (%s); continuing\n",
                  session_path->c_str(), file.model_path.c_str());
   }
-  chat::ChatSession session(model, tokenizer, file.state);
+  chat::ChatSession session(backend, tokenizer, file.state);
 
   const bool show_reasoning = args.has("--show-reasoning");
   bool answer_ends_in_newline = true;
@@ -194,8 +163,8 @@ int cmd_generate(int argc, char** argv) {
 
   if (session_path) {
     file.state = session.state();
-    file.model_path = model->info().dir;
-    file.model_fingerprint = model->info().fingerprint;
+    file.model_path = info.location;
+    file.model_fingerprint = info.fingerprint;
     chat::save_session(*session_path, file);
   }
   if (stats.end == chat::TurnEnd::kAnswered) return 0;

@@ -19,6 +19,7 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"chat", gptoss::ui::cmd_chat, "the terminal chat (default)"},
     {"generate", gptoss::ui::cmd_generate, "answer one prompt on stdout"},
+    {"serve", gptoss::ui::cmd_serve, "an OpenAI-compatible HTTP server for the model"},
     {"tokenize", gptoss::ui::cmd_tokenize, "UTF-8 text on stdin -> JSON token ids"},
     {"detokenize", gptoss::ui::cmd_detokenize, "JSON token ids on stdin -> text"},
     {"harmony", gptoss::ui::cmd_harmony, "render or parse harmony conversations (JSON)"},

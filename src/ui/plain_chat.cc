@@ -90,7 +90,7 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
   } else {
     state.settings = config.settings;
   }
-  chat::ChatSession session(config.model, config.tokenizer, std::move(state));
+  chat::ChatSession session(config.backend, config.tokenizer, std::move(state));
   chat::SessionFile meta = config.session_file.value_or(chat::SessionFile{});
   meta.state = {};
   if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");

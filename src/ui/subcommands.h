@@ -15,5 +15,6 @@ int cmd_logits(int argc, char** argv);           // .npy logits of a token seque
 int cmd_make_test_model(int argc, char** argv);  // a random checkpoint in both layouts
 int cmd_bench(int argc, char** argv);            // prefill/decode speed, memory, I/O
 int cmd_inspect(int argc, char** argv);          // routing, sinks, logit lens of a prompt
+int cmd_serve(int argc, char** argv);            // the OpenAI-compatible HTTP server
 
 }  // namespace gptoss::ui

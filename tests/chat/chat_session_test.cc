@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "chat/context_policy.h"
+#include "chat/local_backend.h"
 #include "engine/engine.h"
 #include "engine/test_model.h"
 #include "tokenizer/tokenizer.h"
@@ -35,12 +36,12 @@ class ChatSessionTest : public ::testing::Test {
     engine::TestModelOptions options;
     options.seed = 11;
     engine::write_test_model(dir_->string(), *engine::find_test_model_preset("tiny"), options);
-    model_ = new std::shared_ptr<const Model>(Model::open(
-        dir_->string(), engine::LoadOptions{.threads = 1, .ram_budget_bytes = 0, .on_progress = nullptr}));
+    local_model_ = new LocalModel(open_local_model(dir_->string(), {.threads = 1}));
+    model_ = &local_model_->model;
     tokenizer_ = new std::shared_ptr<const tokenizer::Tokenizer>(tokenizer::Tokenizer::load_default());
   }
   static void TearDownTestSuite() {
-    delete model_;
+    delete local_model_;
     delete tokenizer_;
     std::error_code ec;
     fs::remove_all(*dir_, ec);
@@ -55,7 +56,8 @@ class ChatSessionTest : public ::testing::Test {
     return state;
   }
   std::unique_ptr<ChatSession> make_session(SessionState state = small_state()) {
-    return std::make_unique<ChatSession>(*model_, *tokenizer_, std::move(state), "2026-11-23");
+    return std::make_unique<ChatSession>(std::make_shared<LocalBackend>(*local_model_), *tokenizer_,
+                                         std::move(state), "2026-11-23");
   }
 
   // Token ids of a script: strings are ordinary text, ints are special tokens.
@@ -83,13 +85,18 @@ class ChatSessionTest : public ::testing::Test {
   }
 
   static fs::path* dir_;
-  static std::shared_ptr<const Model>* model_;
+  static LocalModel* local_model_;
+  static const std::shared_ptr<const Model>* model_;
   static std::shared_ptr<const tokenizer::Tokenizer>* tokenizer_;
 };
 
 fs::path* ChatSessionTest::dir_ = nullptr;
-std::shared_ptr<const Model>* ChatSessionTest::model_ = nullptr;
+LocalModel* ChatSessionTest::local_model_ = nullptr;
+const std::shared_ptr<const Model>* ChatSessionTest::model_ = nullptr;
 std::shared_ptr<const tokenizer::Tokenizer>* ChatSessionTest::tokenizer_ = nullptr;
+
+// The session's engine backend, where the token picker and the KV cache are.
+LocalBackend& local(const ChatSession& session) { return static_cast<LocalBackend&>(session.backend()); }
 
 // Plays a fixed token list; records the context and logits seen at each pick.
 struct ScriptedModel {
@@ -101,9 +108,9 @@ struct ScriptedModel {
 
   void load(const std::vector<int32_t>& ids) { tokens.assign(ids.begin(), ids.end()); }
 
-  ChatSession::TokenPicker picker() {
+  LocalBackend::TokenPicker picker() {
     return [this](std::span<const float> logits) {
-      context_at_pick.push_back(session->context().tokens());
+      context_at_pick.push_back(local(*session).context()->tokens());
       logits_at_pick.emplace_back(logits.begin(), logits.end());
       const int32_t t = tokens.empty() ? special::kReturn : tokens.front();
       if (!tokens.empty()) tokens.pop_front();
@@ -167,7 +174,7 @@ TEST_F(ChatSessionTest, FirstTurnStreamsAndStoresTheAnswer) {
   model.session = session.get();
   model.load(final_answer("Hello there!"));
   const size_t scripted = model.tokens.size();
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   const std::vector<int32_t> prompt_before = [&] {
     SessionState s = session->state();
     s.conversation.messages.push_back(user_message("Hi"));
@@ -207,7 +214,7 @@ TEST_F(ChatSessionTest, FirstTurnStreamsAndStoresTheAnswer) {
   std::vector<int32_t> want = prompt_before;
   const auto& sampled = final_answer("Hello there!");
   want.insert(want.end(), sampled.begin(), sampled.end() - 1);
-  EXPECT_EQ(session->context().tokens(), want);
+  EXPECT_EQ(local(*session).context()->tokens(), want);
   // The stored reply renders with <|end|>, never <|return|>.
   const auto next = session->next_prompt();
   EXPECT_EQ(std::count(next.begin(), next.end(), special::kReturn), 0);
@@ -222,13 +229,13 @@ TEST_F(ChatSessionTest, SecondTurnPrefillsOnlyWhatChangedAndMatchesAFreshPrefill
                              std::string("assistant"), special::kChannel, std::string("final"),
                              special::kMessage, std::string("Hi! How can I help?"), special::kReturn});
   model.load(first);
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   EventLog log1;
   std::atomic<bool> cancel{false};
   TurnStats t1 = session->run_turn("Hello, who are you?", log1.sink(), cancel);
   ASSERT_EQ(t1.end, TurnEnd::kAnswered);
   ASSERT_EQ(session->conversation().messages.size(), 3u);  // user, analysis, final
-  const std::vector<int32_t> cache_after_first = session->context().tokens();
+  const std::vector<int32_t> cache_after_first = local(*session).context()->tokens();
 
   model.load(final_answer("Sure."));
   const size_t picks_before = model.logits_at_pick.size();
@@ -268,7 +275,7 @@ TEST_F(ChatSessionTest, KeepReasoningKeepsTheAnalysis) {
       script({special::kChannel, std::string("analysis"), special::kMessage, std::string("thinking hard"),
               special::kEnd, special::kStart, std::string("assistant"), special::kChannel,
               std::string("final"), special::kMessage, std::string("done"), special::kReturn}));
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   EventLog log;
   std::atomic<bool> cancel{false};
   session->run_turn("q", log.sink(), cancel);
@@ -293,7 +300,7 @@ TEST_F(ChatSessionTest, CancelStopsWithinOneTokenKeepsThePartialAnswerAndTheCach
   model.after_pick = [&](size_t picks) {
     if (picks == cancel_after) cancel = true;  // as the UI thread would, while a token is decoded
   };
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   EventLog log;
   TurnStats stats = session->run_turn("Count to ten", log.sink(), cancel);
 
@@ -311,7 +318,7 @@ TEST_F(ChatSessionTest, CancelStopsWithinOneTokenKeepsThePartialAnswerAndTheCach
   ASSERT_EQ(session->turns().size(), 1u);
   EXPECT_TRUE(session->turns()[0].stats.interrupted);
   // The cache holds the prompt and every picked token: nothing half-written.
-  const auto& cache = session->context().tokens();
+  const auto& cache = local(*session).context()->tokens();
   ASSERT_GE(cache.size(), cancel_after);
   EXPECT_TRUE(std::equal(header.begin(), header.end(), cache.end() - cancel_after));
 
@@ -333,7 +340,7 @@ TEST_F(ChatSessionTest, CancelFromAnotherThreadEndsTheTurn) {
   SessionState state = small_state(/*max_new_tokens=*/900);
   auto session = make_session(state);
   std::atomic<int> picks{0};
-  session->set_token_picker([&](std::span<const float>) {
+  local(*session).set_token_picker([&](std::span<const float>) {
     picks.fetch_add(1);
     return (*tokenizer_)->encode("la").front();  // never a stop token
   });
@@ -359,7 +366,7 @@ TEST_F(ChatSessionTest, CancelDuringALongPrefillStopsBetweenChunks) {
   state.settings.context_tokens = 8192;
   auto session = make_session(state);
   int picks = 0;
-  session->set_token_picker([&](std::span<const float>) {
+  local(*session).set_token_picker([&](std::span<const float>) {
     ++picks;
     return (*tokenizer_)->encode("la").front();
   });
@@ -379,7 +386,7 @@ TEST_F(ChatSessionTest, CancelDuringALongPrefillStopsBetweenChunks) {
   EXPECT_EQ(picks, 0);
   EXPECT_EQ(stats.tokens_generated, 0u);
   EXPECT_LT(stats.tokens_prefilled, prompt.size());
-  const std::vector<int32_t>& cache = session->context().tokens();
+  const std::vector<int32_t>& cache = local(*session).context()->tokens();
   EXPECT_EQ(cache.size(), stats.tokens_prefilled);
   ASSERT_LE(cache.size(), prompt.size());
   EXPECT_TRUE(std::equal(cache.begin(), cache.end(), prompt.begin()));
@@ -402,7 +409,7 @@ TEST_F(ChatSessionTest, RandomModelTurnsEndAtTheBudgetAndAreReproducible) {
       EXPECT_EQ(stats.end, TurnEnd::kBudgetExhausted);
       EXPECT_EQ(stats.tokens_generated, 6u);
     }
-    const auto& cache = session->context().tokens();
+    const auto& cache = local(*session).context()->tokens();
     return std::vector<int32_t>(cache.end() - 5, cache.end());
   };
   EXPECT_EQ(run(3), run(3));
@@ -427,7 +434,7 @@ TEST_F(ChatSessionTest, ToolCallIsAnsweredByTheHandlerAndTheTurnEndsWithAnAnswer
               std::string("json"), special::kMessage, std::string(R"({"city":"Paris"})"), special::kCall}));
   const auto answer = final_answer("Sunny in Paris.");
   model.tokens.insert(model.tokens.end(), answer.begin(), answer.end());
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   std::vector<ToolCall> calls;
   session->set_tool_handler([&](const ToolCall& call) -> std::optional<std::string> {
     calls.push_back(call);
@@ -471,7 +478,7 @@ TEST_F(ChatSessionTest, UnknownToolIsToldNotAvailableAndRoundsAreBounded) {
   const auto call = script({special::kChannel, std::string("analysis to=browser.search"), special::kMessage,
                             std::string(R"({"query":"x"})"), special::kCall});
   for (int i = 0; i < 5; ++i) model.tokens.insert(model.tokens.end(), call.begin(), call.end());
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   EventLog log;
   std::atomic<bool> cancel{false};
   TurnStats stats = session->run_turn("Search the web", log.sink(), cancel);
@@ -494,7 +501,7 @@ TEST_F(ChatSessionTest, ContextOverflowDropsTheOldestTurnsAndATooLongMessageIsAn
   auto session = make_session(state);
   ScriptedModel model;
   model.session = session.get();
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   std::atomic<bool> cancel{false};
   EventLog log;
   const std::vector<std::string> questions = {"First question about apples", "Second question about pears",
@@ -514,7 +521,7 @@ TEST_F(ChatSessionTest, ContextOverflowDropsTheOldestTurnsAndATooLongMessageIsAn
   SessionState resumed = session->state();
   resumed.settings.context_tokens = static_cast<int>(without_first + 8);
   auto small = make_session(resumed);
-  small->set_token_picker(model.picker());
+  local(*small).set_token_picker(model.picker());
   model.load(final_answer("ok"));
   EventLog log2;
   TurnStats stats = small->run_turn("Fourth", log2.sink(), cancel);
@@ -551,7 +558,7 @@ TEST_F(ChatSessionTest, RetryRegeneratesReusingTheWholePromptAndUndoRemovesTheEx
   auto session = make_session();
   ScriptedModel model;
   model.session = session.get();
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   std::atomic<bool> cancel{false};
   EventLog log;
   model.load(final_answer("first try"));
@@ -584,7 +591,7 @@ TEST_F(ChatSessionTest, InvalidUtf8IsReplacedAndSpecialStringsStayText) {
   ScriptedModel model;
   model.session = session.get();
   model.load(final_answer("ok"));
-  session->set_token_picker(model.picker());
+  local(*session).set_token_picker(model.picker());
   std::atomic<bool> cancel{false};
   EventLog log;
   session->run_turn(

@@ -1,0 +1,83 @@
+// The engine in this process as a chat Backend: one KV cache (engine::Context) kept across rounds
+// and conversations, so a prompt that shares a prefix with the last one prefills only the rest.
+//
+//   LocalModel m = open_local_model(dir, {.threads = 2});
+//   auto backend = std::make_shared<LocalBackend>(m);
+//
+// Model opening stays behind this header so that the UI needs no engine header.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "chat/backend.h"
+#include "chat/sampler.h"
+
+namespace gptoss::engine {
+class Model;
+class Context;
+}  // namespace gptoss::engine
+
+namespace gptoss::chat {
+
+struct LocalModelOptions {
+  int threads = 0;    // 0: one per core
+  bool demo = false;  // a tiny random model: named "demo"
+  // Called from the loading thread with a stage name ("mapping", "validating", "warming") and a
+  // fraction in 0..1.
+  std::function<void(const std::string& stage, double fraction)> on_progress;
+};
+
+// An open checkpoint, shareable by several backends.
+struct LocalModel {
+  std::shared_ptr<const engine::Model> model;
+  BackendInfo info;
+};
+
+// Opens the checkpoint in `dir` (engine::Model::open). Throws the engine's LoadError naming the
+// file and tensor or key at fault.
+LocalModel open_local_model(const std::string& dir, const LocalModelOptions& options = {});
+
+// Writes the demo checkpoint (the tiny random preset, a fixed seed) into `dir`; `on_file` is called
+// after each file. Throws gptoss::Error if the folder cannot be written.
+void write_demo_model(const std::string& dir, const std::function<void()>& on_file = nullptr);
+
+class LocalBackend : public Backend {
+ public:
+  explicit LocalBackend(LocalModel model);
+  ~LocalBackend() override;
+
+  const BackendInfo& info() const override { return info_; }
+  GenerateResult generate(const GenerateRequest& request, const GenerateCallbacks& callbacks,
+                          const std::atomic<bool>& cancel) override;
+  size_t cached_tokens() const override;
+  std::vector<std::pair<std::string, std::string>> stats() const override;
+
+  // Replaces the sampler: returns the next token given the logits. Tests use it to script the
+  // model's output on a random-weight model; nullptr restores the sampler.
+  using TokenPicker = std::function<int32_t(std::span<const float> logits)>;
+  void set_token_picker(TokenPicker picker) { token_picker_ = std::move(picker); }
+
+  // The KV cache; nullptr before the first generate(). Tests check it holds the expected tokens.
+  const engine::Context* context() const { return context_.get(); }
+  const std::shared_ptr<const engine::Model>& model() const { return model_; }
+
+ private:
+  // Makes the cache if there is none or its capacity differs from `tokens`.
+  void ensure_context(int tokens);
+  // Prefills what the cache lacks of `prompt` in chunks (cancel checked between them); returns
+  // false if the prompt does not fit or the prefill was cancelled.
+  bool prefill(std::span<const int32_t> prompt, GenerateResult& result, const std::atomic<bool>& cancel);
+
+  std::shared_ptr<const engine::Model> model_;
+  BackendInfo info_;
+  std::unique_ptr<engine::Context> context_;
+  std::optional<Sampler> sampler_;
+  TokenPicker token_picker_;
+  std::span<const float> logits_;  // of the last prefilled or decoded token
+};
+
+}  // namespace gptoss::chat

@@ -1,0 +1,32 @@
+// The flags that set a conversation's settings, parsed in one place for `chat` and `generate`
+// (and `serve` for --threads): one list, one set of limits, one set of messages.
+//
+//   CliArgs args = parse_cli(argc, argv, with_settings_flags({{"--model", true}, ...}));
+//   chat::SessionSettings s = defaults;
+//   apply_settings_flags(args, s);   // UsageError naming the flag at fault
+//
+// A new settings flag goes into kSettingsFlags and apply_settings_flags, nowhere else.
+#pragma once
+
+#include <vector>
+
+#include "chat/chat_session.h"
+#include "ui/cli.h"
+
+namespace gptoss::ui {
+
+// --effort --system --temperature --top-p --top-k --seed --max-tokens --context --threads
+const std::vector<FlagSpec>& settings_flags();
+
+// `own` followed by settings_flags().
+std::vector<FlagSpec> with_settings_flags(std::vector<FlagSpec> own);
+
+// Overrides the settings the flags give; the others keep their value. Throws UsageError naming
+// the flag when a value is malformed or out of range, or when --max-tokens is not below the
+// context size.
+void apply_settings_flags(const CliArgs& args, chat::SessionSettings& settings);
+
+// --threads: compute threads, 0 (the default) for one per core.
+int threads_flag(const CliArgs& args);
+
+}  // namespace gptoss::ui
