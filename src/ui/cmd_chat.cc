@@ -21,6 +21,7 @@
 #include "ui/commands.h"
 #include "ui/event_queue.h"
 #include "ui/model_discovery.h"
+#include "ui/model_writer.h"
 #include "ui/plain_chat.h"
 #include "ui/startup.h"
 #include "ui/subcommands.h"
@@ -72,20 +73,24 @@ struct LoadFailed {
 };
 using LoadEvent = std::variant<Progress, LoadDone, LoadFailed>;
 
-// Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. Runs
-// on the loading thread; `report` may be called from any thread.
+// Writes the demo checkpoint (atomically: a cancelled write leaves nothing half done).
+void write_demo_model(const std::string& dir, const std::function<void(const std::string&, double)>& report) {
+  const engine::TestModelPreset* preset = engine::find_test_model_preset("tiny");
+  if (!preset) throw gptoss::Error("demo: the 'tiny' test-model preset is missing");
+  int files = 0;
+  engine::TestModelOptions options;
+  options.seed = kDemoSeed;
+  options.on_file = [&](const std::string&) { report("generating", std::min(0.9, 0.3 * ++files)); };
+  report("generating", 0);
+  write_test_model_atomically(dir, *preset, options);
+}
+
+// Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. A demo
+// folder that does not load (left broken by an older version, or damaged) is rebuilt. Runs on the
+// loading thread; `report` may be called from any thread.
 Loaded load_everything(const std::string& dir, bool demo, int threads,
                        const std::function<void(const std::string&, double)>& report) {
-  if (demo && !looks_like_model(dir)) {
-    const engine::TestModelPreset* preset = engine::find_test_model_preset("tiny");
-    if (!preset) throw gptoss::Error("demo: the 'tiny' test-model preset is missing");
-    int files = 0;
-    engine::TestModelOptions options;
-    options.seed = kDemoSeed;
-    options.on_file = [&](const std::string&) { report("generating", std::min(0.9, 0.3 * ++files)); };
-    report("generating", 0);
-    write_test_model(dir, *preset, options);
-  }
+  if (demo && !looks_like_model(dir)) write_demo_model(dir, report);
   report("tokenizer", 0);
   Loaded out;
   out.tokenizer = tokenizer::Tokenizer::load_default();
@@ -93,7 +98,15 @@ Loaded load_everything(const std::string& dir, bool demo, int threads,
   engine::LoadOptions options;
   options.threads = threads;
   options.on_progress = [&](const engine::LoadProgress& p) { report(p.stage, p.fraction); };
-  out.model = engine::Model::open(dir, options);
+  try {
+    out.model = engine::Model::open(dir, options);
+  } catch (const gptoss::Error&) {
+    if (!demo) throw;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    write_demo_model(dir, report);
+    out.model = engine::Model::open(dir, options);
+  }
   return out;
 }
 

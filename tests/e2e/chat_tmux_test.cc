@@ -101,6 +101,14 @@ class ChatTmuxTest : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
 
+  // The environment of a run without tmux (stdin and stdout are pipes), in the work folder.
+  std::string plain_env() const {
+    return "cd " + quote((root_ / "work").string()) + " && env -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" +
+           quote((root_ / "home").string()) + " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
+           " XDG_DATA_HOME=" + quote((root_ / "data").string()) + " XDG_STATE_HOME=" +
+           quote((root_ / "state").string());
+  }
+
   std::string screen() const { return run("tmux -L " + socket_ + " capture-pane -p"); }
   std::string status_line() const {
     auto lines = split_lines(screen());
@@ -400,10 +408,7 @@ TEST_F(ChatTmuxTest, NoColorIsHonoured) {
 
 TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
   // No tmux: stdin and stdout are pipes, so the plain line-by-line chat answers.
-  std::string env = "cd " + quote((root_ / "work").string()) + " && env -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" +
-                    quote((root_ / "home").string()) + " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
-                    " XDG_DATA_HOME=" + quote((root_ / "data").string()) + " XDG_STATE_HOME=" +
-                    quote((root_ / "state").string());
+  const std::string env = plain_env();
   std::string out = run("printf 'hi\\n/effort high\\n/bogus\\n' | (" + env + " " + quote(GPTOSS_BINARY) +
                         " --demo --seed 3 --max-tokens 16) 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("random weights"), std::string::npos) << out;
@@ -417,6 +422,19 @@ TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
   EXPECT_NE(out.find("hf download openai/gpt-oss-20b --local-dir gpt-oss-20b"), std::string::npos) << out;
   EXPECT_NE(out.find("gpt-oss-chat --demo"), std::string::npos) << out;
   EXPECT_NE(out.find("EXIT=1"), std::string::npos) << out;
+}
+
+// Ctrl-C while an older version wrote the demo model left a truncated checkpoint: the next --demo
+// rebuilds it instead of failing on it.
+TEST_F(ChatTmuxTest, BrokenDemoModelIsRebuilt) {
+  const fs::path demo = root_ / "cache" / "gpt-oss-chat" / "demo-model";
+  fs::create_directories(demo);
+  std::ofstream(demo / "config.json") << "{\"num_hidden_layers\": 3}";
+  std::ofstream(demo / "model.safetensors") << "trunc";
+  std::string out = run("echo hi | (" + plain_env() + " " + quote(GPTOSS_BINARY) +
+                        " --demo --seed 3 --max-tokens 8) 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+  EXPECT_GT(fs::file_size(demo / "model.safetensors"), 1000u);
 }
 
 }  // namespace
