@@ -23,6 +23,8 @@
 #include "ui/model_discovery.h"
 #include "ui/model_writer.h"
 #include "ui/plain_chat.h"
+#include "ui/relaunch.h"
+#include "ui/session_names.h"
 #include "ui/startup.h"
 #include "ui/subcommands.h"
 #include "ui/terminal.h"
@@ -210,8 +212,9 @@ int cmd_chat(int argc, char** argv) {
     throw UsageError("--effort takes low, medium or high (found '" + args.get_or("--effort", "") + "')");
   }
   const std::string session_name = args.get_or("--session", "");
-  if (args.has("--session") && !valid_session_name(session_name)) {
-    throw UsageError("--session: '" + session_name + "' is not a session name (letters, digits, '.', '-', '_')");
+  if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
+    throw UsageError("--session: '" + session_name +
+                     "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
   }
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
   // Validate the numeric flags before anything slow happens.
@@ -228,19 +231,21 @@ int cmd_chat(int argc, char** argv) {
   // A saved session to continue: read it before the screen changes, so errors are plain lines.
   std::optional<chat::SessionFile> session_file;
   if (!session_name.empty()) {
-    std::string path = chat::session_path(session_name);
+    std::string path = ui::session_file(session_name);
     if (std::filesystem::exists(path)) session_file = chat::load_session(path);
   }
 
   WakePipe wake;
   std::unique_ptr<Terminal> terminal;
   std::string model_dir;
+  bool model_flag = args.has("--model");  // the relaunch command must name the model
   if (args.has("--model")) {
     model_dir = *args.get("--model");
   } else if (!demo) {
     DiscoveredModel found = discover_model(env, std::filesystem::current_path().string());
     if (found.dir) {
       model_dir = *found.dir;
+      model_flag = found.source.starts_with("./");
     } else {
       std::vector<std::string> help = no_model_help(found, demo_model_dir(env));
       if (!tty) {
@@ -273,6 +278,7 @@ int cmd_chat(int argc, char** argv) {
   config.model_path = loaded.model->info().dir;
   config.model_fingerprint = loaded.model->info().fingerprint;
   config.demo = demo;
+  config.relaunch = relaunch_command(program_command(env, self_executable()), demo, model_flag, model_dir);
   config.history_path = (std::filesystem::path(state_dir(env)) / "history").string();
   config.session_name = session_name;
   config.session_file = session_file;

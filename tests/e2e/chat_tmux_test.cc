@@ -437,4 +437,85 @@ TEST_F(ChatTmuxTest, BrokenDemoModelIsRebuilt) {
   EXPECT_GT(fs::file_size(demo / "model.safetensors"), 1000u);
 }
 
+// Counts the non-overlapping occurrences of `what` in `text`.
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + what.size())) ++n;
+  return n;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// A message refused as too long leaves the transcript as it was and stays in the input line; /undo
+// then removes the exchange the screen shows as last.
+TEST_F(ChatTmuxTest, RefusedMessageStaysInTheInputLine) {
+  start("--demo --seed 7 --context 256 --max-tokens 16");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  line("hello there");
+  ASSERT_TRUE(wait_idle());
+  std::string long_message;
+  for (int i = 0; i < 120; ++i) long_message += "lengthy" + std::to_string(i) + " ";
+  line(long_message);
+  ASSERT_TRUE(wait_text("too long for the context window"));
+  std::string s = screen();
+  EXPECT_EQ(count(s, "\nYou\n"), 1u) << "the refused message is not in the transcript:\n" << s;
+  EXPECT_EQ(s.find("lengthy0 "), std::string::npos) << "only the end of the draft is in view:\n" << s;
+  EXPECT_NE(split_lines(s)[split_lines(s).size() - 2].find("lengthy119"), std::string::npos)
+      << "the text is back in the input line:\n" << s;
+  keys("C-u");
+  line("/undo");
+  ASSERT_TRUE(wait_text("Removed the last exchange (\"hello there\")"));
+  EXPECT_EQ(screen().find("\nYou\n"), std::string::npos) << screen();
+  line("/quit!");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
+}
+
+// /save never replaces another conversation silently; saving this one again is silent; a quit whose
+// autosave fails stays in the chat and says how to save elsewhere.
+TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
+  write_reasoning_session();
+  start("--demo --seed 7 --max-tokens 8");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  line("hello there");
+  ASSERT_TRUE(wait_idle());
+
+  line("/save sky");
+  ASSERT_TRUE(wait_text("/save! sky replaces it"));
+  EXPECT_NE(read_file(sessions_dir() / "sky.json").find("why is the sky blue"), std::string::npos);
+  line("/save! sky");
+  ASSERT_TRUE(wait_text("Saved as 'sky'"));
+  EXPECT_NE(read_file(sessions_dir() / "sky.json").find("hello there"), std::string::npos);
+  line("/save sky");  // the same conversation: no question
+  ASSERT_TRUE(wait_for([](const std::string& x) { return count(x, "Saved as 'sky'") == 2; }, "the second save"));
+  EXPECT_EQ(count(screen(), "replaces it"), 1u);
+
+  // A path: written as given, not as x.json.json in the sessions folder.
+  line("/save x.json");
+  ASSERT_TRUE(wait_text("Saved as 'x.json'"));
+  EXPECT_NE(read_file(root_ / "work" / "x.json").find("hello there"), std::string::npos);
+  EXPECT_FALSE(fs::exists(sessions_dir() / "x.json.json"));
+
+  // The autosave on /quit fails (its file is now a folder): the chat stays open.
+  line("more words");
+  ASSERT_TRUE(wait_idle());
+  fs::remove(root_ / "work" / "x.json");
+  fs::create_directories(root_ / "work" / "x.json");
+  line("/quit");
+  ASSERT_TRUE(wait_text("Not quitting"));
+  EXPECT_NE(status_line().find("ctx "), std::string::npos) << "still in the chat";
+  const fs::path elsewhere = root_ / "elsewhere.json";
+  line("/save " + elsewhere.string());
+  ASSERT_TRUE(wait_text("Saved as"));
+  line("/quit");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
+  EXPECT_NE(read_file(elsewhere).find("more words"), std::string::npos);
+  // The farewell names a command that works here: the binary's path (it is not on $PATH) and --demo.
+  const std::string resume = std::string(GPTOSS_BINARY) + " --demo --session " + elsewhere.string();
+  ASSERT_TRUE(wait_for([&](const std::string& x) { return unwrapped(x).find(resume) != std::string::npos; },
+                       "the command that resumes"));
+}
+
 }  // namespace
