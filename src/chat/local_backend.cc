@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "engine/engine.h"
+#include "engine/model_writer.h"
 #include "engine/test_model.h"
 
 namespace gptoss::chat {
@@ -66,7 +67,7 @@ void write_demo_model(const std::string& dir, const std::function<void()>& on_fi
   engine::TestModelOptions options;
   options.seed = kDemoSeed;
   if (on_file) options.on_file = [&](const std::string&) { on_file(); };
-  engine::write_test_model(dir, *preset, options);
+  engine::write_test_model_atomically(dir, *preset, options);  // Ctrl-C leaves no half model
 }
 
 LocalBackend::LocalBackend(LocalModel model) : model_(std::move(model.model)), info_(std::move(model.info)) {}

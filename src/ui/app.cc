@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "ui/relaunch.h"
 #include "ui/terminal.h"
 
 namespace gptoss::ui {
@@ -65,6 +66,37 @@ App::~App() {
 // ---- The loop -----------------------------------------------------------------------------
 
 AppResult App::run() {
+  for (;;) {
+    run_until_quit();
+    AppResult result;
+    if (quit_signal_) result.exit_code = 128 + quit_signal_;  // the shell's convention for "killed by"
+    if (leave_unsaved_) {
+      if (dirty_ && !session_->conversation().messages.empty()) result.farewell = "Left without saving.";
+      return result;
+    }
+    try {
+      autosave();
+      if (!session_name_.empty() && !session_->conversation().messages.empty()) {
+        result.farewell = "Conversation saved as '" + session_name_ + "'; continue it with: " + config_.relaunch +
+                          " --session " + shell_quote(session_name_);
+      }
+      return result;
+    } catch (const gptoss::Error& e) {
+      if (quit_signal_ || terminal_gone_) {
+        result.farewell = std::string("Could not autosave the conversation: ") + e.what();
+        result.exit_code = 1;
+        return result;
+      }
+      // Nothing is lost silently: stay, say why, and how to save elsewhere or leave anyway.
+      notice(std::string("Not quitting: the conversation could not be saved: ") + e.what() +
+                 "\n/save PATH saves it elsewhere (e.g. /save ~/chat.json); /quit! leaves without saving.",
+             BlockKind::kError);
+      quit_ = false;
+    }
+  }
+}
+
+void App::run_until_quit() {
   auto last_tick = Clock::now();
   while (!quit_) {
     if (needs_redraw_ || input_.dirty) {
@@ -93,6 +125,7 @@ AppResult App::run() {
           turn_.handle(*chat_event, Clock::now());
         } else if (auto* failed = std::get_if<TurnFailed>(&e)) {
           turn_.end(Clock::now());
+          take_back_refused_message();
           notice(failed->message, BlockKind::kError);
         } else {
           finish_turn();
@@ -107,6 +140,7 @@ AppResult App::run() {
         handle_keys(keys_.feed(std::string_view(buf, static_cast<size_t>(got))));
       } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
         quit_ = true;  // the terminal went away
+        terminal_gone_ = true;
       }
     } else if (n == 0 && keys_.pending()) {
       handle_keys(keys_.flush());  // a lone Escape
@@ -127,18 +161,9 @@ AppResult App::run() {
     }
     worker_.join();
     busy_ = false;
+    turn_.end(Clock::now());
+    refresh_context_usage(/*after_turn=*/true);
   }
-  AppResult result;
-  if (quit_signal_) result.exit_code = 128 + quit_signal_;  // the shell's convention for "killed by"
-  try {
-    if (auto name = autosave()) {
-      result.farewell = "Conversation saved as '" + *name + "'; continue it with: gpt-oss-chat --session " + *name;
-    }
-  } catch (const gptoss::Error& e) {
-    result.farewell = std::string("Could not autosave the conversation: ") + e.what();
-    result.exit_code = 1;
-  }
-  return result;
 }
 
 bool App::wait_for_turn(std::chrono::milliseconds limit) {
@@ -276,7 +301,8 @@ void App::run_command(const Command& c) {
   bool changes_session = c.kind == CommandKind::kMessage || c.kind == CommandKind::kNew ||
                          c.kind == CommandKind::kLoad || c.kind == CommandKind::kRetry ||
                          c.kind == CommandKind::kUndo || c.kind == CommandKind::kEffort ||
-                         c.kind == CommandKind::kSystem || c.kind == CommandKind::kSave;
+                         c.kind == CommandKind::kSystem || c.kind == CommandKind::kSave ||
+                         c.kind == CommandKind::kSaveOver;
   if (busy_ && changes_session) {
     if (c.kind == CommandKind::kMessage) input_.set_text(c.arg);
     hint_ = "Still answering: wait for it, or press Ctrl-C to stop it";
@@ -293,8 +319,9 @@ void App::run_command(const Command& c) {
       new_conversation();
       break;
     case CommandKind::kSave:
+    case CommandKind::kSaveOver:
       try {
-        save(c.arg);
+        save(c.arg, c.kind == CommandKind::kSaveOver);
       } catch (const gptoss::Error& e) {
         notice(e.what(), BlockKind::kError);
       }
@@ -326,12 +353,17 @@ void App::run_command(const Command& c) {
     case CommandKind::kQuit:
       quit_ = true;
       break;
+    case CommandKind::kQuitNoSave:
+      quit_ = true;
+      leave_unsaved_ = true;
+      break;
   }
 }
 
 // ---- Turns --------------------------------------------------------------------------------
 
 void App::send_message(const std::string& text) {
+  sent_ = SentMessage{text, transcript_.size(), session_->conversation().messages.size()};
   Block user;
   user.kind = BlockKind::kUser;
   user.text = text;
@@ -360,7 +392,20 @@ void App::start_turn(TurnJob job) {
   });
 }
 
+// A turn that failed before taking the message (too long for the context, or the engine refused)
+// left the conversation as it was: so is the screen, and the text goes back to the input line to
+// be shortened. /undo then removes what the screen shows as last.
+void App::take_back_refused_message() {
+  if (!sent_) return;
+  SentMessage sent = std::move(*sent_);
+  sent_.reset();
+  if (session_->conversation().messages.size() != sent.messages_before) return;  // it was taken
+  transcript_.truncate(sent.transcript_size);
+  if (input_.empty()) input_.set_text(sent.text);
+}
+
 void App::finish_turn() {
+  sent_.reset();
   if (worker_.joinable()) worker_.join();
   turn_.end(Clock::now());
   busy_ = false;

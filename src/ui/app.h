@@ -38,6 +38,7 @@ struct AppConfig {
   std::string model_fingerprint;  // stored in session files
   bool demo = false;              // random weights: say so everywhere
   std::string history_path;       // readline history
+  std::string relaunch;           // the shell command that starts this chat again: "gpt-oss-chat --demo"
   std::string session_name;       // --session NAME: continue it (if saved) and save under it
   std::optional<chat::SessionFile> session_file;  // the loaded --session, if it existed
   chat::SessionSettings settings;  // for a new conversation
@@ -66,10 +67,13 @@ class App {
   App& operator=(const App&) = delete;
 
   // Runs until /quit, Ctrl-D, a second Ctrl-C at an idle prompt, SIGTERM/SIGHUP, or the terminal
-  // going away. Autosaves an unsaved conversation first.
+  // going away. Autosaves an unsaved conversation first; if that fails on a quit the user asked
+  // for, the chat stays open and says so (/quit! leaves without saving).
   AppResult run();
 
  private:
+  // The event loop; then stops a running turn.
+  void run_until_quit();
   // Input
   void handle_keys(const std::vector<Key>& keys);
   void handle_interrupt();
@@ -81,7 +85,9 @@ class App {
   void show_stats();
   void show_sessions();
   void new_conversation();
-  void save(const std::string& name);
+  // Saves under `name` (or the current or an automatic name); unless `replace`, refuses (false, with
+  // a notice) to write over another conversation's file. Throws gptoss::Error if writing fails.
+  bool save(const std::string& name, bool replace = false);
   void load(const std::string& name);
   void retry();
   void undo();
@@ -92,6 +98,7 @@ class App {
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
   void start_turn(TurnJob job);
   void finish_turn();
+  void take_back_refused_message();
   // Waits up to `limit` for the running turn to post TurnDone (other events are dropped).
   bool wait_for_turn(std::chrono::milliseconds limit);
   // The screen
@@ -119,7 +126,15 @@ class App {
   std::thread worker_;
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
+  struct SentMessage {
+    std::string text;
+    size_t transcript_size = 0;  // blocks before the message's
+    size_t messages_before = 0;  // the conversation's length before the turn
+  };
+  std::optional<SentMessage> sent_;  // the message of the running turn
   bool quit_ = false;
+  bool leave_unsaved_ = false;  // /quit!: no autosave
+  bool terminal_gone_ = false;  // stdin closed: nobody to ask
   int quit_signal_ = 0;  // SIGTERM/SIGHUP that ended the chat
   bool last_key_was_idle_interrupt_ = false;
   std::string hint_;  // a transient line in the status bar

@@ -4,20 +4,10 @@
 #include <filesystem>
 
 #include "ui/app.h"
+#include "ui/session_names.h"
 
 namespace gptoss::ui {
 namespace {
-
-// "2026-11-23T09:30:05Z" -> "chat-20261123-093005"
-std::string automatic_name() {
-  std::string iso = chat::now_iso8601_utc();
-  std::string digits;
-  for (char c : iso) {
-    if (c >= '0' && c <= '9') digits += c;
-  }
-  if (digits.size() < 14) return "chat";
-  return "chat-" + digits.substr(0, 8) + "-" + digits.substr(8, 6);
-}
 
 std::string fixed(double x, int decimals) {
   char buf[32];
@@ -78,16 +68,20 @@ void App::show_sessions() {
 
 std::optional<std::string> App::autosave() {
   if (!dirty_ || session_->conversation().messages.empty()) return std::nullopt;
-  std::string name = session_name_.empty() ? automatic_name() : session_name_;
-  save(name);
+  std::string name = session_name_.empty() ? automatic_session_name() : session_name_;
+  save(name, /*replace=*/true);  // its own file, or an unused name
   return name;
 }
 
-void App::save(const std::string& requested) {
-  std::string name = !requested.empty() ? requested : !session_name_.empty() ? session_name_ : automatic_name();
-  std::string path = chat::session_path(name);
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+bool App::save(const std::string& requested, bool replace) {
+  std::string name = !requested.empty() ? requested : !session_name_.empty() ? session_name_ : automatic_session_name();
+  if (!replace) {
+    if (std::optional<std::string> refusal = overwrite_refusal(name, session_name_)) {
+      notice(*refusal, BlockKind::kError);
+      return false;
+    }
+  }
+  std::string path = session_file(name);
   chat::SessionFile file = file_meta_;
   file.model_path = config_.model_path;
   file.model_fingerprint = config_.model_fingerprint;
@@ -100,13 +94,14 @@ void App::save(const std::string& requested) {
   session_name_ = name;
   dirty_ = false;
   notice("Saved as '" + name + "' (" + path + ").");
+  return true;
 }
 
 void App::load(const std::string& name) {
   std::string path;
   chat::SessionFile file;
   try {
-    path = chat::session_path(name);
+    path = session_file(name);
     if (!std::filesystem::exists(path)) {
       notice("No session named '" + name + "'; /sessions lists them.");
       return;

@@ -22,6 +22,8 @@
 #include "ui/model_discovery.h"
 #include "ui/plain_chat.h"
 #include "ui/settings_flags.h"
+#include "ui/relaunch.h"
+#include "ui/session_names.h"
 #include "ui/startup.h"
 #include "ui/subcommands.h"
 #include "ui/terminal.h"
@@ -73,21 +75,33 @@ struct LoadFailed {
 };
 using LoadEvent = std::variant<Progress, LoadDone, LoadFailed>;
 
-// Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. Runs
-// on the loading thread; `report` may be called from any thread.
+// Writes the demo checkpoint, reporting progress per file.
+void write_demo(const std::string& dir, const std::function<void(const std::string&, double)>& report) {
+  int files = 0;
+  report("generating", 0);
+  chat::write_demo_model(dir, [&] { report("generating", std::min(0.9, 0.3 * ++files)); });
+}
+
+// Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. A demo
+// folder that does not load (left broken by an older version, or damaged) is rebuilt. Runs on the
+// loading thread; `report` may be called from any thread.
 Loaded load_everything(const std::string& dir, bool demo, int threads,
                        const std::function<void(const std::string&, double)>& report) {
-  if (demo && !looks_like_model(dir)) {
-    int files = 0;
-    report("generating", 0);
-    chat::write_demo_model(dir, [&] { report("generating", std::min(0.9, 0.3 * ++files)); });
-  }
+  if (demo && !looks_like_model(dir)) write_demo(dir, report);
   report("tokenizer", 0);
   Loaded out;
   out.tokenizer = tokenizer::Tokenizer::load_default();
   report("tokenizer", 1);
-  out.backend = std::make_shared<chat::LocalBackend>(
-      chat::open_local_model(dir, {.threads = threads, .demo = demo, .on_progress = report}));
+  const chat::LocalModelOptions options{.threads = threads, .demo = demo, .on_progress = report};
+  try {
+    out.backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(dir, options));
+  } catch (const gptoss::Error&) {
+    if (!demo) throw;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    write_demo(dir, report);
+    out.backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(dir, options));
+  }
   return out;
 }
 
@@ -174,8 +188,9 @@ int cmd_chat(int argc, char** argv) {
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
   if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
   const std::string session_name = args.get_or("--session", "");
-  if (args.has("--session") && !valid_session_name(session_name)) {
-    throw UsageError("--session: '" + session_name + "' is not a session name (letters, digits, '.', '-', '_')");
+  if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
+    throw UsageError("--session: '" + session_name +
+                     "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
   }
   const int threads = threads_flag(args);
   {
@@ -191,19 +206,21 @@ int cmd_chat(int argc, char** argv) {
   // A saved session to continue: read it before the screen changes, so errors are plain lines.
   std::optional<chat::SessionFile> session_file;
   if (!session_name.empty()) {
-    std::string path = chat::session_path(session_name);
+    std::string path = ui::session_file(session_name);
     if (std::filesystem::exists(path)) session_file = chat::load_session(path);
   }
 
   WakePipe wake;
   std::unique_ptr<Terminal> terminal;
   std::string model_dir;
+  bool model_flag = args.has("--model");  // the relaunch command must name the model
   if (args.has("--model")) {
     model_dir = *args.get("--model");
   } else if (!demo) {
     DiscoveredModel found = discover_model(env, std::filesystem::current_path().string());
     if (found.dir) {
       model_dir = *found.dir;
+      model_flag = found.source.starts_with("./");
     } else {
       std::vector<std::string> help = no_model_help(found, demo_model_dir(env));
       if (!tty) {
@@ -237,6 +254,7 @@ int cmd_chat(int argc, char** argv) {
   config.model_path = info.location;
   config.model_fingerprint = info.fingerprint;
   config.demo = demo;
+  config.relaunch = relaunch_command(program_command(env, self_executable()), demo, model_flag, model_dir);
   config.history_path = (std::filesystem::path(state_dir(env)) / "history").string();
   config.session_name = session_name;
   config.session_file = session_file;

@@ -7,6 +7,7 @@
 
 #include "engine/test_model.h"
 #include "ui/cli.h"
+#include "engine/model_writer.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
@@ -42,7 +43,7 @@ int cmd_make_test_model(int argc, char** argv) {
   options.on_file = [](const std::string& path) { std::fprintf(stderr, "writing %s\n", path.c_str()); };
 
   const auto start = std::chrono::steady_clock::now();
-  engine::write_test_model(args.positionals[0], *preset, options);
+  engine::write_test_model_atomically(args.positionals[0], *preset, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "wrote %s (preset %s, seed %llu) in %.1f s\n", args.positionals[0].c_str(),
                preset->name.c_str(), static_cast<unsigned long long>(options.seed), seconds);

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "ui/session_names.h"
+
 namespace gptoss::ui {
 namespace {
 
@@ -21,7 +23,8 @@ constexpr CommandSpec kCommands[] = {
     {"system", CommandKind::kSystem, Args::kOptional}, {"retry", CommandKind::kRetry, Args::kNone},
     {"undo", CommandKind::kUndo, Args::kNone},         {"think", CommandKind::kThink, Args::kOptional},
     {"stats", CommandKind::kStats, Args::kNone},       {"quit", CommandKind::kQuit, Args::kNone},
-    {"exit", CommandKind::kQuit, Args::kNone},
+    {"exit", CommandKind::kQuit, Args::kNone},         {"save!", CommandKind::kSaveOver, Args::kRequired},
+    {"quit!", CommandKind::kQuitNoSave, Args::kNone},
 };
 
 std::string_view trim(std::string_view s) {
@@ -89,7 +92,7 @@ ParseResult parse_command(std::string_view line) {
     if (const CommandSpec* n = nearest(name)) hint += " (did you mean /" + std::string(n->name) + "?)";
     return fail(hint + "; /help lists the commands");
   }
-  std::string slash = "/" + std::string(spec->name);
+  const std::string slash = std::string("/").append(spec->name);  // "/" + string: GCC 12 -Wrestrict false positive
   if (spec->args == Args::kNone && !arg.empty()) return fail(slash + " takes no arguments");
   if (spec->args == Args::kRequired && arg.empty()) {
     return fail(slash + " needs a session name; /sessions lists them");
@@ -97,10 +100,12 @@ ParseResult parse_command(std::string_view line) {
 
   switch (spec->kind) {
     case CommandKind::kSave:
+    case CommandKind::kSaveOver:
     case CommandKind::kLoad:
-      if (!arg.empty() && !valid_session_name(arg)) {
+      if (!arg.empty() && !is_session_path(arg) && !valid_session_name(arg)) {
         return fail(slash + ": '" + std::string(arg) +
-                    "' is not a session name (use letters, digits, '.', '-', '_'; at most 64)");
+                    "' is not a session name (use letters, digits, '.', '-', '_'; at most 64) or a path "
+                    "(with a '/' or ending in .json)");
       }
       break;
     case CommandKind::kEffort:
@@ -124,8 +129,9 @@ const std::vector<CommandHelp>& command_help() {
   static const std::vector<CommandHelp> kHelp = {
       {"/help", "this list"},
       {"/new", "start a new conversation (the current one is autosaved)"},
-      {"/save [NAME]", "save the conversation (under NAME, or its current name)"},
-      {"/load NAME", "load a saved conversation"},
+      {"/save [NAME|PATH]", "save the conversation (under NAME, or its current name)"},
+      {"/save! NAME", "save, replacing another conversation saved as NAME"},
+      {"/load NAME|PATH", "load a saved conversation"},
       {"/sessions", "list saved conversations"},
       {"/effort low|medium|high", "reasoning effort for the next answers"},
       {"/system TEXT", "instructions for the model (alone: show; --clear: remove)"},
@@ -134,6 +140,7 @@ const std::vector<CommandHelp>& command_help() {
       {"/think [on|off]", "show or hide the reasoning (also Ctrl-T)"},
       {"/stats", "speed, context and memory of the last answer"},
       {"/quit", "leave (also Ctrl-D, or Ctrl-C twice at the prompt)"},
+      {"/quit!", "leave without saving"},
   };
   return kHelp;
 }
@@ -142,8 +149,9 @@ std::vector<std::string> complete_command(std::string_view prefix) {
   std::vector<std::string> out;
   if (prefix.empty() || prefix[0] != '/') return out;
   for (const CommandSpec& c : kCommands) {
-    std::string full = "/" + std::string(c.name);
-    if (c.name[0] != '?' && full.compare(0, prefix.size(), prefix) == 0) out.push_back(full);
+    const std::string full = std::string("/").append(c.name);
+    const bool variant = c.name[0] == '?' || full.back() == '!';  // "/save!" completes from "/save"
+    if (!variant && full.compare(0, prefix.size(), prefix) == 0) out.push_back(full);
   }
   return out;
 }

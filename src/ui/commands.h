@@ -11,7 +11,8 @@ enum class CommandKind {
   kMessage,  // not a command: text for the model ("//x" sends "/x")
   kHelp,
   kNew,
-  kSave,      // arg: the name, or empty for the current/automatic name
+  kSave,      // arg: the name or path, or empty for the current/automatic name
+  kSaveOver,  // "/save! NAME": save, replacing another conversation saved under NAME
   kLoad,      // arg: the name
   kSessions,
   kEffort,    // arg: low|medium|high, or empty to show the current one
@@ -21,6 +22,7 @@ enum class CommandKind {
   kThink,     // arg: on|off, or empty to toggle
   kStats,
   kQuit,
+  kQuitNoSave,  // "/quit!": leave without the autosave
 };
 
 struct Command {
@@ -39,6 +41,7 @@ struct ParseResult {
 ParseResult parse_command(std::string_view line);
 
 // True if `name` is usable as a session name: 1-64 of [A-Za-z0-9._-], not starting with '.'.
+// (A session argument may also be a file path: see session_names.h.)
 bool valid_session_name(std::string_view name);
 
 struct CommandHelp {

@@ -1,7 +1,9 @@
 #include "ui/input.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <readline/history.h>
+#include <sys/stat.h>
 #include <readline/readline.h>
 #include <unistd.h>
 
@@ -188,14 +190,13 @@ InputLine::InputLine(std::string prompt, std::string history_path)
   rl_variable_bind("enable-bracketed-paste", "off");  // keys.cc reads pastes itself
   rl_variable_bind("horizontal-scroll-mode", "off");
   using_history();
-  stifle_history(1000);
+  stifle_history(kHistoryEntries);
   load_history();
   rl_callback_handler_install(prompt_.c_str(), line_hook);
 }
 
 InputLine::~InputLine() {
   rl_callback_handler_remove();
-  save_history();
   rl_getc_function = rl_getc;
   rl_redisplay_function = rl_redisplay;
   rl_input_available_hook = nullptr;
@@ -266,7 +267,7 @@ void InputLine::remember(const std::string& line) {
   if (last && line == last->line) return;
   add_history(line.c_str());
   using_history();  // the next line is new, not an edit of the entry just added (readline() does this)
-  save_history();
+  append_history(line);
 }
 
 std::vector<std::string> InputLine::take_completion_listing() {
@@ -278,26 +279,44 @@ std::vector<std::string> InputLine::take_completion_listing() {
 void InputLine::load_history() {
   std::ifstream in(history_path_);
   std::string line;
+  int lines = 0;
   while (std::getline(in, line)) {
+    ++lines;
     if (!line.empty()) add_history(unescape_history_entry(line).c_str());
   }
   using_history();
+  if (lines > 2 * kHistoryEntries) compact_history();
 }
 
-// Written to a temporary file and renamed, so a crash never leaves half a history.
-void InputLine::save_history() const {
+// One entry appended in one write(2) to a file opened O_APPEND: two chats open at once each add
+// their lines without dropping the other's. The file is private (0600), like the sessions.
+void InputLine::append_history(const std::string& entry) const {
   if (history_path_.empty()) return;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(history_path_).parent_path(), ec);
-  std::string tmp = history_path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return;  // an unwritable state dir loses history, never the chat
-    HIST_ENTRY** list = history_list();
-    for (int i = 0; list && list[i]; ++i) out << escape_history_entry(list[i]->line) << '\n';
-    if (!out) return;
-  }
-  std::filesystem::rename(tmp, history_path_, ec);
+  const int fd = ::open(history_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // an unwritable state dir loses history, never the chat
+  ::fchmod(fd, 0600);  // a file from an older version was world-readable
+  const std::string record = escape_history_entry(entry) + "\n";
+  [[maybe_unused]] ssize_t written = ::write(fd, record.data(), record.size());
+  ::close(fd);
+}
+
+// Keeps the file from growing without end: the last kHistoryEntries entries, written to a private
+// temporary file and renamed, so a crash never leaves half a history. (A line another chat appends
+// during these few microseconds at start-up can be lost.)
+void InputLine::compact_history() const {
+  const std::string tmp = history_path_ + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  std::string text;
+  HIST_ENTRY** list = history_list();
+  for (int i = 0; list && list[i]; ++i) text += escape_history_entry(list[i]->line) + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  std::error_code ec;
+  if (ok) std::filesystem::rename(tmp, history_path_, ec);
+  if (!ok || ec) std::filesystem::remove(tmp, ec);
 }
 
 }  // namespace gptoss::ui

@@ -32,7 +32,7 @@ class InputLine {
   // Takes over readline (its state is process-wide, so one InputLine at a time) and loads the
   // history from `history_path` if it exists.
   InputLine(std::string prompt, std::string history_path);
-  // Saves the history and gives readline back.
+  // Gives readline back (the history file is appended to as lines are remembered).
   ~InputLine();
   InputLine(const InputLine&) = delete;
   InputLine& operator=(const InputLine&) = delete;
@@ -61,7 +61,7 @@ class InputLine {
   size_t point() const;
   bool empty() const;
 
-  // Adds to the history (not blank lines, not a repeat of the last entry) and saves it.
+  // Adds to the history (not blank lines, not a repeat of the last entry) and appends it to the file.
   void remember(const std::string& line);
   // Completion candidates readline wanted to list (Tab with several matches), then cleared.
   std::vector<std::string> take_completion_listing();
@@ -76,8 +76,10 @@ class InputLine {
   static void line_hook(char* line);
   static char** completion_hook(const char* text, int start, int end);
   static void display_matches_hook(char** matches, int count, int max_length);
+  static constexpr int kHistoryEntries = 1000;  // kept in memory; the file is compacted past twice this
   void load_history();
-  void save_history() const;
+  void append_history(const std::string& entry) const;
+  void compact_history() const;
 
   std::string prompt_;
   std::string history_path_;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "ui/session_names.h"
 #include "ui/transcript.h"
 
 namespace gptoss::ui {
@@ -103,17 +104,24 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
 
   int exit_code = 0;
   bool dirty = false;
-  auto save = [&](const std::string& name) {
-    std::string path = chat::session_path(name);
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::string current_name = config.session_name;  // the file this conversation was saved to
+  auto save = [&](const std::string& name, bool replace) {
+    if (!replace) {
+      if (std::optional<std::string> refusal = overwrite_refusal(name, current_name)) {
+        std::fprintf(err, "%s\n", refusal->c_str());
+        return;
+      }
+    }
+    std::string path = session_file(name);
     chat::SessionFile file = meta;
     file.model_path = config.model_path;
     file.model_fingerprint = config.model_fingerprint;
     file.state = session.state();
+    if (name != current_name) file.created.clear();  // a new file
     chat::save_session(path, file);
     meta.created = file.created;
     meta.title = file.title;
+    current_name = name;
     dirty = false;
     std::fprintf(err, "[saved as '%s': %s]\n", name.c_str(), path.c_str());
   };
@@ -140,6 +148,9 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
         }
         case CommandKind::kQuit:
           goto done;
+        case CommandKind::kQuitNoSave:
+          dirty = false;
+          goto done;
         case CommandKind::kNew:
           session.new_conversation();
           dirty = false;
@@ -158,7 +169,9 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
           break;
         }
         case CommandKind::kSave:
-          save(!c.arg.empty() ? c.arg : !config.session_name.empty() ? config.session_name : "plain-chat");
+        case CommandKind::kSaveOver:
+          save(!c.arg.empty() ? c.arg : !current_name.empty() ? current_name : automatic_session_name(),
+               c.kind == CommandKind::kSaveOver);
           break;
         case CommandKind::kHelp:
           for (const CommandHelp& h : command_help()) std::fprintf(err, "%-26s %s\n", h.usage, h.summary);
@@ -175,7 +188,7 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
 done:
   if (dirty && !config.session_name.empty()) {
     try {
-      save(config.session_name);
+      save(config.session_name, /*replace=*/true);
     } catch (const gptoss::Error& e) {
       std::fprintf(err, "error: %s\n", e.what());
       exit_code = 1;

@@ -101,6 +101,14 @@ class ChatTmuxTest : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
 
+  // The environment of a run without tmux (stdin and stdout are pipes), in the work folder.
+  std::string plain_env() const {
+    return "cd " + quote((root_ / "work").string()) + " && env -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" +
+           quote((root_ / "home").string()) + " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
+           " XDG_DATA_HOME=" + quote((root_ / "data").string()) + " XDG_STATE_HOME=" +
+           quote((root_ / "state").string());
+  }
+
   std::string screen() const { return run("tmux -L " + socket_ + " capture-pane -p"); }
   std::string status_line() const {
     auto lines = split_lines(screen());
@@ -400,10 +408,7 @@ TEST_F(ChatTmuxTest, NoColorIsHonoured) {
 
 TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
   // No tmux: stdin and stdout are pipes, so the plain line-by-line chat answers.
-  std::string env = "cd " + quote((root_ / "work").string()) + " && env -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" +
-                    quote((root_ / "home").string()) + " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
-                    " XDG_DATA_HOME=" + quote((root_ / "data").string()) + " XDG_STATE_HOME=" +
-                    quote((root_ / "state").string());
+  const std::string env = plain_env();
   std::string out = run("printf 'hi\\n/effort high\\n/bogus\\n' | (" + env + " " + quote(GPTOSS_BINARY) +
                         " --demo --seed 3 --max-tokens 16) 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("random weights"), std::string::npos) << out;
@@ -417,6 +422,100 @@ TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
   EXPECT_NE(out.find("hf download openai/gpt-oss-20b --local-dir gpt-oss-20b"), std::string::npos) << out;
   EXPECT_NE(out.find("gpt-oss-chat --demo"), std::string::npos) << out;
   EXPECT_NE(out.find("EXIT=1"), std::string::npos) << out;
+}
+
+// Ctrl-C while an older version wrote the demo model left a truncated checkpoint: the next --demo
+// rebuilds it instead of failing on it.
+TEST_F(ChatTmuxTest, BrokenDemoModelIsRebuilt) {
+  const fs::path demo = root_ / "cache" / "gpt-oss-chat" / "demo-model";
+  fs::create_directories(demo);
+  std::ofstream(demo / "config.json") << "{\"num_hidden_layers\": 3}";
+  std::ofstream(demo / "model.safetensors") << "trunc";
+  std::string out = run("echo hi | (" + plain_env() + " " + quote(GPTOSS_BINARY) +
+                        " --demo --seed 3 --max-tokens 8) 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+  EXPECT_GT(fs::file_size(demo / "model.safetensors"), 1000u);
+}
+
+// Counts the non-overlapping occurrences of `what` in `text`.
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + what.size())) ++n;
+  return n;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// A message refused as too long leaves the transcript as it was and stays in the input line; /undo
+// then removes the exchange the screen shows as last.
+TEST_F(ChatTmuxTest, RefusedMessageStaysInTheInputLine) {
+  start("--demo --seed 7 --context 256 --max-tokens 16");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  line("hello there");
+  ASSERT_TRUE(wait_idle());
+  std::string long_message;
+  for (int i = 0; i < 120; ++i) long_message += "lengthy" + std::to_string(i) + " ";
+  line(long_message);
+  ASSERT_TRUE(wait_text("too long for the context window"));
+  std::string s = screen();
+  EXPECT_EQ(count(s, "\nYou\n"), 1u) << "the refused message is not in the transcript:\n" << s;
+  EXPECT_EQ(s.find("lengthy0 "), std::string::npos) << "only the end of the draft is in view:\n" << s;
+  EXPECT_NE(split_lines(s)[split_lines(s).size() - 2].find("lengthy119"), std::string::npos)
+      << "the text is back in the input line:\n" << s;
+  keys("C-u");
+  line("/undo");
+  ASSERT_TRUE(wait_text("Removed the last exchange (\"hello there\")"));
+  EXPECT_EQ(screen().find("\nYou\n"), std::string::npos) << screen();
+  line("/quit!");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
+}
+
+// /save never replaces another conversation silently; saving this one again is silent; a quit whose
+// autosave fails stays in the chat and says how to save elsewhere.
+TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
+  write_reasoning_session();
+  start("--demo --seed 7 --max-tokens 8");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  line("hello there");
+  ASSERT_TRUE(wait_idle());
+
+  line("/save sky");
+  ASSERT_TRUE(wait_text("/save! sky replaces it"));
+  EXPECT_NE(read_file(sessions_dir() / "sky.json").find("why is the sky blue"), std::string::npos);
+  line("/save! sky");
+  ASSERT_TRUE(wait_text("Saved as 'sky'"));
+  EXPECT_NE(read_file(sessions_dir() / "sky.json").find("hello there"), std::string::npos);
+  line("/save sky");  // the same conversation: no question
+  ASSERT_TRUE(wait_for([](const std::string& x) { return count(x, "Saved as 'sky'") == 2; }, "the second save"));
+  EXPECT_EQ(count(screen(), "replaces it"), 1u);
+
+  // A path: written as given, not as x.json.json in the sessions folder.
+  line("/save x.json");
+  ASSERT_TRUE(wait_text("Saved as 'x.json'"));
+  EXPECT_NE(read_file(root_ / "work" / "x.json").find("hello there"), std::string::npos);
+  EXPECT_FALSE(fs::exists(sessions_dir() / "x.json.json"));
+
+  // The autosave on /quit fails (its file is now a folder): the chat stays open.
+  line("more words");
+  ASSERT_TRUE(wait_idle());
+  fs::remove(root_ / "work" / "x.json");
+  fs::create_directories(root_ / "work" / "x.json");
+  line("/quit");
+  ASSERT_TRUE(wait_text("Not quitting"));
+  EXPECT_NE(status_line().find("ctx "), std::string::npos) << "still in the chat";
+  const fs::path elsewhere = root_ / "elsewhere.json";
+  line("/save " + elsewhere.string());
+  ASSERT_TRUE(wait_text("Saved as"));
+  line("/quit");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
+  EXPECT_NE(read_file(elsewhere).find("more words"), std::string::npos);
+  // The farewell names a command that works here: the binary's path (it is not on $PATH) and --demo.
+  const std::string resume = std::string(GPTOSS_BINARY) + " --demo --session " + elsewhere.string();
+  ASSERT_TRUE(wait_for([&](const std::string& x) { return unwrapped(x).find(resume) != std::string::npos; },
+                       "the command that resumes"));
 }
 
 }  // namespace

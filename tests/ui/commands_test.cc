@@ -56,7 +56,7 @@ TEST(Commands, BadInputGetsAHint) {
   EXPECT_NE(hint("/sav x").find("did you mean /save"), std::string::npos);
   EXPECT_NE(hint("/frobnicate").find("unknown command /frobnicate"), std::string::npos);
   EXPECT_NE(hint("/load").find("needs a session name"), std::string::npos);
-  EXPECT_NE(hint("/load ../etc/passwd").find("not a session name"), std::string::npos);
+  EXPECT_EQ(ok("/load ../etc/passwd").arg, "../etc/passwd");  // a path, as the user's shell would take it
   EXPECT_NE(hint("/save .hidden").find("not a session name"), std::string::npos);
   EXPECT_NE(hint("/effort extreme").find("low, medium or high"), std::string::npos);
   EXPECT_NE(hint("/think maybe").find("on, off"), std::string::npos);
@@ -88,6 +88,21 @@ TEST(Commands, HelpListsEveryCommand) {
                            "/think", "/stats", "/quit"}) {
     EXPECT_NE(all.find(name), std::string::npos) << name;
   }
+}
+
+TEST(Commands, SaveOverAndQuitWithoutSaving) {
+  Command over = ok("/save! trip");
+  EXPECT_EQ(over.kind, CommandKind::kSaveOver);
+  EXPECT_EQ(over.arg, "trip");
+  EXPECT_NE(hint("/save!").find("needs a session name"), std::string::npos);
+  EXPECT_EQ(ok("/quit!").kind, CommandKind::kQuitNoSave);
+}
+
+TEST(Commands, SessionArgumentsMayBePaths) {
+  EXPECT_EQ(ok("/save notes.json").arg, "notes.json");
+  EXPECT_EQ(ok("/load ../old chats/a.json").arg, "../old chats/a.json");
+  EXPECT_EQ(ok("/save ~/x").arg, "~/x");
+  EXPECT_NE(hint("/save a b").find("not a session name"), std::string::npos);
 }
 
 }  // namespace

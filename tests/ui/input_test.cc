@@ -2,6 +2,7 @@
 #include "ui/input.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "ui/transcript.h"
 
@@ -110,6 +111,27 @@ TEST(InputLineTest, LinesAndHistoryFile) {
     input.discard();
     EXPECT_TRUE(input.empty());
   }
+  std::remove(path.c_str());
+}
+
+// Two chats at once: each appends its lines, neither drops the other's; the file is private even if
+// an older version left it world-readable.
+TEST(InputLineTest, HistoryFileIsAppendedAndPrivate) {
+  std::string path = ::testing::TempDir() + "gptoss_history_append_" + std::to_string(::getpid());
+  std::remove(path.c_str());
+  std::ofstream(path) << "older\n";
+  ::chmod(path.c_str(), 0644);
+  {
+    InputLine input("> ", path);
+    std::ofstream(path, std::ios::app) << "from the other chat\n";
+    input.remember("mine");
+  }
+  std::ifstream f(path);
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "older\nfrom the other chat\nmine\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::remove(path.c_str());
 }
 
