@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "engine/kernels.h"
 #include "engine/matvec.h"
 
 namespace {
@@ -22,7 +24,7 @@ struct Matrix {
   }
 };
 
-void BM_matvec_bf16w_f32(benchmark::State& state) {
+void BM_matvec_bf16w_f32(benchmark::State& state, const Kernels* kernels) {
   const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1));
   const int threads = static_cast<int>(state.range(2));
   std::vector<Matrix> mats;  // several, so weights stream from memory as in decode
@@ -31,31 +33,45 @@ void BM_matvec_bf16w_f32(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const Matrix& m = mats[i++ % mats.size()];
-    matvec_bf16w_f32(out.data(), m.view, x.data(), nullptr, threads);
+    kernels->matvec_bf16w_f32(out.data(), m.view, x.data(), nullptr, threads);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * rows * cols * 2);
 }
-BENCHMARK(BM_matvec_bf16w_f32)
-    ->Args({4096, 2880, 1})
-    ->Args({4096, 2880, 2})
-    ->Args({2880, 4096, 2})
-    ->Args({16384, 2880, 2})
-    ->UseRealTime();
 
-void BM_matmul_bf16w_f32(benchmark::State& state) {
+void BM_matmul_bf16w_f32(benchmark::State& state, const Kernels* kernels) {
   const int rows = 4096, cols = 2880, n = static_cast<int>(state.range(0));
   Matrix m(rows, cols);
   std::vector<float> x(size_t(n) * cols, 0.5f), out(size_t(n) * rows), tile(size_t(kMatmulTileRows) * cols);
   for (auto _ : state) {
-    matmul_bf16w_f32(out.data(), rows, m.view, x.data(), n, nullptr, tile.data(), 2);
+    kernels->matmul_bf16w_f32(out.data(), rows, m.view, x.data(), n, nullptr, tile.data(), 2);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(state.iterations()) * n * rows * cols / 1e9,
                                                  benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_matmul_bf16w_f32)->Arg(64)->Arg(256)->UseRealTime();
-
 }  // namespace
 
-BENCHMARK_MAIN();
+// Every kernel once per copy this CPU runs: BM_matvec_bf16w_f32/avx2/..., so the variants'
+// GB/s sit side by side.
+int main(int argc, char** argv) {
+  for (KernelTarget target : runnable_kernel_targets()) {
+    const Kernels* k = &kernels_for(target);
+    const std::string suffix = std::string("/") + k->name;
+    benchmark::RegisterBenchmark(("BM_matvec_bf16w_f32" + suffix).c_str(), BM_matvec_bf16w_f32, k)
+        ->Args({4096, 2880, 1})
+        ->Args({4096, 2880, 2})
+        ->Args({2880, 4096, 2})
+        ->Args({16384, 2880, 2})
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_matmul_bf16w_f32" + suffix).c_str(), BM_matmul_bf16w_f32, k)
+        ->Arg(64)
+        ->Arg(256)
+        ->UseRealTime();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

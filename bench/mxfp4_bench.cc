@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "engine/kernels.h"
 #include "engine/mxfp4.h"
 
 namespace {
@@ -26,7 +28,7 @@ struct Expert {
   double bytes() const { return double(blocks.size() + scales.size()); }
 };
 
-void BM_matvec_mxfp4w_f32(benchmark::State& state) {
+void BM_matvec_mxfp4w_f32(benchmark::State& state, const Kernels* kernels) {
   const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1));
   const int threads = static_cast<int>(state.range(2));
   // Several experts so the weights come from memory, not cache, as in decode.
@@ -36,34 +38,47 @@ void BM_matvec_mxfp4w_f32(benchmark::State& state) {
   size_t e = 0;
   for (auto _ : state) {
     const Expert& w = experts[e++ % experts.size()];
-    matvec_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols, x.data(),
-                      threads);
+    kernels->matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols,
+                               x.data(), 1, threads);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations() * experts[0].bytes()));
 }
-BENCHMARK(BM_matvec_mxfp4w_f32)
-    ->Args({5760, 2880, 1})
-    ->Args({5760, 2880, 2})
-    ->Args({2880, 2880, 2})
-    ->UseRealTime();
 
-void BM_matmul_mxfp4w_f32(benchmark::State& state) {
+void BM_matmul_mxfp4w_f32(benchmark::State& state, const Kernels* kernels) {
   const int rows = 5760, cols = 2880, n = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   Expert w(rows, cols);
   std::vector<float> x(size_t(n) * mxfp4_split_size(cols), 0.01f), out(size_t(n) * rows);
   for (auto _ : state) {
-    matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols, x.data(), n,
-                      threads);
+    kernels->matmul_mxfp4w_f32(out.data(), w.blocks.data(), w.scales.data(), w.bias.data(), rows, cols,
+                               x.data(), n, threads);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations() * w.bytes()));
   state.counters["token_rows/s"] =
       benchmark::Counter(double(state.iterations()) * n * rows, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_matmul_mxfp4w_f32)->Args({8, 2})->Args({32, 2})->UseRealTime();
-
 }  // namespace
 
-BENCHMARK_MAIN();
+// Every kernel once per copy this CPU runs: BM_matvec_mxfp4w_f32/avx2/..., side by side.
+int main(int argc, char** argv) {
+  for (KernelTarget target : runnable_kernel_targets()) {
+    const Kernels* k = &kernels_for(target);
+    const std::string suffix = std::string("/") + k->name;
+    benchmark::RegisterBenchmark(("BM_matvec_mxfp4w_f32" + suffix).c_str(), BM_matvec_mxfp4w_f32, k)
+        ->Args({5760, 2880, 1})
+        ->Args({5760, 2880, 2})
+        ->Args({2880, 2880, 2})
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_matmul_mxfp4w_f32" + suffix).c_str(), BM_matmul_mxfp4w_f32, k)
+        ->Args({8, 2})
+        ->Args({32, 2})
+        ->UseRealTime();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -21,8 +21,7 @@ struct Context::Impl {
   Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
       : model(std::move(m)),
         cache(model->config(), options.max_tokens, options.rewind_tokens),
-        acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()}),
-             options.max_tokens, model->threads()),
+        acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()})),
         logits(model->config().vocab, 0.0f) {
     tokens.reserve(options.max_tokens);
   }
@@ -30,7 +29,7 @@ struct Context::Impl {
   Impl(const Impl& other)
       : model(other.model),
         cache(other.cache),
-        acts(model->config(), other.acts.max_batch, other.cache.capacity(), model->threads()),
+        acts(model->config(), other.acts.max_batch),
         tokens(other.tokens),
         logits(other.logits),
         stats(other.stats) {

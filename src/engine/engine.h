@@ -70,6 +70,7 @@ struct ModelInfo {
   std::vector<std::string> files;  // safetensors files, in load order
   uint64_t file_bytes = 0;         // their total size
   std::string fingerprint;         // hex digest of the config and tensor directory
+  std::string kernels;             // kernel set in use: "avx512", "avx2" or "baseline"
   double load_seconds = 0;
 };
 

@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/attention.h"
 #include "engine/bf16.h"
 #include "engine/inspect.h"
-#include "engine/matvec.h"
+#include "engine/kernels.h"
 #include "engine/model_impl.h"
-#include "engine/rmsnorm.h"
 #include "engine/rope.h"
 
 namespace gptoss::engine {
 
-Activations::Activations(const Config& cfg, int max_batch_, int cache_capacity, int threads)
+Activations::Activations(const Config& cfg, int max_batch_)
     : max_batch(max_batch_),
       x(static_cast<size_t>(max_batch_) * cfg.hidden),
       t(static_cast<size_t>(max_batch_) * cfg.hidden),
@@ -27,7 +25,6 @@ Activations::Activations(const Config& cfg, int max_batch_, int cache_capacity, 
       expert_w(static_cast<size_t>(max_batch_) * cfg.experts_per_token),
       cos(static_cast<size_t>(max_batch_) * cfg.head_dim / 2),
       sin(static_cast<size_t>(max_batch_) * cfg.head_dim / 2),
-      scores(static_cast<size_t>(cache_capacity) * threads),
       tile(max_batch_ >= 3
                ? static_cast<size_t>(kMatmulTileRows) * std::max(cfg.hidden, cfg.n_heads * cfg.head_dim)
                : 0),
@@ -57,6 +54,7 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
   const int H = cfg.hidden, D = cfg.head_dim, NH = cfg.n_heads, NKV = cfg.n_kv_heads;
   const int E = cfg.n_experts, K = cfg.experts_per_token, V = cfg.vocab;
   const int threads = model.threads;
+  const Kernels& kernels = *model.kernels;
   const int p0 = cache.size();
   const size_t q_row = static_cast<size_t>(NH) * D, kv_row = static_cast<size_t>(NKV) * D;
   uint64_t expert_bytes = 0;
@@ -71,16 +69,16 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
   for (int l = 0; l < cfg.n_layers; ++l) {
     const LayerWeights& lw = w.layers[l];
     // t = rmsnorm(x, input_layernorm)
-    rmsnorm_bf16w_f32(a.t.data(), a.x.data(), lw.attn_norm.data, n, H, cfg.rms_norm_eps);
+    kernels.rmsnorm_bf16w_f32(a.t.data(), a.x.data(), lw.attn_norm.data, n, H, cfg.rms_norm_eps);
     // q = Wq t + bq ; k = Wk t + bk ; v = Wv t + bv
     if (n == 1) {  // decode: the three share one parallel loop
       const Bf16Matvec qkv[3] = {
           {a.q.data(), lw.wq, lw.bq.data}, {a.k.data(), lw.wk, lw.bk.data}, {a.v.data(), lw.wv, lw.bv.data}};
-      matvecs_bf16w_f32(qkv, 3, a.t.data(), threads);
+      kernels.matvecs_bf16w_f32(qkv, 3, a.t.data(), threads);
     } else {
-      matmul_bf16w_f32(a.q.data(), NH * D, lw.wq, a.t.data(), n, lw.bq.data, a.tile.data(), threads);
-      matmul_bf16w_f32(a.k.data(), NKV * D, lw.wk, a.t.data(), n, lw.bk.data, a.tile.data(), threads);
-      matmul_bf16w_f32(a.v.data(), NKV * D, lw.wv, a.t.data(), n, lw.bv.data, a.tile.data(), threads);
+      kernels.matmul_bf16w_f32(a.q.data(), NH * D, lw.wq, a.t.data(), n, lw.bq.data, a.tile.data(), threads);
+      kernels.matmul_bf16w_f32(a.k.data(), NKV * D, lw.wk, a.t.data(), n, lw.bk.data, a.tile.data(), threads);
+      kernels.matmul_bf16w_f32(a.v.data(), NKV * D, lw.wv, a.t.data(), n, lw.bv.data, a.tile.data(), threads);
     }
     // rotate q, k by position p (YaRN RoPE), per head; keep k, v at p in the cache
     for (int i = 0; i < n; ++i) {
@@ -92,18 +90,19 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
       std::memcpy(cache.value(l, p0 + i), a.v.data() + i * kv_row, kv_row * sizeof(float));
     }
     // out_h = softmax([s_j ..., sink_h]) . v  over visible j (window on sliding layers)
-    attention_f32(a.attn.data(), a.q.data(), cache, l, p0, n,
-                  model.sinks.data() + static_cast<size_t>(l) * NH, NH, NKV, D, a.scores.data(), threads);
+    kernels.attention_f32(a.attn.data(), a.q.data(), cache, l, p0, n,
+                          model.sinks.data() + static_cast<size_t>(l) * NH, NH, NKV, D, threads);
     if (observer && observer->wants_sink_shares()) observe_sink_shares(*observer, a, cache, model, l, p0, n);
     // x = x + Wo concat(out_h) + bo
-    matmul_bf16w_f32(a.proj.data(), H, lw.wo, a.attn.data(), n, lw.bo.data, a.tile.data(), threads);
+    kernels.matmul_bf16w_f32(a.proj.data(), H, lw.wo, a.attn.data(), n, lw.bo.data, a.tile.data(), threads);
     for (size_t i = 0; i < static_cast<size_t>(n) * H; ++i) a.x[i] += a.proj[i];
     // t = rmsnorm(x, post_attention_layernorm)
-    rmsnorm_bf16w_f32(a.t.data(), a.x.data(), lw.mlp_norm.data, n, H, cfg.rms_norm_eps);
+    kernels.rmsnorm_bf16w_f32(a.t.data(), a.x.data(), lw.mlp_norm.data, n, H, cfg.rms_norm_eps);
     // r = Wr t + br ; top-k experts, weights = softmax over those k
     for (int i = 0; i < n; ++i) {
       float* r = a.router.data() + static_cast<size_t>(i) * E;
-      matvec_bf16w_f32(r, lw.router, a.t.data() + static_cast<size_t>(i) * H, lw.router_bias.data, threads);
+      kernels.matvec_bf16w_f32(r, lw.router, a.t.data() + static_cast<size_t>(i) * H, lw.router_bias.data,
+                               threads);
       route_topk_f32(a.expert_ids.data() + i * K, a.expert_w.data() + i * K, r, E, K);
       if (observer)
         observer->on_routing(
@@ -113,7 +112,7 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
     }
     // x = x + sum_e weight_e * W2_e swiglu(W1_e t + b1_e) + b2_e
     expert_bytes += moe_experts_f32(a.x.data(), lw, a.t.data(), a.expert_ids.data(), a.expert_w.data(), n, K,
-                                    cfg.swiglu_limit, a.moe, threads);
+                                    cfg.swiglu_limit, a.moe, kernels, threads);
     if (observer && observer->wants_residual())
       for (int i = 0; i < n; ++i)
         observer->on_residual(l, p0 + i, {a.x.data() + static_cast<size_t>(i) * H, static_cast<size_t>(H)});
@@ -122,12 +121,12 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
 
   // logits = lm_head rmsnorm(x, norm)
   if (rows == LogitRows::kLast) {
-    rmsnorm_bf16w_f32(a.t.data(), a.x.data() + static_cast<size_t>(n - 1) * H, w.final_norm.data, 1, H,
-                      cfg.rms_norm_eps);
-    matvec_bf16w_f32(logits, w.unembed, a.t.data(), nullptr, threads);
+    kernels.rmsnorm_bf16w_f32(a.t.data(), a.x.data() + static_cast<size_t>(n - 1) * H, w.final_norm.data, 1,
+                              H, cfg.rms_norm_eps);
+    kernels.matvec_bf16w_f32(logits, w.unembed, a.t.data(), nullptr, threads);
   } else if (rows == LogitRows::kAll) {
-    rmsnorm_bf16w_f32(a.t.data(), a.x.data(), w.final_norm.data, n, H, cfg.rms_norm_eps);
-    matmul_bf16w_f32(logits, V, w.unembed, a.t.data(), n, nullptr, a.tile.data(), threads);
+    kernels.rmsnorm_bf16w_f32(a.t.data(), a.x.data(), w.final_norm.data, n, H, cfg.rms_norm_eps);
+    kernels.matmul_bf16w_f32(logits, V, w.unembed, a.t.data(), n, nullptr, a.tile.data(), threads);
   }
   return expert_bytes;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/kernels.h"
 #include "engine/kv_cache.h"
 #include "engine/moe.h"
 
@@ -13,7 +14,7 @@ namespace gptoss::engine {
 // All per-step scratch (llama2.c RunState, gemma Activations), sized once for batches of up to
 // max_batch tokens; a step allocates nothing.
 struct Activations {
-  Activations(const Config& cfg, int max_batch, int cache_capacity, int threads);
+  Activations(const Config& cfg, int max_batch);
 
   int max_batch;
   std::vector<float> x;         // [B, H] residual stream
@@ -26,7 +27,6 @@ struct Activations {
   std::vector<int> expert_ids;  // [B, K]
   std::vector<float> expert_w;  // [B, K]
   std::vector<float> cos, sin;  // [B, D/2] YaRN, per token position
-  std::vector<float> scores;    // attention_scores_size
   std::vector<float> tile;      // kMatmulTileRows * max(H, NH*D): widened bf16 weights for sgemm
   MoeScratch moe;
 };

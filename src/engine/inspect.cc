@@ -7,9 +7,8 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/matvec.h"
+#include "engine/kernels.h"
 #include "engine/model_impl.h"
-#include "engine/rmsnorm.h"
 
 namespace gptoss::engine {
 
@@ -56,9 +55,9 @@ void lens_logits(const Model& model, std::span<const float> residuals, std::span
   std::vector<float> tile(static_cast<size_t>(kMatmulTileRows) * H);
   for (size_t r0 = 0; r0 < n; r0 += kRows) {
     const int rows = static_cast<int>(std::min(kRows, n - r0));
-    rmsnorm_bf16w_f32(t.data(), residuals.data() + r0 * H, w.final_norm.data, rows, static_cast<int>(H),
+    m.kernels->rmsnorm_bf16w_f32(t.data(), residuals.data() + r0 * H, w.final_norm.data, rows, static_cast<int>(H),
                       cfg.rms_norm_eps);
-    matmul_bf16w_f32(logits.data() + r0 * V, static_cast<int>(V), w.unembed, t.data(), rows, nullptr,
+    m.kernels->matmul_bf16w_f32(logits.data() + r0 * V, static_cast<int>(V), w.unembed, t.data(), rows, nullptr,
                      tile.data(), m.threads);
   }
 }

@@ -6,21 +6,19 @@
 #include <cstddef>
 
 #include "engine/bf16.h"
+// Last: everything below is compiled for this copy's target.
+#include "engine/kernel_target_begin.h"
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#include <immintrin.h>
-#endif
-
-namespace gptoss::engine {
+namespace gptoss::engine::GPTOSS_KERNEL_NS {
 
 namespace {
 
-#if defined(__AVX512F__)
+#if defined(GPTOSS_KERNEL_AVX512)
 inline __m512 load_bf16x16(const uint16_t* p) {
   const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
 }
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif defined(GPTOSS_KERNEL_AVX2)
 inline __m256 load_bf16x8(const uint16_t* p) {
   const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
@@ -40,7 +38,7 @@ inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, co
   const int cols = w.cols;
   int c = 0;
   float sum[NR];
-#if defined(__AVX512F__)
+#if defined(GPTOSS_KERNEL_AVX512)
   __m512 acc0[NR], acc1[NR];
   for (int i = 0; i < NR; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
   for (; c + 32 <= cols; c += 32) {
@@ -53,7 +51,7 @@ inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, co
     }
   }
   for (int i = 0; i < NR; ++i) sum[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i], acc1[i]));
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif defined(GPTOSS_KERNEL_AVX2)
   // Laptops without AVX-512: four 8-lane accumulators per 32 columns.
   __m256 acc[NR][4];
   for (int i = 0; i < NR; ++i)
@@ -74,6 +72,7 @@ inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, co
   for (int i = 0; i < NR; ++i) {
     const uint16_t* wr = w.row(r0 + i);
     float tail = 0.0f;
+#pragma omp simd reduction(+ : tail)
     for (int cc = c; cc < cols; ++cc) tail += bf16_to_f32(wr[cc]) * x[cc];
     out[r0 + i] = sum[i] + tail + (bias ? bf16_to_f32(bias[r0 + i]) : 0.0f);
   }
@@ -147,4 +146,6 @@ void matmul_bf16w_f32(float* out, int out_stride, const Bf16Matrix& w, const flo
   }
 }
 
-}  // namespace gptoss::engine
+}  // namespace gptoss::engine::GPTOSS_KERNEL_NS
+
+#include "engine/kernel_target_end.h"

@@ -1,16 +1,17 @@
 // Model: opens the checkpoint and fixes everything token-independent at load.
 #include <cblas.h>
 #include <omp.h>
-
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 
 #include "engine/bf16.h"
 #include "engine/checkpoint.h"
 #include "engine/engine.h"
+#include "engine/kernels.h"
 #include "engine/model_impl.h"
 #include "engine/rope.h"
 
@@ -47,7 +48,11 @@ void warm_dense_weights(const Weights& w, const std::function<void(const LoadPro
 std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
+  // Before the (slow) mapping: a bad GPTOSS_KERNELS fails at once.
+  const char* forced = std::getenv("GPTOSS_KERNELS");
+  impl->kernels = &kernels_for(choose_kernel_target(forced ? forced : ""));
   impl->checkpoint = open_checkpoint(dir, options.on_progress);
+  impl->checkpoint->info.kernels = impl->kernels->name;
   const Config& cfg = impl->cfg();
   impl->threads = options.threads > 0 ? options.threads : omp_get_num_procs();
   // OpenBLAS (its OpenMP build) sizes its own team; it is only called outside our regions.

@@ -6,6 +6,7 @@
 
 #include "engine/checkpoint.h"
 #include "engine/engine.h"
+#include "engine/kernels.h"
 #include "engine/rope.h"
 
 namespace gptoss::engine {
@@ -15,6 +16,7 @@ struct Model::Impl {
   YarnRope rope;                           // inv_freq and concentration, fixed at load
   std::vector<float> sinks;                // [L, NH] widened once
   int threads = 1;
+  const Kernels* kernels = nullptr;  // the copy for this CPU, chosen at open
 
   const Config& cfg() const { return checkpoint->config; }
   const Weights& weights() const { return checkpoint->weights; }

@@ -56,7 +56,7 @@ namespace {
 // rows x (cols) of every used expert of `w` in one parallel loop over (expert, row chunk):
 // out + q0(e) * rows gets expert e applied to its picks' inputs x_split + q0(e) * x_stride.
 void experts_matmul(float* out, const Mxfp4Experts& w, const float* x_split, size_t x_stride,
-                    const MoeScratch& s, int n_used, int threads) {
+                    const MoeScratch& s, int n_used, const Kernels& kernels, int threads) {
   const int chunks = (w.rows + kMxfp4RowChunk - 1) / kMxfp4RowChunk;
   const int items = n_used * chunks;
   const bool parallel = static_cast<long>(w.rows) * w.cols * n_used >= (1 << 16);
@@ -66,8 +66,9 @@ void experts_matmul(float* out, const Mxfp4Experts& w, const float* x_split, siz
     const int q0 = s.expert_start[e], ne = s.expert_count[e];
     const int r0 = (item % chunks) * kMxfp4RowChunk;
     const int r1 = r0 + kMxfp4RowChunk < w.rows ? r0 + kMxfp4RowChunk : w.rows;
-    matmul_mxfp4w_f32_rows(out + static_cast<size_t>(q0) * w.rows, w.expert_blocks(e), w.expert_scales(e),
-                           w.expert_bias(e), w.rows, w.cols, x_split + q0 * x_stride, ne, r0, r1);
+    kernels.matmul_mxfp4w_f32_rows(out + static_cast<size_t>(q0) * w.rows, w.expert_blocks(e),
+                                   w.expert_scales(e), w.expert_bias(e), w.rows, w.cols,
+                                   x_split + q0 * x_stride, ne, r0, r1);
   }
 }
 
@@ -75,7 +76,7 @@ void experts_matmul(float* out, const Mxfp4Experts& w, const float* x_split, siz
 
 uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const int* expert_ids,
                          const float* expert_weights, int n, int K, float swiglu_limit, MoeScratch& s,
-                         int threads) {
+                         const Kernels& kernels, int threads) {
   const Mxfp4Experts& w1 = lw.mlp1;  // rows 2I, cols H
   const Mxfp4Experts& w2 = lw.mlp2;  // rows H, cols I
   const int E = w1.n_experts, H = w1.cols, I = w2.cols;
@@ -104,14 +105,14 @@ uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const
     split_mxfp4_columns_f32(s.t_split.data() + q * Hs, t + static_cast<size_t>(s.picks[q] / K) * H, H);
 
   // u = W1_e t + b1_e
-  experts_matmul(s.u.data(), w1, s.t_split.data(), Hs, s, n_used, threads);
+  experts_matmul(s.u.data(), w1, s.t_split.data(), Hs, s, n_used, kernels, threads);
   // g * sigmoid(1.702 g) * (l + 1), clamped
   for (int q = 0; q < n * K; ++q) {
     swiglu_clamped_f32(s.h.data(), s.u.data() + static_cast<size_t>(q) * 2 * I, I, swiglu_limit);
     split_mxfp4_columns_f32(s.h_split.data() + q * Is, s.h.data(), I);
   }
   // y_e = W2_e h + b2_e
-  experts_matmul(s.y.data(), w2, s.h_split.data(), Is, s, n_used, threads);
+  experts_matmul(s.y.data(), w2, s.h_split.data(), Is, s, n_used, kernels, threads);
 
   // x = x + sum_e weight_e * y_e, summed in k order
   for (int tok = 0; tok < n; ++tok) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/kernels.h"
 #include "engine/weights.h"
 
 namespace gptoss::engine {
@@ -41,6 +42,6 @@ struct MoeScratch {
 // Returns the MXFP4 bytes (blocks + scales) of the experts it read.
 uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const int* expert_ids,
                          const float* expert_weights, int n, int K, float swiglu_limit, MoeScratch& scratch,
-                         int threads);
+                         const Kernels& kernels, int threads);
 
 }  // namespace gptoss::engine

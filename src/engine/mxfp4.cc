@@ -3,21 +3,10 @@
 #include <cmath>
 
 #include "engine/bf16.h"
+// Last: everything below is compiled for this copy's target.
+#include "engine/kernel_target_begin.h"
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#include <immintrin.h>
-#endif
-
-namespace gptoss::engine {
-
-void split_mxfp4_columns_f32(float* out, const float* x, int cols) {
-  for (int b = 0; b < cols; b += kMxfp4BlockCols) {
-    for (int i = 0; i < kMxfp4BlockCols / 2; ++i) {
-      out[b + i] = x[b + 2 * i];
-      out[b + 16 + i] = x[b + 2 * i + 1];
-    }
-  }
-}
+namespace gptoss::engine::GPTOSS_KERNEL_NS {
 
 namespace {
 
@@ -38,7 +27,7 @@ struct ScaledFp4Table {
   return table;
 }
 
-#if defined(__AVX512F__)
+#if defined(GPTOSS_KERNEL_AVX512)
 
 // One row x NT tokens. Per (row, token) the arithmetic is always the same: even blocks feed
 // accumulators 0 (low nibbles) and 1 (high), odd blocks 2 and 3, in order, then one fixed
@@ -82,7 +71,7 @@ inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales,
   }
 }
 
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif defined(GPTOSS_KERNEL_AVX2)
 
 // Laptops without AVX-512: the same tile with 8 lanes. A block's 16 bytes are two halves of 8;
 // the 8 positive table entries are looked up with vpermps (low 3 bits of the code) and code bit
@@ -192,4 +181,6 @@ void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales,
   }
 }
 
-}  // namespace gptoss::engine
+}  // namespace gptoss::engine::GPTOSS_KERNEL_NS
+
+#include "engine/kernel_target_end.h"

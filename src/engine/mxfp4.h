@@ -1,6 +1,7 @@
 // MXFP4 (model.md "MXFP4"): 32 columns per block, 16 bytes of 4-bit codes (column 2j in the low
 // nibble of byte j, 2j+1 in the high one) and one scale byte s; a code c means FP4[c] * 2^(s-127).
 // The kernels read the packed blocks directly; nothing is ever expanded to 16/32-bit in memory.
+// Called through Kernels (kernels.h), one copy per target.
 #pragma once
 
 #include <bit>
@@ -25,11 +26,23 @@ inline float mxfp4_scale(uint8_t s) {
 // columns then the 16 odd ones, so low and high nibbles meet contiguous inputs. The input is
 // rearranged once per token instead of shuffling every row's weights.
 // out[b*32 + i] = x[b*32 + 2i], out[b*32 + 16 + i] = x[b*32 + 2i + 1]; cols % 32 == 0.
-void split_mxfp4_columns_f32(float* out, const float* x, int cols);
+inline void split_mxfp4_columns_f32(float* out, const float* x, int cols) {
+  for (int b = 0; b < cols; b += kMxfp4BlockCols) {
+    for (int i = 0; i < kMxfp4BlockCols / 2; ++i) {
+      out[b + i] = x[b + 2 * i];
+      out[b + 16 + i] = x[b + 2 * i + 1];
+    }
+  }
+}
 
 // Floats of one token's split input.
 inline constexpr int mxfp4_split_size(int cols) { return cols; }
 
+// Rows a parallel worker takes at a time.
+inline constexpr int kMxfp4RowChunk = 64;
+
+#if defined(GPTOSS_KERNEL_NS)
+namespace GPTOSS_KERNEL_NS {
 // out[t*rows + r] = sum_c W[r, c] x[t, c] + bias[r]  for t < n, r < rows.
 // W: blocks [rows, cols/32, 16] u8 and scales [rows, cols/32] u8; bias [rows] bf16 (or null);
 // x_split [n, mxfp4_split_size(cols)] f32 in split order. Each packed block is decoded once per
@@ -37,18 +50,11 @@ inline constexpr int mxfp4_split_size(int cols) { return cols; }
 void matmul_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                        int rows, int cols, const float* x_split, int n, int threads);
 
-// Rows a parallel worker takes at a time.
-inline constexpr int kMxfp4RowChunk = 64;
-
 // matmul_mxfp4w_f32 for rows [row_begin, row_end) only, on the calling thread: for callers that
 // spread several matrices over one parallel loop.
 void matmul_mxfp4w_f32_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
                             int rows, int cols, const float* x_split, int n, int row_begin, int row_end);
-
-// One input vector: matmul_mxfp4w_f32 with n = 1.
-inline void matvec_mxfp4w_f32(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
-                              int rows, int cols, const float* x_split, int threads) {
-  matmul_mxfp4w_f32(out, blocks, scales, bias, rows, cols, x_split, 1, threads);
-}
+}  // namespace GPTOSS_KERNEL_NS
+#endif
 
 }  // namespace gptoss::engine

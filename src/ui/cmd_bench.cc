@@ -165,6 +165,7 @@ int cmd_bench(int argc, char** argv) {
         {"model", info.dir},
         {"layout", info.layout},
         {"threads", used_threads},
+        {"kernels", info.kernels},
         {"runs", runs},
         {"prompt_tokens", prompt_tokens},
         {"gen_tokens", gen_tokens},
@@ -182,6 +183,7 @@ int cmd_bench(int argc, char** argv) {
     std::printf("model            %s (%s layout, %d layers, %d experts)\n", info.dir.c_str(),
                 info.layout.c_str(), cfg.n_layers, cfg.n_experts);
     std::printf("threads          %d\n", used_threads);
+    std::printf("kernels          %s\n", info.kernels.c_str());
     std::printf("runs             %d (medians below)\n", runs);
     std::printf("load             %.3f s\n", load_s);
     std::printf("prefill          %.2f tok/s (%d tokens)\n", prefill, prompt_tokens);

@@ -8,8 +8,12 @@
 #include <random>
 #include <vector>
 
+#include "engine/kernel_targets.h"
+
 namespace gptoss::engine {
 namespace {
+
+class Attention : public KernelTargetTest {};
 
 constexpr int kW = 4, kNH = 4, kNKV = 2, kD = 8;
 
@@ -73,7 +77,7 @@ Filled fill(int positions, std::mt19937& rng) {
   return f;
 }
 
-TEST(Attention, MatchesDoubleTwinOnBothLayerKinds) {
+TEST_P(Attention, MatchesDoubleTwinOnBothLayerKinds) {
   std::mt19937 rng(11);
   const int P = 10;
   Filled f = fill(P, rng);
@@ -83,9 +87,8 @@ TEST(Attention, MatchesDoubleTwinOnBothLayerKinds) {
   const int p0 = 3, n = P - p0;
   std::vector<float> q(static_cast<size_t>(n) * kNH * kD), out(q.size());
   for (auto& x : q) x = normal(rng);
-  std::vector<float> scores(attention_scores_size(f.cache, 2));
   for (int l = 0; l < 2; ++l) {
-    attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, scores.data(), 2);
+    kernels().attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, 2);
     for (int t = 0; t < n; ++t) {
       std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
       const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
@@ -97,12 +100,12 @@ TEST(Attention, MatchesDoubleTwinOnBothLayerKinds) {
 }
 
 // One visible key and q = 0: a = exp(0) / (exp(0) + exp(sink)), so out = v / (1 + e^sink).
-TEST(Attention, SinkTakesItsShareAndGivesNothing) {
+TEST_P(Attention, SinkTakesItsShareAndGivesNothing) {
   std::mt19937 rng(12);
   Filled f = fill(1, rng);
   const float sinks[kNH] = {0.0f, 1.0f, -2.0f, 3.0f};
-  std::vector<float> q(kNH * kD, 0.0f), out(kNH * kD), scores(attention_scores_size(f.cache, 1));
-  attention_f32(out.data(), q.data(), f.cache, 1, 0, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  std::vector<float> q(kNH * kD, 0.0f), out(kNH * kD);
+  kernels().attention_f32(out.data(), q.data(), f.cache, 1, 0, 1, sinks, kNH, kNKV, kD, 1);
   for (int h = 0; h < kNH; ++h)
     for (int d = 0; d < kD; ++d)
       EXPECT_NEAR(out[h * kD + d], f.values[0][(h / 2) * kD + d] / (1.0 + std::exp(sinks[h])), 1e-6);
@@ -110,7 +113,7 @@ TEST(Attention, SinkTakesItsShareAndGivesNothing) {
 
 // Values are one-hot in position, keys zero (equal scores): out_h[d] = share of position d.
 // On the sliding layer at p = 7, W = 4: p - j = 3 (j = 4) is visible, p - j = 4 (j = 3) is not.
-TEST(Attention, WindowEdgesOnSlidingLayerOnly) {
+TEST_P(Attention, WindowEdgesOnSlidingLayerOnly) {
   KvCache cache(attention_config(), 64, 8);
   for (int p = 0; p < 8; ++p)
     for (int l = 0; l < 2; ++l) {
@@ -120,18 +123,18 @@ TEST(Attention, WindowEdgesOnSlidingLayerOnly) {
     }
   cache.append(8);
   const float sinks[kNH] = {-1e30f, -1e30f, -1e30f, -1e30f};  // no sink: shares are 1 / visible
-  std::vector<float> q(kNH * kD, 1.0f), out(kNH * kD), scores(attention_scores_size(cache, 1));
-  attention_f32(out.data(), q.data(), cache, 0, 7, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  std::vector<float> q(kNH * kD, 1.0f), out(kNH * kD);
+  kernels().attention_f32(out.data(), q.data(), cache, 0, 7, 1, sinks, kNH, kNKV, kD, 1);
   for (int j = 0; j < 8; ++j)
     EXPECT_NEAR(out[j], j >= 7 - kW + 1 ? 1.0 / kW : 0.0, 1e-6) << "sliding j=" << j;
   EXPECT_GT(out[7 - (kW - 1)], 0.0f);  // p - j = W - 1: visible
   EXPECT_EQ(out[7 - kW], 0.0f);        // p - j = W: hidden
-  attention_f32(out.data(), q.data(), cache, 1, 7, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  kernels().attention_f32(out.data(), q.data(), cache, 1, 7, 1, sinks, kNH, kNKV, kD, 1);
   for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[j], 1.0 / 8, 1e-6) << "full j=" << j;
 }
 
 // KV head 0 holds +1 values, head 1 holds -1: query heads 0, 1 read g = 0 and 2, 3 read g = 1.
-TEST(Attention, GqaHeadMapping) {
+TEST_P(Attention, GqaHeadMapping) {
   KvCache cache(attention_config(), 64, 8);
   for (int l = 0; l < 2; ++l) {
     std::fill(cache.key(l, 0), cache.key(l, 0) + kNKV * kD, 0.0f);
@@ -139,10 +142,12 @@ TEST(Attention, GqaHeadMapping) {
   }
   cache.append(1);
   const float sinks[kNH] = {-1e30f, -1e30f, -1e30f, -1e30f};
-  std::vector<float> q(kNH * kD, 0.3f), out(kNH * kD), scores(attention_scores_size(cache, 1));
-  attention_f32(out.data(), q.data(), cache, 1, 0, 1, sinks, kNH, kNKV, kD, scores.data(), 1);
+  std::vector<float> q(kNH * kD, 0.3f), out(kNH * kD);
+  kernels().attention_f32(out.data(), q.data(), cache, 1, 0, 1, sinks, kNH, kNKV, kD, 1);
   for (int h = 0; h < kNH; ++h) EXPECT_EQ(out[h * kD], h < 2 ? 1.0f : -1.0f) << h;
 }
+
+GPTOSS_FOR_EACH_KERNEL_TARGET(Attention);
 
 }  // namespace
 }  // namespace gptoss::engine

@@ -10,8 +10,12 @@
 #include <random>
 #include <vector>
 
+#include "engine/kernel_targets.h"
+
 namespace gptoss::engine {
 namespace {
+
+class Matvec : public KernelTargetTest {};
 
 double widen(uint16_t b) {
   const uint32_t bits = static_cast<uint32_t>(b) << 16;
@@ -45,7 +49,7 @@ void expect_matches(const std::vector<float>& out, int out_stride, const std::ve
     }
 }
 
-TEST(Matvec, Bf16MatchesScalarDoubleLoop) {
+TEST_P(Matvec, Bf16MatchesScalarDoubleLoop) {
   std::mt19937 rng(3);
   for (int cols : {16, 32, 70, 288}) {  // 70 and 16 exercise the scalar tail
     for (int rows : {1, 3, 4, 9, 300}) {
@@ -55,14 +59,14 @@ TEST(Matvec, Bf16MatchesScalarDoubleLoop) {
       std::normal_distribution<float> normal;
       for (auto& v : x) v = normal(rng);
       std::vector<float> out(rows, -7.0f);
-      matvec_bf16w_f32(out.data(), Bf16Matrix{w.data(), rows, cols}, x.data(),
-                       bias.empty() ? nullptr : bias.data(), 2);
+      kernels().matvec_bf16w_f32(out.data(), Bf16Matrix{w.data(), rows, cols}, x.data(),
+                                 bias.empty() ? nullptr : bias.data(), 2);
       expect_matches(out, rows, w, rows, cols, x, 1, bias);
     }
   }
 }
 
-TEST(Matvec, MatmulBothRegimesAndTileBoundary) {
+TEST_P(Matvec, MatmulBothRegimesAndTileBoundary) {
   std::mt19937 rng(4);
   const int rows = kMatmulTileRows + 37, cols = 96;
   const auto w = random_bf16(static_cast<size_t>(rows) * cols, rng);
@@ -74,8 +78,8 @@ TEST(Matvec, MatmulBothRegimesAndTileBoundary) {
     for (auto& v : x) v = normal(rng);
     const int stride = rows + 5;  // a wider output row: the padding must stay untouched
     std::vector<float> out(static_cast<size_t>(n) * stride, 123.0f);
-    matmul_bf16w_f32(out.data(), stride, Bf16Matrix{w.data(), rows, cols}, x.data(), n, bias.data(),
-                     tile.data(), 2);
+    kernels().matmul_bf16w_f32(out.data(), stride, Bf16Matrix{w.data(), rows, cols}, x.data(), n, bias.data(),
+                               tile.data(), 2);
     expect_matches(out, stride, w, rows, cols, x, n, bias);
     for (int t = 0; t < n; ++t)
       for (int r = rows; r < stride; ++r) EXPECT_EQ(out[static_cast<size_t>(t) * stride + r], 123.0f);
@@ -83,7 +87,7 @@ TEST(Matvec, MatmulBothRegimesAndTileBoundary) {
 }
 
 // Several matrices of different heights over one input, as q, k and v are.
-TEST(Matvec, SharedInputJobsMatchScalarDoubleLoop) {
+TEST_P(Matvec, SharedInputJobsMatchScalarDoubleLoop) {
   std::mt19937 rng(6);
   const int cols = 96;
   const int heights[3] = {130, 64, 7};
@@ -100,9 +104,11 @@ TEST(Matvec, SharedInputJobsMatchScalarDoubleLoop) {
   std::vector<float> x(cols);
   std::normal_distribution<float> normal;
   for (auto& v : x) v = normal(rng);
-  matvecs_bf16w_f32(jobs.data(), 3, x.data(), 2);
+  kernels().matvecs_bf16w_f32(jobs.data(), 3, x.data(), 2);
   for (int i = 0; i < 3; ++i) expect_matches(out[i], heights[i], w[i], heights[i], cols, x, 1, bias[i]);
 }
+
+GPTOSS_FOR_EACH_KERNEL_TARGET(Matvec);
 
 }  // namespace
 }  // namespace gptoss::engine

@@ -9,10 +9,13 @@
 #include <random>
 #include <vector>
 
+#include "engine/kernel_targets.h"
 #include "engine/mxfp4.h"
 
 namespace gptoss::engine {
 namespace {
+
+class MoeExperts : public KernelTargetTest {};
 
 TEST(Moe, TopKTiesGoToTheLowerIndex) {
   const float logits[6] = {1.0f, 3.0f, 3.0f, 2.0f, 3.0f, -5.0f};
@@ -114,7 +117,7 @@ double widen(uint16_t b) {
 
 // Expert pass for several tokens at once (some experts shared by several tokens) against the
 // double twin of model.md; a token's result equals its single-token result bit for bit.
-TEST(Moe, ExpertsMatchDoubleTwinAndBatchEqualsSingle) {
+TEST_P(MoeExperts, MatchDoubleTwinAndBatchEqualsSingle) {
   std::mt19937 rng(21);
   const int E = 6, H = 64, I = 32, K = 3, n = 9;
   const float limit = 7.0f;
@@ -132,8 +135,8 @@ TEST(Moe, ExpertsMatchDoubleTwinAndBatchEqualsSingle) {
   }
   std::vector<float> x_batch = x;
   MoeScratch scratch(n, H, I, E, K);
-  const uint64_t bytes =
-      moe_experts_f32(x_batch.data(), ex.lw, t.data(), ids.data(), weights.data(), n, K, limit, scratch, 2);
+  const uint64_t bytes = moe_experts_f32(x_batch.data(), ex.lw, t.data(), ids.data(), weights.data(), n, K,
+                                         limit, scratch, kernels(), 2);
   int used = 0;
   for (int e = 0; e < E; ++e)
     for (int v : ids)
@@ -176,10 +179,12 @@ TEST(Moe, ExpertsMatchDoubleTwinAndBatchEqualsSingle) {
 
     std::vector<float> x_single(x.begin() + i * H, x.begin() + (i + 1) * H);
     moe_experts_f32(x_single.data(), ex.lw, t.data() + i * H, ids.data() + i * K, weights.data() + i * K, 1,
-                    K, limit, scratch, 1);
+                    K, limit, scratch, kernels(), 1);
     for (int c = 0; c < H; ++c) ASSERT_EQ(x_single[c], x_batch[i * H + c]) << i << " " << c;
   }
 }
+
+GPTOSS_FOR_EACH_KERNEL_TARGET(MoeExperts);
 
 }  // namespace
 }  // namespace gptoss::engine

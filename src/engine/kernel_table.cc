@@ -1,0 +1,34 @@
+// This target's Kernels table (one copy per target; see kernels.h).
+#include "engine/attention.h"
+#include "engine/kernels.h"
+#include "engine/matvec.h"
+#include "engine/mxfp4.h"
+#include "engine/rmsnorm.h"
+
+namespace gptoss::engine::GPTOSS_KERNEL_NS {
+
+#if defined(GPTOSS_KERNEL_AVX512)
+constexpr KernelTarget kTarget = KernelTarget::kAvx512;
+#elif defined(GPTOSS_KERNEL_AVX2)
+constexpr KernelTarget kTarget = KernelTarget::kAvx2;
+#else
+constexpr KernelTarget kTarget = KernelTarget::kBaseline;
+#endif
+
+#define GPTOSS_STRINGIFY_(x) #x
+#define GPTOSS_STRINGIFY(x) GPTOSS_STRINGIFY_(x)
+
+extern const Kernels kKernels;
+const Kernels kKernels = {
+    .target = kTarget,
+    .name = GPTOSS_STRINGIFY(GPTOSS_KERNEL_NS),
+    .matvec_bf16w_f32 = matvec_bf16w_f32,
+    .matvecs_bf16w_f32 = matvecs_bf16w_f32,
+    .matmul_bf16w_f32 = matmul_bf16w_f32,
+    .matmul_mxfp4w_f32_rows = matmul_mxfp4w_f32_rows,
+    .matmul_mxfp4w_f32 = matmul_mxfp4w_f32,
+    .attention_f32 = attention_f32,
+    .rmsnorm_bf16w_f32 = rmsnorm_bf16w_f32,
+};
+
+}  // namespace gptoss::engine::GPTOSS_KERNEL_NS
