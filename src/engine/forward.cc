@@ -9,6 +9,7 @@
 #include "engine/model_impl.h"
 #include "engine/rmsnorm.h"
 #include "engine/rope.h"
+#include "engine/streamed_weights.h"
 
 namespace gptoss::engine {
 
@@ -30,7 +31,22 @@ Activations::Activations(const Config& cfg, int max_batch_, int cache_capacity, 
       tile(max_batch_ >= 3
                ? static_cast<size_t>(kMatmulTileRows) * std::max(cfg.hidden, cfg.n_heads * cfg.head_dim)
                : 0),
-      moe(max_batch_, cfg.hidden, cfg.intermediate, cfg.n_experts, cfg.experts_per_token) {}
+      moe(max_batch_, cfg.hidden, cfg.intermediate, cfg.n_experts, cfg.experts_per_token),
+      wanted(cfg.n_experts),
+      guess_ids(cfg.experts_per_token),
+      guess_weights(cfg.experts_per_token),
+      guessed(cfg.n_experts) {}
+
+uint64_t activations_bytes(const Config& cfg, int max_batch, int cache_capacity, int threads) {
+  const uint64_t B = max_batch, H = cfg.hidden, I = cfg.intermediate, E = cfg.n_experts,
+                 K = cfg.experts_per_token, QD = static_cast<uint64_t>(cfg.n_heads) * cfg.head_dim,
+                 KVD = static_cast<uint64_t>(cfg.n_kv_heads) * cfg.head_dim;
+  const uint64_t floats = B * (3 * H + 2 * QD + 2 * KVD + E + 2 * K + cfg.head_dim) +
+                          static_cast<uint64_t>(cache_capacity) * threads +
+                          (B >= 3 ? kMatmulTileRows * std::max(H, QD) : 0) + B * K * (H + 2 * I + I + H) +
+                          I;  // moe: t_split, u, h_split, y; h
+  return floats * sizeof(float) + B * K * 2 * sizeof(int);
+}
 
 uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, KvCache& cache, Activations& a,
                      const int32_t* tokens, int n) {
@@ -44,8 +60,12 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
   uint64_t expert_bytes = 0;
 
   // x = embed[token]
-  for (int i = 0; i < n; ++i)
-    widen_bf16_f32(a.x.data() + static_cast<size_t>(i) * H, w.embed.row(tokens[i]), H);
+  for (int i = 0; i < n; ++i) {
+    if (model.stream)  // read from disk, one row per token
+      model.stream->embedding_row_f32(a.x.data() + static_cast<size_t>(i) * H, tokens[i], a.expert_counters);
+    else
+      widen_bf16_f32(a.x.data() + static_cast<size_t>(i) * H, w.embed.row(tokens[i]), H);
+  }
   // cos/sin of each position, shared by every layer and head
   for (int i = 0; i < n; ++i)
     rope_cos_sin_f32(a.cos.data() + i * (D / 2), a.sin.data() + i * (D / 2), model.rope, p0 + i);
@@ -88,8 +108,9 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
       route_topk_f32(a.expert_ids.data() + i * K, a.expert_w.data() + i * K, r, E, K);
     }
     // x = x + sum_e weight_e * W2_e swiglu(W1_e t + b1_e) + b2_e
-    expert_bytes += moe_experts_f32(a.x.data(), lw, a.t.data(), a.expert_ids.data(), a.expert_w.data(), n, K,
-                                    cfg.swiglu_limit, a.moe, threads);
+    LayerExperts experts(model, l, a, n);  // mapped, or streamed with layer l+1's guess prefetched
+    expert_bytes += moe_experts_f32(a.x.data(), experts, a.t.data(), a.expert_ids.data(), a.expert_w.data(),
+                                    n, K, cfg.swiglu_limit, a.moe, threads);
   }
   cache.append(n);
 
