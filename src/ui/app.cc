@@ -469,6 +469,7 @@ StatusInfo App::status() const {
     s.decode_tok_s = stats->decode_tokens_per_second();
   }
   s.memory_bytes = memory_bytes_;
+  if (config_.model->info().streaming) s.streaming_budget = config_.model->info().ram_budget_bytes;
   s.activity = hint_.empty() ? turn_.activity() : hint_;
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();

@@ -60,6 +60,11 @@ void App::show_stats() {
   text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
           " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
           std::to_string(config_.model->threads()) + " threads).";
+  const engine::ModelInfo& info = config_.model->info();
+  text += info.streaming ? "\nMemory mode: streaming, budget " + format_bytes(info.ram_budget_bytes) + ", " +
+                               std::to_string(info.expert_slots) + " expert slots of " +
+                               format_bytes(info.expert_slot_bytes) + "."
+                         : "\nMemory mode: mapped (the whole checkpoint fits the budget).";
   notice(text);
 }
 

@@ -18,6 +18,7 @@
 #include "tokenizer/tokenizer.h"
 #include "ui/app.h"
 #include "ui/cli.h"
+#include "ui/ram_option.h"
 #include "ui/commands.h"
 #include "ui/event_queue.h"
 #include "ui/model_discovery.h"
@@ -43,6 +44,8 @@ constexpr const char* kUsage =
     "  --session NAME      continue the saved session NAME (or start it), saved under that name\n"
     "  --threads N         compute threads (default: one per core)\n"
     "  --context N         context window in tokens (default 8192, at most the model's)\n"
+    "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the model\n"
+    "                      does not fit, its experts stream from disk\n"
     "  --max-tokens N      reply budget per answer (default 2048; 80 with --demo)\n"
     "  --temperature T     sampling temperature (default 1.0; 0 is greedy)\n"
     "  --seed N            sampling seed (default: random)\n"
@@ -74,7 +77,7 @@ using LoadEvent = std::variant<Progress, LoadDone, LoadFailed>;
 
 // Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. Runs
 // on the loading thread; `report` may be called from any thread.
-Loaded load_everything(const std::string& dir, bool demo, int threads,
+Loaded load_everything(const std::string& dir, bool demo, engine::LoadOptions options,
                        const std::function<void(const std::string&, double)>& report) {
   if (demo && !looks_like_model(dir)) {
     const engine::TestModelPreset* preset = engine::find_test_model_preset("tiny");
@@ -90,8 +93,6 @@ Loaded load_everything(const std::string& dir, bool demo, int threads,
   Loaded out;
   out.tokenizer = tokenizer::Tokenizer::load_default();
   report("tokenizer", 1);
-  engine::LoadOptions options;
-  options.threads = threads;
   options.on_progress = [&](const engine::LoadProgress& p) { report(p.stage, p.fraction); };
   out.model = engine::Model::open(dir, options);
   return out;
@@ -110,12 +111,12 @@ std::string model_display_name(const engine::Model& model, const std::string& di
 // Loads on a worker thread while the main thread draws the progress. Ctrl-C leaves at once
 // (Model::open cannot be interrupted): the terminal is restored and the process exits 130.
 Loaded load_with_progress(std::unique_ptr<Terminal>& terminal, const WakePipe& wake, const std::string& dir,
-                          bool demo, int threads) {
+                          bool demo, const engine::LoadOptions& options) {
   EventQueue<LoadEvent> events(wake);
   Loaded result;  // written by the loader before it posts LoadDone; read after join()
-  std::thread loader([&events, &result, dir, demo, threads] {
+  std::thread loader([&events, &result, dir, demo, options] {
     try {
-      result = load_everything(dir, demo, threads, [&](const std::string& s, double f) { events.push(Progress{s, f}); });
+      result = load_everything(dir, demo, options, [&](const std::string& s, double f) { events.push(Progress{s, f}); });
       events.push(LoadDone{});
     } catch (...) {
       events.push(LoadFailed{std::current_exception()});
@@ -186,7 +187,8 @@ int cmd_chat(int argc, char** argv) {
   CliArgs args = parse_cli(argc, argv,
                            {{"--model", true}, {"--demo", false}, {"--effort", true}, {"--system", true},
                             {"--session", true}, {"--threads", true}, {"--context", true}, {"--max-tokens", true},
-                            {"--temperature", true}, {"--seed", true}, {"--plain", false}});
+                            {"--temperature", true}, {"--seed", true}, {"--plain", false},
+                            {"--ram", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -206,6 +208,10 @@ int cmd_chat(int argc, char** argv) {
   args.get_int("--max-tokens", 0, 1, 1 << 20);
   args.get_double("--temperature", 1.0, 0.0, 100.0);
   args.get_int("--seed", 0, 0, INT64_MAX);
+  engine::LoadOptions load;
+  load.threads = threads;
+  load.ram_budget_bytes = ram_budget_from(args).bytes;
+  load.context_tokens = static_cast<int>(args.get_int("--context", 8192, 16, 1 << 24));
 
   ensure_utf8_locale();
   const bool tty = !args.has("--plain") && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
@@ -248,9 +254,9 @@ int cmd_chat(int argc, char** argv) {
   Loaded loaded;
   if (tty) {
     if (!terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
-    loaded = load_with_progress(terminal, wake, model_dir, demo, threads);
+    loaded = load_with_progress(terminal, wake, model_dir, demo, load);
   } else {
-    loaded = load_everything(model_dir, demo, threads, [](const std::string&, double) {});
+    loaded = load_everything(model_dir, demo, load, [](const std::string&, double) {});
   }
 
   AppConfig config;

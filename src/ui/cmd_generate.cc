@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
+#include "ui/ram_option.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
@@ -42,6 +43,8 @@ constexpr const char* kUsage =
     "                        option above overrides them.\n"
     "  --threads N           compute threads (default: one per core)\n"
     "  --context N           context window in tokens (default 8192)\n"
+    "  --ram SIZE            memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the\n"
+    "                        model does not fit, its experts stream from disk\n"
     "  --stats               write the turn's counters and speeds to stderr\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -108,6 +111,7 @@ int cmd_generate(int argc, char** argv) {
                                   {"--session", true},
                                   {"--threads", true},
                                   {"--context", true},
+                                  {"--ram", true},
                                   {"--stats", false}});
   if (args.help) {
     std::fputs(kUsage, stdout);
@@ -131,8 +135,10 @@ int cmd_generate(int argc, char** argv) {
   if (prompt == "-") prompt = read_all(stdin);
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
-  const auto model = engine::Model::open(
-      model_dir, engine::LoadOptions{.threads = threads, .ram_budget_bytes = 0, .on_progress = nullptr});
+  const auto model = engine::Model::open(model_dir, engine::LoadOptions{.threads = threads,
+                                                                       .ram_budget_bytes = ram_budget_from(args).bytes,
+                                                                       .context_tokens = file.state.settings.context_tokens,
+                                                                       .on_progress = nullptr});
   if (!file.model_fingerprint.empty() && file.model_fingerprint != model->info().fingerprint) {
     std::fprintf(stderr, "gpt-oss-chat generate: note: %s was written with another model (%s); continuing\n",
                  session_path->c_str(), file.model_path.c_str());

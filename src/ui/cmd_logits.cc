@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "ui/cli.h"
+#include "ui/ram_option.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
@@ -19,13 +20,15 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gpt-oss-chat logits --model DIR --tokens IDS|FILE --out F.npy [--decode] [--threads N]\n"
+    "                             [--ram SIZE]\n"
     "\n"
     "Writes the logits of every position of a token sequence as float32 .npy [n_tokens, vocab].\n"
     "  --model DIR     checkpoint folder (HF layout or original/)\n"
     "  --tokens IDS    comma- or space-separated token ids, or a file holding them\n"
     "  --out F.npy     output file\n"
     "  --decode        one token at a time through the KV cache (default: one batched prefill)\n"
-    "  --threads N     worker threads (default: all cores)\n";
+    "  --threads N     worker threads (default: all cores)\n"
+    "  --ram SIZE      memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected)\n";
 
 // "1,2,3" or "1 2 3", or the text of a file holding that. UsageError on anything else.
 std::vector<int32_t> parse_token_ids(const std::string& spec) {
@@ -79,7 +82,7 @@ void write_npy_f32(const std::string& path, const std::vector<float>& data, size
 int cmd_logits(int argc, char** argv) {
   const CliArgs args = parse_cli(
       argc, argv,
-      {{"--model", true}, {"--tokens", true}, {"--out", true}, {"--decode", false}, {"--threads", true}});
+      {{"--model", true}, {"--tokens", true}, {"--out", true}, {"--decode", false}, {"--threads", true}, {"--ram", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -93,6 +96,8 @@ int cmd_logits(int argc, char** argv) {
 
   engine::LoadOptions load;
   load.threads = threads;
+  load.ram_budget_bytes = ram_budget_from(args).bytes;
+  load.context_tokens = static_cast<int>(ids.size());
   auto model = engine::Model::open(dir, load);
   const size_t V = model->config().vocab;
   for (int32_t id : ids)
