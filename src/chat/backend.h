@@ -32,6 +32,8 @@ struct BackendInfo {
   int max_context = 0;      // the most tokens one context may hold; 0: not known (remote)
   int threads = 0;          // compute threads; 0: not computed here
   bool remote = false;
+  uint64_t streaming_budget_bytes = 0;  // local and streaming experts under this budget; 0: mapped
+  std::string memory;                   // one line on where the weights live, for /stats
 };
 
 // One generation round: the prompt, and the conversation it renders (a remote server renders its

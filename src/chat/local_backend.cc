@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/engine.h"
@@ -48,6 +49,8 @@ std::string display_name(const engine::Model& model, const std::string& dir, boo
 LocalModel open_local_model(const std::string& dir, const LocalModelOptions& options) {
   engine::LoadOptions load;
   load.threads = options.threads;
+  load.ram_budget_bytes = options.ram_budget_bytes;
+  load.context_tokens = options.context_tokens;
   if (options.on_progress) {
     load.on_progress = [&](const engine::LoadProgress& p) { options.on_progress(p.stage, p.fraction); };
   }
@@ -58,7 +61,23 @@ LocalModel open_local_model(const std::string& dir, const LocalModelOptions& opt
   out.info.fingerprint = out.model->info().fingerprint;
   out.info.max_context = out.model->config().max_context;
   out.info.threads = out.model->threads();
+  const engine::ModelInfo& mi = out.model->info();
+  if (mi.streaming) {
+    out.info.streaming_budget_bytes = mi.ram_budget_bytes;
+    out.info.memory = "streaming: experts come from disk into " + std::to_string(mi.expert_slots) +
+                      " slots of " + std::to_string(mi.expert_slot_bytes >> 20) + " MiB under a budget of " +
+                      std::to_string(mi.ram_budget_bytes >> 20) + " MiB";
+  } else {
+    out.info.memory = "mapped: the whole checkpoint fits the budget";
+  }
   return out;
+}
+
+RamBudgetChoice choose_local_ram_budget(const std::optional<std::string>& flag) {
+  const engine::RamBudget b = flag ? engine::choose_ram_budget(*flag, nullptr, {})
+                                   : engine::choose_ram_budget("", std::getenv("GPT_OSS_RAM"),
+                                                               engine::read_memory_limits());
+  return {b.bytes, b.source};
 }
 
 void write_demo_model(const std::string& dir, const std::function<void()>& on_file) {

@@ -7,6 +7,7 @@
 // Model opening stays behind this header so that the UI needs no engine header.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,10 +27,21 @@ namespace gptoss::chat {
 struct LocalModelOptions {
   int threads = 0;    // 0: one per core
   bool demo = false;  // a tiny random model: named "demo"
+  uint64_t ram_budget_bytes = 0;  // 0: none; else experts stream from disk when the model does not fit
+  int context_tokens = 8192;      // the context the budget sets aside a KV cache for
   // Called from the loading thread with a stage name ("mapping", "validating", "warming") and a
   // fraction in 0..1.
   std::function<void(const std::string& stage, double fraction)> on_progress;
 };
+
+// The RAM budget of a local model and where it came from: `flag` (--ram) when given, else the
+// GPT_OSS_RAM variable, else detected (cgroup limit, MemAvailable, physical RAM, minus headroom).
+struct RamBudgetChoice {
+  uint64_t bytes = 0;
+  std::string source;  // "--ram", "GPT_OSS_RAM" or "detected (...)"
+};
+// Throws gptoss::Error naming --ram or GPT_OSS_RAM on a size it cannot read.
+RamBudgetChoice choose_local_ram_budget(const std::optional<std::string>& flag);
 
 // An open checkpoint, shareable by several backends.
 struct LocalModel {

@@ -49,8 +49,28 @@ struct Context::Impl {
                             ", found " + std::to_string(id) + ")");
   }
 
-  // Runs new_tokens in batches; logits of the last (all == nullptr) or of every token.
+  // Runs new_tokens in batches; logits of the last (all == nullptr) or of every token. A failed
+  // read (streaming) drops the batches of this call and rethrows.
   void run(std::span<const int32_t> new_tokens, float* all) {
+    const size_t size_before = tokens.size();
+    try {
+      run_batches(new_tokens, all);
+    } catch (const gptoss::Error&) {
+      tokens.resize(cache.truncate(static_cast<int>(std::min(size_before, tokens.size()))));
+      throw;
+    }
+  }
+
+  void add_counters(const ExpertCounters& c) {
+    stats.expert_requests += c.requests;
+    stats.expert_hits += c.hits;
+    stats.prefetch_hits += c.prefetch_hits;
+    stats.prefetch_guesses += c.guesses;
+    stats.prefetch_right += c.guesses_right;
+    stats.disk_bytes_read += c.disk_bytes;
+  }
+
+  void run_batches(std::span<const int32_t> new_tokens, float* all) {
     const Model::Impl& m = model->impl();
     const int V = model->config().vocab;
     size_t done = 0;
@@ -60,8 +80,15 @@ struct Context::Impl {
       // Plain prefill wants only the very last row's logits: earlier batches skip lm_head.
       const LogitRows rows = all ? LogitRows::kAll : last_batch ? LogitRows::kLast : LogitRows::kNone;
       float* out = all ? all + done * V : logits.data();
-      stats.expert_bytes_read +=
-          forward_f32(out, rows, m, cache, acts, new_tokens.data() + done, n, observer);
+      acts.expert_counters = {};
+      try {
+        stats.expert_bytes_read += forward_f32(out, rows, m, cache, acts, new_tokens.data() + done, n, observer);
+      } catch (...) {
+        add_counters(acts.expert_counters);
+        cache.abandon(n);
+        throw;
+      }
+      add_counters(acts.expert_counters);
       tokens.insert(tokens.end(), new_tokens.begin() + done, new_tokens.begin() + done + n);
       done += n;
     }

@@ -59,10 +59,45 @@ struct LoadProgress {
 };
 
 struct LoadOptions {
-  int threads = 0;                // 0: one per core
-  uint64_t ram_budget_bytes = 0;  // 0: no budget; experts stay mapped and the kernel pages them
+  int threads = 0;  // 0: one per core
+  // 0: no budget (everything mapped). Otherwise all the memory the process may use; when the
+  // whole checkpoint does not fit beside the KV cache and scratch, the dense weights are copied
+  // into memory of our own and the experts stream from disk through a cache of slots.
+  uint64_t ram_budget_bytes = 0;
+  int context_tokens = 8192;  // the KV cache (one Context of this many tokens) the budget sets aside
   std::function<void(const LoadProgress&)> on_progress;  // called from the loading thread
 };
+
+// --- RAM budget ---
+
+// Bytes of a size written as a number with an optional unit: "6G", "6GiB", "6000M", "512MiB",
+// "1.5G", "8589934592". K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB
+// powers of 1000; case does not matter. Throws gptoss::Error "<what>: ... (expected ..., found ...)".
+uint64_t parse_ram_size(const std::string& text, const std::string& what);
+
+// The memory limits of this process; 0 where there is none. Read from root + "/proc/self/cgroup",
+// "/proc/self/mountinfo", "/proc/meminfo" and the cgroup files under the mount points they name
+// (root = "" on a real system; tests pass a fake tree).
+struct MemoryLimits {
+  uint64_t cgroup_v2 = 0;      // memory.max of the process's cgroup and its ancestors, smallest
+  uint64_t cgroup_v1 = 0;      // memory.limit_in_bytes, likewise
+  uint64_t mem_available = 0;  // MemAvailable
+  uint64_t physical = 0;       // MemTotal
+};
+MemoryLimits read_memory_limits(const std::string& root = "");
+
+struct RamBudget {
+  uint64_t bytes = 0;
+  std::string source;  // "--ram", "GPT_OSS_RAM" or "detected (...)"
+};
+// The budget: `flag` (the --ram text) if not empty, else `env` (GPT_OSS_RAM) if set and not
+// empty, else the smallest of `limits` minus a headroom of max(256 MiB, 5%) for the rest of the
+// machine. Throws gptoss::Error naming --ram or GPT_OSS_RAM on a bad size.
+RamBudget choose_ram_budget(const std::string& flag, const char* env, const MemoryLimits& limits);
+
+// The most memory ever charged to this process's cgroup (v2 memory.peak, else v1
+// memory.max_usage_in_bytes), or 0 when neither is readable.
+uint64_t cgroup_peak_bytes(const std::string& root = "");
 
 struct ModelInfo {
   std::string dir;                 // the folder the weights were read from
@@ -72,6 +107,12 @@ struct ModelInfo {
   std::string fingerprint;         // hex digest of the config and tensor directory
   std::string kernels;             // kernel set in use: "avx512", "avx2" or "baseline"
   double load_seconds = 0;
+  // Memory (see LoadOptions::ram_budget_bytes).
+  bool streaming = false;          // false: mapped (the fast path); true: experts stream from disk
+  uint64_t ram_budget_bytes = 0;   // the budget given, 0 for none
+  uint64_t resident_bytes = 0;     // streaming: dense weights copied into memory
+  uint64_t expert_slot_bytes = 0;  // streaming: one expert's slot
+  int expert_slots = 0;            // streaming: slots in the cache
 };
 
 class Model {
@@ -141,6 +182,13 @@ struct ContextStats {
   uint64_t decode_tokens = 0;
   double decode_seconds = 0;
   uint64_t expert_bytes_read = 0;  // MXFP4 bytes of the experts the router picked
+  // Streaming only (all 0 when mapped):
+  uint64_t expert_requests = 0;   // (layer, expert) pairs the router picked, once per batch
+  uint64_t expert_hits = 0;       // of those, already in a slot (or being read by a prefetch)
+  uint64_t prefetch_hits = 0;     // of the hits, brought in by a speculative prefetch
+  uint64_t prefetch_guesses = 0;  // experts guessed for the next layer
+  uint64_t prefetch_right = 0;    // of those, picked by the router there
+  uint64_t disk_bytes_read = 0;   // bytes read from disk: expert slots and embedding rows
 };
 
 class Context {
@@ -154,7 +202,10 @@ class Context {
   // Appends `tokens` (batched prefill) and returns the logits [V] of the last one. The span is
   // valid until the next call. Throws gptoss::Error if the sequence would exceed max_tokens or an
   // id is outside [0, V), LoadError if a model file shrank while in use ("the model file changed
-  // while in use"), gptoss::Error if a logit is not finite; the cache is then unchanged.
+  // while in use"), gptoss::Error if a logit is not finite; the cache is then unchanged. When
+  // streaming, a failed read of the checkpoint (the file was truncated after loading) throws
+  // gptoss::Error naming the file and tensor; the Context is then truncated back to its size before
+  // the call (or fewer tokens, as truncate() says) and stays usable.
   std::span<const float> prefill(std::span<const int32_t> tokens);
 
   // As prefill, but writes the logits of every new token into all_logits ([n, V], row-major).

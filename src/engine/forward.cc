@@ -8,6 +8,7 @@
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
 #include "engine/rope.h"
+#include "engine/streamed_weights.h"
 
 namespace gptoss::engine {
 
@@ -28,7 +29,22 @@ Activations::Activations(const Config& cfg, int max_batch_)
       tile(max_batch_ >= 3
                ? static_cast<size_t>(kMatmulTileRows) * std::max(cfg.hidden, cfg.n_heads * cfg.head_dim)
                : 0),
-      moe(max_batch_, cfg.hidden, cfg.intermediate, cfg.n_experts, cfg.experts_per_token) {}
+      moe(max_batch_, cfg.hidden, cfg.intermediate, cfg.n_experts, cfg.experts_per_token),
+      wanted(cfg.n_experts),
+      guess_ids(cfg.experts_per_token),
+      guess_weights(cfg.experts_per_token),
+      guessed(cfg.n_experts) {}
+
+uint64_t activations_bytes(const Config& cfg, int max_batch, int cache_capacity, int threads) {
+  const uint64_t B = max_batch, H = cfg.hidden, I = cfg.intermediate, E = cfg.n_experts,
+                 K = cfg.experts_per_token, QD = static_cast<uint64_t>(cfg.n_heads) * cfg.head_dim,
+                 KVD = static_cast<uint64_t>(cfg.n_kv_heads) * cfg.head_dim;
+  const uint64_t floats = B * (3 * H + 2 * QD + 2 * KVD + E + 2 * K + cfg.head_dim) +
+                          static_cast<uint64_t>(cache_capacity) * threads +
+                          (B >= 3 ? kMatmulTileRows * std::max(H, QD) : 0) + B * K * (H + 2 * I + I + H) +
+                          I;  // moe: t_split, u, h_split, y; h
+  return floats * sizeof(float) + B * K * 2 * sizeof(int);
+}
 
 namespace {
 
@@ -60,8 +76,12 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
   uint64_t expert_bytes = 0;
 
   // x = embed[token]
-  for (int i = 0; i < n; ++i)
-    widen_bf16_f32(a.x.data() + static_cast<size_t>(i) * H, w.embed.row(tokens[i]), H);
+  for (int i = 0; i < n; ++i) {
+    if (model.stream)  // read from disk, one row per token
+      model.stream->embedding_row_f32(a.x.data() + static_cast<size_t>(i) * H, tokens[i], a.expert_counters);
+    else
+      widen_bf16_f32(a.x.data() + static_cast<size_t>(i) * H, w.embed.row(tokens[i]), H);
+  }
   // cos/sin of each position, shared by every layer and head
   for (int i = 0; i < n; ++i)
     rope_cos_sin_f32(a.cos.data() + i * (D / 2), a.sin.data() + i * (D / 2), model.rope, p0 + i);
@@ -111,8 +131,9 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
             observer->wants_router_logits() ? std::span<const float>(r, E) : std::span<const float>());
     }
     // x = x + sum_e weight_e * W2_e swiglu(W1_e t + b1_e) + b2_e
-    expert_bytes += moe_experts_f32(a.x.data(), lw, a.t.data(), a.expert_ids.data(), a.expert_w.data(), n, K,
-                                    cfg.swiglu_limit, a.moe, kernels, threads);
+    LayerExperts experts(model, l, a, n);  // mapped, or streamed with layer l+1's guess prefetched
+    expert_bytes += moe_experts_f32(a.x.data(), experts, a.t.data(), a.expert_ids.data(), a.expert_w.data(),
+                                    n, K, cfg.swiglu_limit, a.moe, kernels, threads);
     if (observer && observer->wants_residual())
       for (int i = 0; i < n; ++i)
         observer->on_residual(l, p0 + i, {a.x.data() + static_cast<size_t>(i) * H, static_cast<size_t>(H)});

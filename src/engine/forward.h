@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "engine/kernels.h"
+#include "engine/expert_cache.h"
 #include "engine/kv_cache.h"
 #include "engine/moe.h"
 
@@ -29,7 +30,16 @@ struct Activations {
   std::vector<float> cos, sin;  // [B, D/2] YaRN, per token position
   std::vector<float> tile;      // kMatmulTileRows * max(H, NH*D): widened bf16 weights for sgemm
   MoeScratch moe;
+  // Streaming (streamed_weights.h): the experts still wanted, the next layer's guess, counters.
+  std::vector<int> wanted;           // [E]
+  std::vector<int> guess_ids;        // [K] one token's guess
+  std::vector<float> guess_weights;  // [K]
+  std::vector<int> guessed;          // [E] the batch's guessed experts
+  ExpertCounters expert_counters;    // of the current forward_f32 call
 };
+
+// Bytes an Activations(cfg, max_batch, cache_capacity, threads) holds.
+uint64_t activations_bytes(const Config& cfg, int max_batch, int cache_capacity, int threads);
 
 enum class LogitRows { kNone, kLast, kAll };
 

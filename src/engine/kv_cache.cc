@@ -5,13 +5,28 @@
 
 namespace gptoss::engine {
 
+namespace {
+// Slots of layer l: every position on full layers, the window plus the free rewind on sliding ones.
+int layer_slots(const Config& cfg, int l, int capacity, int rewind_tokens) {
+  const int W = cfg.sliding_window;
+  const bool sliding = cfg.layer_types[l] == AttentionKind::kSliding && W > 0;
+  return sliding ? std::min(capacity, W + std::max(rewind_tokens, 0)) : capacity;
+}
+}  // namespace
+
+uint64_t kv_cache_bytes(const Config& cfg, int capacity, int rewind_tokens) {
+  uint64_t slots = 0;
+  for (int l = 0; l < cfg.n_layers; ++l) slots += layer_slots(cfg, l, capacity, rewind_tokens);
+  return slots * 2 * cfg.n_kv_heads * cfg.head_dim * sizeof(float);
+}
+
 KvCache::KvCache(const Config& cfg, int capacity, int rewind_tokens)
     : capacity_(capacity), row_(static_cast<size_t>(cfg.n_kv_heads) * cfg.head_dim) {
   const int L = cfg.n_layers, W = cfg.sliding_window;
   int smallest_ring = capacity;
   for (int l = 0; l < L; ++l) {
     const bool sliding = cfg.layer_types[l] == AttentionKind::kSliding && W > 0;
-    const int slots = sliding ? std::min(capacity, W + std::max(rewind_tokens, 0)) : capacity;
+    const int slots = layer_slots(cfg, l, capacity, rewind_tokens);
     slots_.push_back(slots);
     window_.push_back(sliding ? W : 0);
     if (sliding) sliding_window_ = W, smallest_ring = std::min(smallest_ring, slots);
@@ -30,6 +45,11 @@ void KvCache::append(int n) {
   size_ += n;
   for (int l = 0; l < static_cast<int>(slots_.size()); ++l)
     oldest_held_ = std::max(oldest_held_, size_ - slots_[l]);
+}
+
+void KvCache::abandon(int n) {
+  for (int l = 0; l < static_cast<int>(slots_.size()); ++l)
+    oldest_held_ = std::max(oldest_held_, size_ + n - slots_[l]);
 }
 
 int KvCache::truncate(int n) {

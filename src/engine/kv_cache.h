@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -33,6 +34,9 @@ struct UninitialisedAllocator : std::allocator<T> {
   }
 };
 
+// Bytes a KvCache(cfg, capacity, rewind_tokens) holds once every slot has been written.
+uint64_t kv_cache_bytes(const Config& cfg, int capacity, int rewind_tokens);
+
 class KvCache {
  public:
   // capacity: the most positions ever held (ContextOptions::max_tokens).
@@ -56,6 +60,10 @@ class KvCache {
 
   // Records that positions [size, size + n) have been written in every layer.
   void append(int n);
+
+  // Positions [size, size + n) were partly written, then abandoned (a failed read): size stays,
+  // but the ring slots they overwrote no longer hold their old positions.
+  void abandon(int n);
 
   // Keeps the first n positions (n <= size) if every layer still holds what position n's query
   // will see (the last W - 1 before it on sliding layers); otherwise keeps none. Returns the

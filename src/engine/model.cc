@@ -13,7 +13,9 @@
 #include "engine/engine.h"
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
+#include "engine/ram_budget.h"
 #include "engine/rope.h"
+#include "engine/streamed_weights.h"
 
 namespace gptoss::engine {
 namespace {
@@ -55,6 +57,19 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   impl->checkpoint->info.kernels = impl->kernels->name;
   const Config& cfg = impl->cfg();
   impl->threads = options.threads > 0 ? options.threads : omp_get_num_procs();
+  // Mapped when everything fits the budget; else the dense part is copied and experts stream.
+  // Decided from the headers alone: a budget too small fails before any weight is read.
+  ModelInfo& info = impl->checkpoint->info;
+  const MemoryNeeds needs = memory_needs(*impl->checkpoint, options.context_tokens, impl->threads);
+  const MemoryPlan plan = plan_memory(needs, options.ram_budget_bytes, info.dir);
+  info.ram_budget_bytes = options.ram_budget_bytes;
+  if (plan.streaming) {
+    impl->stream = std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, options.on_progress);
+    info.streaming = true;
+    info.resident_bytes = impl->stream->resident_bytes();
+    info.expert_slot_bytes = impl->stream->experts().slot_bytes();
+    info.expert_slots = plan.slots;
+  }
   // OpenBLAS (its OpenMP build) sizes its own team; it is only called outside our regions.
   openblas_set_num_threads(impl->threads);
   impl->rope = make_yarn_rope(cfg);
@@ -62,11 +77,14 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   for (int l = 0; l < cfg.n_layers; ++l)
     widen_bf16_f32(impl->sinks.data() + static_cast<size_t>(l) * cfg.n_heads,
                    impl->weights().layers[l].sinks.data, cfg.n_heads);
-  warm_dense_weights(impl->weights(), options.on_progress);
+  if (!impl->stream) warm_dense_weights(impl->weights(), options.on_progress);
   impl->checkpoint->info.load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
+
+Model::Impl::~Impl() = default;
+const Weights& Model::Impl::weights() const { return stream ? stream->weights() : checkpoint->weights; }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;

@@ -11,15 +11,19 @@
 
 namespace gptoss::engine {
 
+class StreamedWeights;
+
 struct Model::Impl {
   std::unique_ptr<Checkpoint> checkpoint;  // config, weight views, the mappings behind them
+  std::unique_ptr<StreamedWeights> stream;  // under a RAM budget: dense copy, expert cache; else null
   YarnRope rope;                           // inv_freq and concentration, fixed at load
   std::vector<float> sinks;                // [L, NH] widened once
   int threads = 1;
   const Kernels* kernels = nullptr;  // the copy for this CPU, chosen at open
+  ~Impl();
 
   const Config& cfg() const { return checkpoint->config; }
-  const Weights& weights() const { return checkpoint->weights; }
+  const Weights& weights() const;
 };
 
 }  // namespace gptoss::engine

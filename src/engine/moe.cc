@@ -39,47 +39,67 @@ void swiglu_clamped_f32(float* h, const float* u, int I, float limit) {
   }
 }
 
-MoeScratch::MoeScratch(int max_tokens, int H, int I, int E, int K)
-    : expert_count(E),
+MoeScratch::MoeScratch(int max_tokens, int H_, int I_, int E, int K)
+    : H(H_),
+      I(I_),
+      expert_count(E),
       expert_start(E + 1),
       used(E),
+      ready(E),
+      views(E),
       picks(static_cast<size_t>(max_tokens) * K),
       pick_of_slot(static_cast<size_t>(max_tokens) * K),
-      t_split(static_cast<size_t>(max_tokens) * K * mxfp4_split_size(H)),
-      u(static_cast<size_t>(max_tokens) * K * 2 * I),
-      h(I),
-      h_split(static_cast<size_t>(max_tokens) * K * mxfp4_split_size(I)),
-      y(static_cast<size_t>(max_tokens) * K * H) {}
+      t_split(static_cast<size_t>(max_tokens) * K * mxfp4_split_size(H_)),
+      u(static_cast<size_t>(max_tokens) * K * 2 * I_),
+      h(I_),
+      h_split(static_cast<size_t>(max_tokens) * K * mxfp4_split_size(I_)),
+      y(static_cast<size_t>(max_tokens) * K * H_) {}
 
 namespace {
 
-// rows x (cols) of every used expert of `w` in one parallel loop over (expert, row chunk):
+// rows x (cols) of the experts ids [n_ready] in one parallel loop over (expert, row chunk):
 // out + q0(e) * rows gets expert e applied to its picks' inputs x_split + q0(e) * x_stride.
-void experts_matmul(float* out, const Mxfp4Experts& w, const float* x_split, size_t x_stride,
-                    const MoeScratch& s, int n_used, const Kernels& kernels, int threads) {
-  const int chunks = (w.rows + kMxfp4RowChunk - 1) / kMxfp4RowChunk;
-  const int items = n_used * chunks;
-  const bool parallel = static_cast<long>(w.rows) * w.cols * n_used >= (1 << 16);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (parallel)
+void experts_matmul(float* out, Mxfp4Experts ExpertView::*which, const float* x_split, size_t x_stride,
+                    const MoeScratch& s, int n_ready) {
+  const Mxfp4Experts& shape = s.views[0].*which;
+  const int rows = shape.rows, cols = shape.cols;
+  const int chunks = (rows + kMxfp4RowChunk - 1) / kMxfp4RowChunk;
+  const int items = n_ready * chunks;
+  const bool parallel = static_cast<long>(rows) * cols * n_ready >= (1 << 16);
+#pragma omp parallel for num_threads(s.threads) schedule(dynamic, 1) if (parallel)
   for (int item = 0; item < items; ++item) {
-    const int e = s.used[item / chunks];
+    const int i = item / chunks, e = s.ready[i];
+    const Mxfp4Experts& w = s.views[i].*which;
     const int q0 = s.expert_start[e], ne = s.expert_count[e];
     const int r0 = (item % chunks) * kMxfp4RowChunk;
-    const int r1 = r0 + kMxfp4RowChunk < w.rows ? r0 + kMxfp4RowChunk : w.rows;
-    kernels.matmul_mxfp4w_f32_rows(out + static_cast<size_t>(q0) * w.rows, w.expert_blocks(e),
-                                   w.expert_scales(e), w.expert_bias(e), w.rows, w.cols,
-                                   x_split + q0 * x_stride, ne, r0, r1);
+    const int r1 = r0 + kMxfp4RowChunk < rows ? r0 + kMxfp4RowChunk : rows;
+    s.kernels->matmul_mxfp4w_f32_rows(out + static_cast<size_t>(q0) * rows, w.expert_blocks(0),
+                                      w.expert_scales(0), w.expert_bias(0), rows, cols, x_split + q0 * x_stride,
+                                      ne, r0, r1);
   }
 }
 
 }  // namespace
 
-uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const int* expert_ids,
+ExpertView expert_view(const LayerWeights& lw, int e) {
+  auto one = [e](const Mxfp4Experts& m) {
+    return Mxfp4Experts{m.expert_blocks(e), m.expert_scales(e), m.expert_bias(e), 1, m.rows, m.cols};
+  };
+  return {one(lw.mlp1), one(lw.mlp2)};
+}
+
+int MappedExperts::take(int* ids, ExpertView* views) {
+  for (int i = 0; i < n_; ++i) {
+    ids[i] = used_[i];
+    views[i] = expert_view(lw_, used_[i]);
+  }
+  return n_;
+}
+
+uint64_t moe_experts_f32(float* x, ExpertSupply& experts, const float* t, const int* expert_ids,
                          const float* expert_weights, int n, int K, float swiglu_limit, MoeScratch& s,
                          const Kernels& kernels, int threads) {
-  const Mxfp4Experts& w1 = lw.mlp1;  // rows 2I, cols H
-  const Mxfp4Experts& w2 = lw.mlp2;  // rows H, cols I
-  const int E = w1.n_experts, H = w1.cols, I = w2.cols;
+  const int E = static_cast<int>(s.expert_count.size()), H = s.H, I = s.I;
   const size_t Hs = mxfp4_split_size(H), Is = mxfp4_split_size(I);
   // Group the (token, slot) picks by expert: a counting sort, stable in (t, k).
   std::fill(s.expert_count.begin(), s.expert_count.end(), 0);
@@ -91,8 +111,6 @@ uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const
     s.expert_start[e + 1] = s.expert_start[e] + s.expert_count[e];
     if (s.expert_count[e] == 0) continue;
     s.used[n_used++] = e;
-    bytes_read +=
-        w1.expert_block_bytes() + w1.expert_scale_bytes() + w2.expert_block_bytes() + w2.expert_scale_bytes();
   }
   std::fill(s.expert_count.begin(), s.expert_count.end(), 0);
   for (int i = 0; i < n * K; ++i) {
@@ -104,15 +122,30 @@ uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const
   for (int q = 0; q < n * K; ++q)
     split_mxfp4_columns_f32(s.t_split.data() + q * Hs, t + static_cast<size_t>(s.picks[q] / K) * H, H);
 
-  // u = W1_e t + b1_e
-  experts_matmul(s.u.data(), w1, s.t_split.data(), Hs, s, n_used, kernels, threads);
-  // g * sigmoid(1.702 g) * (l + 1), clamped
-  for (int q = 0; q < n * K; ++q) {
-    swiglu_clamped_f32(s.h.data(), s.u.data() + static_cast<size_t>(q) * 2 * I, I, swiglu_limit);
-    split_mxfp4_columns_f32(s.h_split.data() + q * Is, s.h.data(), I);
+  s.threads = threads;
+  s.kernels = &kernels;
+  experts.request(s.used.data(), n_used);
+  for (int done = 0; done < n_used;) {
+    const int n_ready = experts.take(s.ready.data(), s.views.data());
+    const ExpertView& v = s.views[0];
+    bytes_read +=
+        static_cast<uint64_t>(n_ready) * (v.mlp1.expert_block_bytes() + v.mlp1.expert_scale_bytes() +
+                                          v.mlp2.expert_block_bytes() + v.mlp2.expert_scale_bytes());
+    // u = W1_e t + b1_e
+    experts_matmul(s.u.data(), &ExpertView::mlp1, s.t_split.data(), Hs, s, n_ready);
+    // g * sigmoid(1.702 g) * (l + 1), clamped
+    for (int i = 0; i < n_ready; ++i) {
+      const int e = s.ready[i];
+      for (int q = s.expert_start[e]; q < s.expert_start[e + 1]; ++q) {
+        swiglu_clamped_f32(s.h.data(), s.u.data() + static_cast<size_t>(q) * 2 * I, I, swiglu_limit);
+        split_mxfp4_columns_f32(s.h_split.data() + q * Is, s.h.data(), I);
+      }
+    }
+    // y_e = W2_e h + b2_e
+    experts_matmul(s.y.data(), &ExpertView::mlp2, s.h_split.data(), Is, s, n_ready);
+    experts.give_back();
+    done += n_ready;
   }
-  // y_e = W2_e h + b2_e
-  experts_matmul(s.y.data(), w2, s.h_split.data(), Is, s, n_used, kernels, threads);
 
   // x = x + sum_e weight_e * y_e, summed in k order
   for (int tok = 0; tok < n; ++tok) {

@@ -18,13 +18,59 @@ void route_topk_f32(int* expert_ids, float* expert_weights, const float* router_
 // for i < I: u [2I] interleaves gate (even) and linear (odd) entries.
 void swiglu_clamped_f32(float* h, const float* u, int I, float limit);
 
+// One expert's weights: mlp1 and mlp2 views with n_experts = 1 (expert_blocks(0)...).
+struct ExpertView {
+  Mxfp4Experts mlp1;  // rows 2I, cols H
+  Mxfp4Experts mlp2;  // rows H, cols I
+};
+
+// Expert e of a layer's weights, as a view.
+ExpertView expert_view(const LayerWeights& lw, int e);
+
+// Where moe_experts_f32 gets the experts its tokens picked: all at once from the mapping, or
+// as they arrive from disk (expert_cache.h).
+class ExpertSupply {
+ public:
+  virtual ~ExpertSupply() = default;
+  // The experts `used` [n] (ascending, each once) will be taken; called once, before take().
+  virtual void request(const int* used, int n) = 0;
+  // Waits until at least one requested expert not yet taken is available and hands out every
+  // available one: ids into `ids`, views into `views` (room for n of request()); returns how
+  // many (>= 1). The views stay valid until give_back(). Throws gptoss::Error if a read failed.
+  virtual int take(int* ids, ExpertView* views) = 0;
+  // The experts of the last take() are no longer needed.
+  virtual void give_back() = 0;
+};
+
+// Every expert of one layer's mapped weights, in one take().
+class MappedExperts : public ExpertSupply {
+ public:
+  explicit MappedExperts(const LayerWeights& lw) : lw_(lw) {}
+  void request(const int* used, int n) override {
+    used_ = used;
+    n_ = n;
+  }
+  int take(int* ids, ExpertView* views) override;
+  void give_back() override {}
+
+ private:
+  const LayerWeights& lw_;
+  const int* used_ = nullptr;
+  int n_ = 0;
+};
+
 // Scratch for moe_experts_f32, sized once for batches of up to max_tokens. Rows indexed by "pick"
 // q are the (token, slot) pairs grouped by expert: expert e owns q in [expert_start[e], ..[e+1]).
 struct MoeScratch {
   MoeScratch(int max_tokens, int H, int I, int E, int K);
+  int H = 0, I = 0;
+  int threads = 1;                // of the current call
+  const Kernels* kernels = nullptr;  // of the current call
   std::vector<int> expert_count;  // [E] tokens that picked expert e
   std::vector<int> expert_start;  // [E + 1] offsets into `picks`
   std::vector<int> used;          // [E] experts picked by at least one token, ascending
+  std::vector<int> ready;         // [E] the experts of one take(), in arrival order
+  std::vector<ExpertView> views;  // [E] their weights
   std::vector<int> picks;         // [max_tokens * K] q -> t * K + k
   std::vector<int> pick_of_slot;  // [max_tokens * K] t * K + k -> q
   std::vector<float> t_split;     // [max_tokens * K, mxfp4_split_size(H)] expert inputs, split
@@ -39,9 +85,19 @@ struct MoeScratch {
 // Each picked expert's packed blocks are decoded once per batch for all its tokens; all experts'
 // W1 rows share one parallel loop, then all W2 rows another. The K outputs of a token are summed
 // in k order, so a token's result does not depend on the batch.
-// Returns the MXFP4 bytes (blocks + scales) of the experts it read.
-uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const int* expert_ids,
+// Experts are computed in the order `experts` hands them out (each pick's output row is its own,
+// so the order changes no bit). Returns the MXFP4 bytes (blocks + scales) of the experts used.
+// Throws what experts.take() throws; x is then partly updated (the caller drops the batch).
+uint64_t moe_experts_f32(float* x, ExpertSupply& experts, const float* t, const int* expert_ids,
                          const float* expert_weights, int n, int K, float swiglu_limit, MoeScratch& scratch,
                          const Kernels& kernels, int threads);
+
+// The experts of one layer's mapped weights.
+inline uint64_t moe_experts_f32(float* x, const LayerWeights& lw, const float* t, const int* expert_ids,
+                                const float* expert_weights, int n, int K, float swiglu_limit,
+                                MoeScratch& scratch, const Kernels& kernels, int threads) {
+  MappedExperts experts(lw);
+  return moe_experts_f32(x, experts, t, expert_ids, expert_weights, n, K, swiglu_limit, scratch, kernels, threads);
+}
 
 }  // namespace gptoss::engine

@@ -512,6 +512,7 @@ StatusInfo App::status() const {
     s.decode_tok_s = stats->decode_tokens_per_second();
   }
   s.memory_bytes = memory_bytes_;
+  s.streaming_budget = config_.backend->info().streaming_budget_bytes;
   s.activity = hint_.empty() ? turn_.activity() : hint_;
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();

@@ -49,6 +49,7 @@ void App::show_stats() {
   text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
           " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
           std::to_string(config_.backend->info().threads) + " threads).";
+  text += "\nMemory: " + config_.backend->info().memory + ".";
   notice(text);
 }
 

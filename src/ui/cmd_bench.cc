@@ -15,6 +15,7 @@
 
 #include "engine/engine.h"
 #include "ui/cli.h"
+#include "ui/ram_option.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
@@ -22,7 +23,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--threads N] [--runs N]\n"
-    "                          [--json]\n"
+    "                          [--ram SIZE] [--json]\n"
     "\n"
     "Measures load time, prefill and decode speed, memory and checkpoint I/O (medians of the runs).\n"
     "  --model DIR          checkpoint folder\n"
@@ -30,6 +31,8 @@ constexpr const char* kUsage =
     "  --gen-tokens N       tokens decoded one at a time after it (default 32)\n"
     "  --threads N          worker threads (default: all cores)\n"
     "  --runs N             repetitions; medians are reported (default 3)\n"
+    "  --ram SIZE           memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); below the\n"
+    "                       checkpoint's size the experts stream from disk\n"
     "  --json               one JSON object instead of a table\n";
 
 double median(std::vector<double> v) {
@@ -88,7 +91,10 @@ int32_t argmax(std::span<const float> logits) {
 
 struct Run {
   double load_seconds, prefill_tok_s, decode_tok_s, rss_after_load, anon_rss_after_run;
+  double hit_rate, disk_bytes_per_token, prefetch_share, guess_accuracy;  // decode, streaming only
 };
+
+double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
 
 std::string gib(double bytes) {
   char buf[32];
@@ -105,6 +111,7 @@ int cmd_bench(int argc, char** argv) {
                                   {"--gen-tokens", true},
                                   {"--threads", true},
                                   {"--runs", true},
+                                  {"--ram", true},
                                   {"--json", false}});
   if (args.help) {
     std::fputs(kUsage, stdout);
@@ -117,6 +124,7 @@ int cmd_bench(int argc, char** argv) {
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
   const int runs = static_cast<int>(args.get_int("--runs", 3, 1, 1000));
   const bool json = args.has("--json");
+  const chat::RamBudgetChoice budget = ram_budget_from(args);
 
   const uint64_t read_before = storage_read_bytes();
   std::vector<Run> results;
@@ -126,6 +134,8 @@ int cmd_bench(int argc, char** argv) {
   for (int r = 0; r < runs; ++r) {
     engine::LoadOptions load;
     load.threads = threads;
+    load.ram_budget_bytes = budget.bytes;
+    load.context_tokens = prompt_tokens + gen_tokens;
     const auto start = std::chrono::steady_clock::now();
     auto model = engine::Model::open(dir, load);
     const double load_seconds =
@@ -139,14 +149,22 @@ int cmd_bench(int argc, char** argv) {
     options.max_tokens = prompt_tokens + gen_tokens;
     engine::Context ctx(model, options);
     int32_t next = argmax(ctx.prefill(prompt_ids(prompt_tokens, cfg.vocab)));
+    const engine::ContextStats after_prefill = ctx.stats();
     for (int i = 0; i < gen_tokens; ++i) next = argmax(ctx.decode(next));
     const engine::ContextStats& st = ctx.stats();
+    const uint64_t requests = st.expert_requests - after_prefill.expert_requests,
+                   hits = st.expert_hits - after_prefill.expert_hits;
     results.push_back({load_seconds, st.prefill_tokens / st.prefill_seconds,
                        st.decode_tokens ? st.decode_tokens / st.decode_seconds : 0.0, rss_after_load,
-                       static_cast<double>(anon_rss_bytes())});
+                       static_cast<double>(anon_rss_bytes()), ratio(hits, requests),
+                       ratio(st.disk_bytes_read - after_prefill.disk_bytes_read, st.decode_tokens),
+                       ratio(st.prefetch_hits - after_prefill.prefetch_hits, hits),
+                       ratio(st.prefetch_right - after_prefill.prefetch_right,
+                             st.prefetch_guesses - after_prefill.prefetch_guesses)});
     if (!json)
-      std::fprintf(stderr, "run %d/%d: load %.2f s, prefill %.2f tok/s, decode %.2f tok/s\n", r + 1, runs,
-                   results.back().load_seconds, results.back().prefill_tok_s, results.back().decode_tok_s);
+      std::fprintf(stderr, "run %d/%d: load %.2f s, prefill %.2f tok/s, decode %.2f tok/s, hit rate %.3f\n", r + 1,
+                   runs, results.back().load_seconds, results.back().prefill_tok_s, results.back().decode_tok_s,
+                   results.back().hit_rate);
   }
   const uint64_t storage_read = storage_read_bytes() - read_before;
 
@@ -157,8 +175,12 @@ int cmd_bench(int argc, char** argv) {
   };
   const double load_s = med(&Run::load_seconds), prefill = med(&Run::prefill_tok_s),
                decode = med(&Run::decode_tok_s), rss_load = med(&Run::rss_after_load),
-               anon = med(&Run::anon_rss_after_run);
+               anon = med(&Run::anon_rss_after_run), hit_rate = med(&Run::hit_rate),
+               disk_per_token = med(&Run::disk_bytes_per_token), prefetch_share = med(&Run::prefetch_share),
+               guess_accuracy = med(&Run::guess_accuracy);
   const uint64_t peak = peak_rss_bytes();
+  const uint64_t cgroup_peak = engine::cgroup_peak_bytes();
+  const char* mode = info.streaming ? "streaming" : "mapped";
 
   if (json) {
     nlohmann::json out = {
@@ -177,6 +199,17 @@ int cmd_bench(int argc, char** argv) {
         {"anon_rss_bytes", static_cast<uint64_t>(anon)},
         {"checkpoint_mapped_bytes", info.file_bytes},
         {"storage_read_bytes", storage_read},
+        {"ram_budget", budget.bytes},
+        {"ram_budget_source", budget.source},
+        {"mode", mode},
+        {"expert_slots", info.expert_slots},
+        {"resident_bytes", info.resident_bytes},
+        {"expert_hit_rate", hit_rate},
+        {"prefetch_hit_share", prefetch_share},
+        {"prefetch_guess_accuracy", guess_accuracy},
+        {"disk_bytes_per_token", disk_per_token},
+        {"peak_rss", peak},
+        {"cgroup_peak", cgroup_peak},
     };
     std::printf("%s\n", out.dump(2).c_str());
   } else {
@@ -194,6 +227,13 @@ int cmd_bench(int argc, char** argv) {
     std::printf("checkpoint       %s mapped, %s read from storage\n",
                 gib(static_cast<double>(info.file_bytes)).c_str(),
                 gib(static_cast<double>(storage_read)).c_str());
+    std::printf("memory           %s, budget %s (%s)\n", mode, gib(static_cast<double>(budget.bytes)).c_str(),
+                budget.source.c_str());
+    if (info.streaming)
+      std::printf("experts          %d slots, decode hit rate %.3f (%.3f of hits prefetched, guesses %.3f right), "
+                  "%.1f MB/token from disk\n",
+                  info.expert_slots, hit_rate, prefetch_share, guess_accuracy, disk_per_token / 1e6);
+    if (cgroup_peak) std::printf("cgroup peak      %s\n", gib(static_cast<double>(cgroup_peak)).c_str());
   }
   return 0;
 }

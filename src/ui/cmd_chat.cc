@@ -17,6 +17,7 @@
 #include "tokenizer/tokenizer.h"
 #include "ui/app.h"
 #include "ui/cli.h"
+#include "ui/ram_option.h"
 #include "ui/commands.h"
 #include "ui/event_queue.h"
 #include "ui/model_discovery.h"
@@ -45,6 +46,8 @@ constexpr const char* kUsage =
     "  --session NAME      continue the saved session NAME (or start it), saved under that name\n"
     "  --threads N         compute threads (default: one per core)\n"
     "  --context N         context window in tokens (default 8192, at most the model's)\n"
+    "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the model\n"
+    "                      does not fit, its experts stream from disk\n"
     "  --max-tokens N      reply budget per answer (default 2048; 80 with --demo)\n"
     "  --temperature T     sampling temperature (default 1.0; 0 is greedy)\n"
     "  --top-p P           nucleus sampling mass in (0, 1] (default 1.0)\n"
@@ -85,14 +88,15 @@ void write_demo(const std::string& dir, const std::function<void(const std::stri
 // Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. A demo
 // folder that does not load (left broken by an older version, or damaged) is rebuilt. Runs on the
 // loading thread; `report` may be called from any thread.
-Loaded load_everything(const std::string& dir, bool demo, int threads,
+Loaded load_everything(const std::string& dir, chat::LocalModelOptions options,
                        const std::function<void(const std::string&, double)>& report) {
+  const bool demo = options.demo;
   if (demo && !looks_like_model(dir)) write_demo(dir, report);
   report("tokenizer", 0);
   Loaded out;
   out.tokenizer = tokenizer::Tokenizer::load_default();
   report("tokenizer", 1);
-  const chat::LocalModelOptions options{.threads = threads, .demo = demo, .on_progress = report};
+  options.on_progress = report;
   try {
     out.backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(dir, options));
   } catch (const gptoss::Error&) {
@@ -108,12 +112,13 @@ Loaded load_everything(const std::string& dir, bool demo, int threads,
 // Loads on a worker thread while the main thread draws the progress. Ctrl-C leaves at once
 // (Model::open cannot be interrupted): the terminal is restored and the process exits 130.
 Loaded load_with_progress(std::unique_ptr<Terminal>& terminal, const WakePipe& wake, const std::string& dir,
-                          bool demo, int threads) {
+                          const chat::LocalModelOptions& options) {
+  const bool demo = options.demo;
   EventQueue<LoadEvent> events(wake);
   Loaded result;  // written by the loader before it posts LoadDone; read after join()
-  std::thread loader([&events, &result, dir, demo, threads] {
+  std::thread loader([&events, &result, dir, options] {
     try {
-      result = load_everything(dir, demo, threads, [&](const std::string& s, double f) { events.push(Progress{s, f}); });
+      result = load_everything(dir, options, [&](const std::string& s, double f) { events.push(Progress{s, f}); });
       events.push(LoadDone{});
     } catch (...) {
       events.push(LoadFailed{std::current_exception()});
@@ -180,7 +185,7 @@ bool colors_wanted() {
 int cmd_chat(int argc, char** argv) {
   CliArgs args = parse_cli(
       argc, argv,
-      with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}}));
+      with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}, {"--ram", true}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -238,12 +243,19 @@ int cmd_chat(int argc, char** argv) {
   }
   if (demo) model_dir = demo_model_dir(env);
 
+  // The budget leaves room for a KV cache of the context the chat will run in.
+  const int context = static_cast<int>(args.get_int(
+      "--context", session_file ? session_file->state.settings.context_tokens : 8192, 16, 1 << 24));
+  const chat::LocalModelOptions load{.threads = threads,
+                                     .demo = demo,
+                                     .ram_budget_bytes = ram_budget_from(args).bytes,
+                                     .context_tokens = context};
   Loaded loaded;
   if (tty) {
     if (!terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
-    loaded = load_with_progress(terminal, wake, model_dir, demo, threads);
+    loaded = load_with_progress(terminal, wake, model_dir, load);
   } else {
-    loaded = load_everything(model_dir, demo, threads, [](const std::string&, double) {});
+    loaded = load_everything(model_dir, load, [](const std::string&, double) {});
   }
 
   AppConfig config;

@@ -19,6 +19,7 @@
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
 #include "ui/settings_flags.h"
+#include "ui/ram_option.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
@@ -44,6 +45,8 @@ constexpr const char* kUsage =
     "                        option above overrides them.\n"
     "  --threads N           compute threads (default: one per core)\n"
     "  --context N           context window in tokens (default 8192)\n"
+    "  --ram SIZE            memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the\n"
+    "                        model does not fit, its experts stream from disk\n"
     "  --stats               write the turn's counters and speeds to stderr\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -70,6 +73,7 @@ int cmd_generate(int argc, char** argv) {
                                                       {"--prompt", true},
                                                       {"--show-reasoning", false},
                                                       {"--session", true},
+                                                      {"--ram", true},
                                                       {"--stats", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
@@ -93,8 +97,11 @@ int cmd_generate(int argc, char** argv) {
   if (prompt == "-") prompt = read_all(stdin);
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
-  auto backend =
-      std::make_shared<chat::LocalBackend>(chat::open_local_model(model_dir, {.threads = threads}));
+  const chat::RamBudgetChoice budget = ram_budget_from(args);
+  auto backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(
+      model_dir, {.threads = threads,
+                  .ram_budget_bytes = budget.bytes,
+                  .context_tokens = file.state.settings.context_tokens}));
   const chat::BackendInfo& info = backend->info();
   if (!file.model_fingerprint.empty() && file.model_fingerprint != info.fingerprint) {
     std::fprintf(stderr, "gpt-oss-chat generate: note: %s was written with another model (%s); continuing\n",

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "ui/cli.h"
 #include "ui/npy.h"
+#include "ui/ram_option.h"
 #include "ui/subcommands.h"
 #include "ui/token_ids.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gpt-oss-chat logits --model DIR (--tokens IDS | --tokens-file FILE) --out F.npy [--decode]\n"
-    "                           [--threads N]\n"
+    "                           [--threads N] [--ram SIZE]\n"
     "\n"
     "Writes the logits of every position of a token sequence as float32 .npy [n_tokens, vocab].\n"
     "  --model DIR         checkpoint folder (HF layout or original/)\n"
@@ -26,7 +27,8 @@ constexpr const char* kUsage =
     "  --tokens-file FILE  a file holding such ids (at most 64 MiB)\n"
     "  --out F.npy         output file\n"
     "  --decode            one token at a time through the KV cache (default: one batched prefill)\n"
-    "  --threads N         worker threads (default: all cores)\n";
+    "  --threads N         worker threads (default: all cores)\n"
+    "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected)\n";
 
 // The ids of --tokens or --tokens-file (exactly one of them). A file is read only when named by
 // --tokens-file, so `--tokens 7` never reads a file that happens to be called "7".
@@ -54,7 +56,8 @@ int cmd_logits(int argc, char** argv) {
                                   {"--tokens-file", true},
                                   {"--out", true},
                                   {"--decode", false},
-                                  {"--threads", true}});
+                                  {"--threads", true},
+                                  {"--ram", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -68,6 +71,8 @@ int cmd_logits(int argc, char** argv) {
 
   engine::LoadOptions load;
   load.threads = threads;
+  load.ram_budget_bytes = ram_budget_from(args).bytes;
+  load.context_tokens = static_cast<int>(ids.size());
   auto model = engine::Model::open(dir, load);
   const size_t V = model->config().vocab;
   for (int32_t id : ids)

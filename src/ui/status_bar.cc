@@ -57,6 +57,7 @@ std::string format_status(const StatusInfo& s, int width) {
     left.push_back({"prefill " + speed(s.prefill_tok_s) + " decode " + speed(s.decode_tok_s) + " tok/s", 6});
   }
   if (s.memory_bytes > 0) left.push_back({"mem " + format_bytes(s.memory_bytes), 4});
+  if (s.streaming_budget > 0) left.push_back({"streaming, budget " + format_bytes(s.streaming_budget), 3});
   if (!s.session.empty()) left.push_back({"session " + s.session, 1});
 
   std::string right = s.activity;

@@ -16,6 +16,7 @@ struct StatusInfo {
   double prefill_tok_s = 0;      // last turn; 0: no turn yet
   double decode_tok_s = 0;
   uint64_t memory_bytes = 0;     // resident set size
+  uint64_t streaming_budget = 0; // RAM budget when the experts stream from disk; 0: mapped
   std::string activity;          // "thinking", "answering"; empty when idle
   std::string session;           // the session's name, if saved
   int rows_below = 0;            // transcript rows hidden below the view
