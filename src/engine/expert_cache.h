@@ -7,11 +7,12 @@
 // never evicted; a read already started (by a prefetch) is waited on, never issued twice.
 //
 // Eviction: least frequently used (uses counted per expert since load, ties to the least
-// recently used). Measured on the random 20b (README "Low-memory machines"): a decode step
-// touches all L layers in turn, a cyclic pattern, so LRU evicts each expert just before its
-// layer comes round again whenever the slots hold fewer than one token's L*K experts; LFU keeps
-// a stable set and its hit rate approaches slots / (L*E) under uniform routing, more when the
-// router has favourites.
+// recently used). A decode step walks all L layers in turn, a cyclic pattern: when the slots hold
+// fewer than the L*K experts one token touches, LRU evicts each expert just before its layer
+// comes round again, while LFU keeps a stable set whose hit rate tends to slots / (L*E) under
+// uniform routing, and more when the router has favourites. Measured on the random 20b (README
+// "Low-memory machines"): 0.73, 0.52 and 0.22 of requests hit with 412, 258 and 100 of 768
+// experts held; LRU was not measured against it.
 #pragma once
 
 #include <condition_variable>

@@ -72,7 +72,7 @@ StreamedWeights::StreamedWeights(const Checkpoint& ckpt, int slots,
         readers_[t.file]->read(dense_ + at, t.entry->data_offset, t.entry->data_bytes, t.entry->name);
     moved[t.entry->data] = {t.entry->data_bytes, copy};
     at += copy_region_bytes(t.entry->data_bytes);
-    if (progress) progress({"copying", static_cast<double>(at) / dense_bytes_});
+    if (progress) progress({"warming", static_cast<double>(at) / dense_bytes_});
   }
   // Every dense view points into one dense tensor (fused qkv rows included): move it.
   auto relocate = [&](auto*& p) {

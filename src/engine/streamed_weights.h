@@ -34,7 +34,7 @@ uint64_t expert_slot_bytes(const LayerWeights& lw);
 
 class StreamedWeights {
  public:
-  // Copies the dense tensors of `ckpt` (reporting stage "copying") and makes an expert cache of
+  // Copies the dense tensors of `ckpt` (reported as stage "warming") and makes an expert cache of
   // `slots` slots. Throws gptoss::Error naming the file and tensor when a read fails.
   StreamedWeights(const Checkpoint& ckpt, int slots,
                   const std::function<void(const LoadProgress&)>& progress);

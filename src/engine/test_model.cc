@@ -367,21 +367,13 @@ std::vector<std::string> test_model_preset_names() {
   return names;
 }
 
-void write_test_model(const std::string& dir, const TestModelPreset& preset,
-                      const TestModelOptions& options) {
-  check_preset(preset);
-  const fs::path root(dir), original = fs::path(dir) / "original";
-  std::error_code ec;
-  fs::create_directories(original, ec);
-  if (ec) throw gptoss::Error(original.string() + ": folder: cannot create (" + ec.message() + ")");
-  remove_old_model_files(root);
-  remove_old_model_files(original);
+namespace {
+
+void write_hf_layout(const fs::path& root, const std::vector<ModelTensor>& all, const TestModelPreset& preset,
+                     const TestModelOptions& options) {
   auto announce = [&](const fs::path& path) {
     if (options.on_file) options.on_file(path.string());
   };
-
-  const std::vector<ModelTensor> all = model_tensors(preset, options.seed);
-
   // HF layout: one file, or shards cut greedily in tensor order, as gen_ckpt.py does.
   write_text((root / "config.json").string(), hf_config(preset).dump(2));
   std::vector<StoredTensor> hf;
@@ -421,7 +413,13 @@ void write_test_model(const std::string& dir, const TestModelPreset& preset,
     index["weight_map"] = weight_map;
     write_text((root / "model.safetensors.index.json").string(), index.dump(2));
   }
+}
 
+void write_original_layout(const fs::path& original, const std::vector<ModelTensor>& all,
+                           const TestModelPreset& preset, const TestModelOptions& options) {
+  auto announce = [&](const fs::path& path) {
+    if (options.on_file) options.on_file(path.string());
+  };
   // original/ layout: one file.
   write_text((original / "config.json").string(), original_config(preset).dump(2));
   std::vector<StoredTensor> og;
@@ -432,6 +430,26 @@ void write_test_model(const std::string& dir, const TestModelPreset& preset,
   }
   announce(original / "model.safetensors");
   write_safetensors((original / "model.safetensors").string(), std::move(og));
+}
+
+}  // namespace
+
+void write_test_model(const std::string& dir, const TestModelPreset& preset,
+                      const TestModelOptions& options) {
+  check_preset(preset);
+  const fs::path root(dir), original = fs::path(dir) / "original";
+  if (!options.write_hf && !options.write_original)
+    throw gptoss::Error(dir + ": folder: no layout to write (expected HF, original or both)");
+  std::error_code ec;
+  const fs::path folder = options.write_original ? original : root;
+  fs::create_directories(folder, ec);
+  if (ec) throw gptoss::Error(folder.string() + ": folder: cannot create (" + ec.message() + ")");
+  remove_old_model_files(root);
+  if (fs::is_directory(original, ec)) remove_old_model_files(original);
+  const std::vector<ModelTensor> all = model_tensors(preset, options.seed);
+
+  if (options.write_hf) write_hf_layout(root, all, preset, options);
+  if (options.write_original) write_original_layout(original, all, preset, options);
 }
 
 }  // namespace gptoss::engine

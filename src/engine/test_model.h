@@ -40,13 +40,16 @@ std::vector<std::string> test_model_preset_names();
 struct TestModelOptions {
   uint64_t seed = 0;
   uint64_t shard_bytes = 5ull << 30;  // HF shard size; one model.safetensors when everything fits
+  bool write_hf = true;               // the HF layout at `dir`
+  bool write_original = true;         // the original layout in `dir`/original
   // Called before each file is written, with its path.
   std::function<void(const std::string& path)> on_file;
 };
 
 // Writes `dir`/config.json, `dir`/model.safetensors (or shards + model.safetensors.index.json),
-// `dir`/original/config.json and `dir`/original/model.safetensors. Creates the folders; replaces
-// earlier model files there. Tensors stream to disk in chunks (a 20b model never sits in memory).
+// `dir`/original/config.json and `dir`/original/model.safetensors (each layout unless its option
+// says no: the 120b costs 61 GiB per layout). Creates the folders; removes earlier model files of
+// both layouts there. Tensors stream to disk in chunks (a 20b model never sits in memory).
 // Throws gptoss::Error naming the file on any I/O failure, or if the preset is inconsistent.
 void write_test_model(const std::string& dir, const TestModelPreset& preset,
                       const TestModelOptions& options = {});

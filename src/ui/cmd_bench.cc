@@ -91,7 +91,7 @@ int32_t argmax(std::span<const float> logits) {
 
 struct Run {
   double load_seconds, prefill_tok_s, decode_tok_s, rss_after_load, anon_rss_after_run;
-  double hit_rate, disk_bytes_per_token, prefetch_share, guess_accuracy;  // decode, streaming only
+  double hit_rate, disk_bytes_per_token, prefetch_rate, guess_accuracy;  // decode, streaming only
 };
 
 double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
@@ -152,13 +152,16 @@ int cmd_bench(int argc, char** argv) {
     const engine::ContextStats after_prefill = ctx.stats();
     for (int i = 0; i < gen_tokens; ++i) next = argmax(ctx.decode(next));
     const engine::ContextStats& st = ctx.stats();
+    // A hit is an expert already held when its layer asks; a prefetch hit was brought in by the
+    // guess made one layer earlier (so it cost a read, overlapped with compute).
     const uint64_t requests = st.expert_requests - after_prefill.expert_requests,
-                   hits = st.expert_hits - after_prefill.expert_hits;
+                   prefetched = st.prefetch_hits - after_prefill.prefetch_hits,
+                   hits = st.expert_hits - after_prefill.expert_hits - prefetched;
     results.push_back({load_seconds, st.prefill_tokens / st.prefill_seconds,
                        st.decode_tokens ? st.decode_tokens / st.decode_seconds : 0.0, rss_after_load,
                        static_cast<double>(anon_rss_bytes()), ratio(hits, requests),
                        ratio(st.disk_bytes_read - after_prefill.disk_bytes_read, st.decode_tokens),
-                       ratio(st.prefetch_hits - after_prefill.prefetch_hits, hits),
+                       ratio(prefetched, requests),
                        ratio(st.prefetch_right - after_prefill.prefetch_right,
                              st.prefetch_guesses - after_prefill.prefetch_guesses)});
     if (!json)
@@ -176,7 +179,7 @@ int cmd_bench(int argc, char** argv) {
   const double load_s = med(&Run::load_seconds), prefill = med(&Run::prefill_tok_s),
                decode = med(&Run::decode_tok_s), rss_load = med(&Run::rss_after_load),
                anon = med(&Run::anon_rss_after_run), hit_rate = med(&Run::hit_rate),
-               disk_per_token = med(&Run::disk_bytes_per_token), prefetch_share = med(&Run::prefetch_share),
+               disk_per_token = med(&Run::disk_bytes_per_token), prefetch_rate = med(&Run::prefetch_rate),
                guess_accuracy = med(&Run::guess_accuracy);
   const uint64_t peak = peak_rss_bytes();
   const uint64_t cgroup_peak = engine::cgroup_peak_bytes();
@@ -205,7 +208,7 @@ int cmd_bench(int argc, char** argv) {
         {"expert_slots", info.expert_slots},
         {"resident_bytes", info.resident_bytes},
         {"expert_hit_rate", hit_rate},
-        {"prefetch_hit_share", prefetch_share},
+        {"prefetch_hit_rate", prefetch_rate},
         {"prefetch_guess_accuracy", guess_accuracy},
         {"disk_bytes_per_token", disk_per_token},
         {"peak_rss", peak},
@@ -230,9 +233,9 @@ int cmd_bench(int argc, char** argv) {
     std::printf("memory           %s, budget %s (%s)\n", mode, gib(static_cast<double>(budget.bytes)).c_str(),
                 budget.source.c_str());
     if (info.streaming)
-      std::printf("experts          %d slots, decode hit rate %.3f (%.3f of hits prefetched, guesses %.3f right), "
-                  "%.1f MB/token from disk\n",
-                  info.expert_slots, hit_rate, prefetch_share, guess_accuracy, disk_per_token / 1e6);
+      std::printf("experts          %d slots; decode: cache hits %.3f, prefetched %.3f, guesses %.3f "
+                  "right, %.1f MB/token from disk\n",
+                  info.expert_slots, hit_rate, prefetch_rate, guess_accuracy, disk_per_token / 1e6);
     if (cgroup_peak) std::printf("cgroup peak      %s\n", gib(static_cast<double>(cgroup_peak)).c_str());
   }
   return 0;

@@ -16,6 +16,7 @@
 
 #include "engine/checkpoint.h"
 #include "engine/engine.h"
+#include "engine/file_reader.h"
 #include "engine/micro_preset.h"
 #include "engine/model_impl.h"
 #include "engine/ram_budget.h"
@@ -25,14 +26,6 @@
 
 namespace gptoss::engine {
 namespace {
-
-// The micro model with a vocabulary large enough (32768 rows, 4 MiB of embedding) that the
-// mapped size exceeds the streaming minimum, whose slots carry 4 KiB of alignment per piece.
-TestModelPreset streamable_preset() {
-  TestModelPreset p = micro_preset();
-  p.vocab = 32768;
-  return p;
-}
 
 std::vector<int32_t> random_tokens(int n, int vocab, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -174,6 +167,37 @@ TEST(ExpertCache, ViewsHoldTheMappedBytesUnderContention) {
   EXPECT_EQ(mismatches.load(), 0);
   EXPECT_GT(hits.load(), 0u);
   EXPECT_GT(requests.load() - hits.load(), 4u);  // evicted: more reads than slots
+}
+
+// Both read paths (O_DIRECT, and pread + POSIX_FADV_DONTNEED where O_DIRECT is refused) give
+// the mapped bytes at the mapped alignment modulo 4 KiB, for pieces at odd offsets and lengths.
+TEST(FileReader, DirectAndBufferedReadTheMappedBytes) {
+  testing::TempDir dir;
+  write_test_model(dir.str(), streamable_preset(), {.seed = 5});
+  const auto ckpt = open_checkpoint(dir.str());
+  const std::span<const uint8_t> mapped = ckpt->files[0]->bytes();
+  for (const bool direct : {true, false}) {
+    FileReader reader(dir / "model.safetensors", direct);
+    if (direct && !reader.direct()) continue;  // a file system without O_DIRECT (tmpfs)
+    std::vector<uint8_t> buffer(3 * kReadAlign + 20000);
+    uint8_t* region = reinterpret_cast<uint8_t*>(
+        (reinterpret_cast<uintptr_t>(buffer.data()) + kReadAlign - 1) / kReadAlign * kReadAlign);
+    for (const auto& [offset, bytes] :
+         {std::pair<uint64_t, uint64_t>{8, 4096}, {4095, 3}, {12345, 20000}, {mapped.size() - 777, 777}}) {
+      ASSERT_LE(copy_region_bytes(bytes), buffer.size() - kReadAlign);
+      const uint8_t* got = reader.read(region, offset, bytes, "piece");
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(got) % kReadAlign, offset % kReadAlign);
+      EXPECT_EQ(std::memcmp(got, mapped.data() + offset, bytes), 0) << direct << " " << offset;
+    }
+    try {
+      reader.read(region, mapped.size() - 10, 11, "tail");
+      ADD_FAILURE() << "read past the end";
+    } catch (const gptoss::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(": tail: file shorter than when loaded (expected 11 bytes"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // A copy of the micro model whose file we can damage after loading.

@@ -15,4 +15,13 @@ inline TestModelPreset micro_preset() {
   return p;
 }
 
+// The micro model with a vocabulary large enough (32768 rows, 4 MiB of embedding) that its mapped
+// size exceeds the streaming minimum (expert_cache_test, ram_budget_test), whose slots carry
+// 4 KiB of alignment per piece.
+inline TestModelPreset streamable_preset() {
+  TestModelPreset p = micro_preset();
+  p.vocab = 32768;
+  return p;
+}
+
 }  // namespace gptoss::engine

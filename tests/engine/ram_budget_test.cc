@@ -17,14 +17,6 @@
 namespace gptoss::engine {
 namespace {
 
-// The micro model with a vocabulary large enough (32768 rows, 4 MiB of embedding) that the
-// mapped size exceeds the streaming minimum, whose slots carry 4 KiB of alignment per piece.
-TestModelPreset streamable_preset() {
-  TestModelPreset p = micro_preset();
-  p.vocab = 32768;
-  return p;
-}
-
 constexpr uint64_t kGiB = 1ull << 30, kMiB = 1ull << 20;
 
 TEST(RamBudget, ParsesSizes) {

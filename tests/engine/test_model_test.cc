@@ -2,6 +2,8 @@
 // layouts consistent, and weights at the scales the header of test_model.h promises.
 #include "engine/test_model.h"
 
+#include "engine/engine.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -235,6 +237,27 @@ TEST(TestModel, CommandLine) {
   EXPECT_TRUE(fs::exists(dir / "original/model.safetensors"));
   const Config c = parse_hf_config(slurp(dir / "config.json"), "config.json");
   EXPECT_EQ(c.vocab, 201088);
+  EXPECT_EQ(WEXITSTATUS(std::system(
+                (bin + " make-test-model " + dir.str() + " --preset tiny --layout gguf 2> /dev/null").c_str())),
+            2);
+}
+
+// One layout only (the 120b costs 61 GiB per layout): the other is not written, and an earlier
+// copy of it is removed so the folder never mixes two models.
+TEST(TestModel, OneLayout) {
+  testing::TempDir dir;
+  write_test_model(dir.str(), micro_preset(), {.seed = 2});
+  write_test_model(dir.str(), micro_preset(), {.seed = 3, .write_original = false});
+  EXPECT_TRUE(fs::exists(dir / "model.safetensors"));
+  EXPECT_FALSE(fs::exists(dir / "original/model.safetensors"));
+  EXPECT_EQ(Model::open(dir.str())->info().layout, "hf");
+  testing::TempDir other;
+  write_test_model(other.str(), micro_preset(), {.seed = 3, .write_hf = false});
+  EXPECT_FALSE(fs::exists(other / "model.safetensors"));
+  EXPECT_FALSE(fs::exists(other / "config.json"));
+  EXPECT_EQ(Model::open(other.str())->info().layout, "original");
+  EXPECT_THROW(write_test_model(other.str(), micro_preset(), {.write_hf = false, .write_original = false}),
+               gptoss::Error);
 }
 
 }  // namespace
