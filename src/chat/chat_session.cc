@@ -252,6 +252,7 @@ std::optional<std::span<const float>> ChatSession::prefill_next_prompt(TurnStats
     const size_t n = std::min(kPrefillChunk, rest.size() - done);
     logits = context_->prefill(rest.subspan(done, n));
     done += n;
+    if (prefill_hook_) prefill_hook_(done);
   }
   const double seconds = seconds_since(start);
   stats.prefill_seconds += seconds;

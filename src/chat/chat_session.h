@@ -228,6 +228,11 @@ class ChatSession {
   using TokenPicker = std::function<int32_t(std::span<const float> logits)>;
   void set_token_picker(TokenPicker picker) { token_picker_ = std::move(picker); }
 
+  // Called on the turn's thread after each prefill chunk with the prompt tokens prefilled so far
+  // this round. Tests use it to cancel at a known point instead of after a guessed delay.
+  using PrefillHook = std::function<void(size_t tokens_done)>;
+  void set_prefill_hook(PrefillHook hook) { prefill_hook_ = std::move(hook); }
+
   const SessionState& state() const { return state_; }
   const Conversation& conversation() const { return state_.conversation; }
   const std::vector<TurnRecord>& turns() const { return state_.turns; }
@@ -264,6 +269,7 @@ class ChatSession {
   std::unique_ptr<engine::Context> context_;
   ToolHandler tool_handler_;
   TokenPicker token_picker_;
+  PrefillHook prefill_hook_;
   std::unique_ptr<Sampler> sampler_;
 };
 
