@@ -125,6 +125,7 @@ bool LocalBackend::prefill(std::span<const int32_t> prompt, GenerateResult& resu
     const size_t n = std::min(kPrefillChunk, rest.size() - done);
     logits_ = context_->prefill(rest.subspan(done, n));
     done += n;
+    if (prefill_hook_) prefill_hook_(done);
   }
   result.tokens_reused = kept;
   result.tokens_prefilled = done;

@@ -61,42 +61,11 @@ Layout find_layout(const fs::path& dir) {
        "or original/config.json)");
 }
 
-// The safetensors files of a layout, in load order, with each tensor's file per the index.
-struct FilePlan {
-  std::vector<std::string> files;                 // names relative to the folder
-  std::map<std::string, std::string> weight_map;  // tensor -> file; empty when not sharded
-};
-
 FilePlan plan_files(const fs::path& folder) {
   const fs::path index = folder / "model.safetensors.index.json";
-  FilePlan plan;
-  if (!is_file(index)) {
-    plan.files.push_back("model.safetensors");
-    return plan;
-  }
+  if (!is_file(index)) return FilePlan{{"model.safetensors"}, {}};
   const std::string index_file = index.string();
-  const std::string text = read_text_file(index_file);
-  if (auto problem = excess_json_nesting(text)) throw LoadError(index_file + ": " + *problem);
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    fail(index_file, "index", "invalid JSON (" + capped(e.what(), kMaxParseErrorBytes) + ")");
-  }
-  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-    fail(index_file, "weight_map", "missing or not an object");
-  std::set<std::string> seen;
-  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-    if (!it->is_string()) fail(index_file, it.key(), "weight_map value is not a file name");
-    const std::string shard = it->get<std::string>();
-    // Shards are plain names in the same folder; nothing may point elsewhere.
-    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..")
-      fail(index_file, it.key(), "shard name is not a plain file name (found \"" + capped(shard) + "\")");
-    plan.weight_map[it.key()] = shard;
-    if (seen.insert(shard).second) plan.files.push_back(shard);
-  }
-  if (plan.files.empty()) fail(index_file, "weight_map", "names no tensors");
-  std::sort(plan.files.begin(), plan.files.end());
+  FilePlan plan = parse_shard_index(read_text_file(index_file), index_file);
   for (const std::string& shard : plan.files)
     if (!is_file(folder / shard)) fail(index_file, shard, "shard named in the index is missing");
   return plan;
@@ -280,6 +249,32 @@ std::string fnv1a_hex(const std::string& text) {
 }
 
 }  // namespace
+
+FilePlan parse_shard_index(const std::string& text, const std::string& index_file) {
+  if (auto problem = excess_json_nesting(text)) throw LoadError(index_file + ": " + *problem);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    fail(index_file, "index", "invalid JSON (" + capped(e.what(), kMaxParseErrorBytes) + ")");
+  }
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    fail(index_file, "weight_map", "missing or not an object");
+  FilePlan plan;
+  std::set<std::string> seen;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+    if (!it->is_string()) fail(index_file, it.key(), "weight_map value is not a file name");
+    const std::string shard = it->get<std::string>();
+    // Shards are plain names in the same folder; nothing may point elsewhere.
+    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..")
+      fail(index_file, it.key(), "shard name is not a plain file name (found \"" + capped(shard) + "\")");
+    plan.weight_map[it.key()] = shard;
+    if (seen.insert(shard).second) plan.files.push_back(shard);
+  }
+  if (plan.files.empty()) fail(index_file, "weight_map", "names no tensors");
+  std::sort(plan.files.begin(), plan.files.end());
+  return plan;
+}
 
 Checkpoint::~Checkpoint() = default;
 

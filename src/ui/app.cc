@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "ui/relaunch.h"
 #include "ui/terminal.h"
@@ -381,8 +383,14 @@ void App::start_turn(TurnJob job) {
   cancel_ = false;
   chat::ChatSession* session = session_.get();
   worker_ = std::thread([this, session, job = std::move(job)] {
+    const bool hold = config_.hold_reply_for_tests;
+    auto sink = [this, hold](const chat::ChatEvent& e) {
+      events_.push(UiEvent{e});
+      if (hold && std::holds_alternative<chat::TextDelta>(e))
+        while (!cancel_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    };
     try {
-      job(*session, [this](const chat::ChatEvent& e) { events_.push(UiEvent{e}); }, cancel_);
+      job(*session, sink, cancel_);
     } catch (const gptoss::Error& e) {
       events_.push(TurnFailed{e.what()});
     } catch (const std::exception& e) {

@@ -42,6 +42,9 @@ struct AppConfig {
   std::string session_name;       // --session NAME: continue it (if saved) and save under it
   std::optional<chat::SessionFile> session_file;  // the loaded --session, if it existed
   chat::SessionSettings settings;  // for a new conversation
+  // Test knob (GPT_OSS_CHAT_TEST_HOLD_REPLY=1): after a reply's first text the turn waits for
+  // Ctrl-C, so an end-to-end test acts on a running reply however fast the engine is.
+  bool hold_reply_for_tests = false;
 };
 
 // What the caller prints once the terminal is restored.

@@ -271,6 +271,7 @@ int cmd_chat(int argc, char** argv) {
   config.session_name = session_name;
   config.session_file = session_file;
   config.settings = settings_from(args, info, demo);
+  config.hold_reply_for_tests = env("GPT_OSS_CHAT_TEST_HOLD_REPLY").value_or("") == "1";
   if (session_file && demo) {
     config.session_file->state.settings.max_new_tokens =
         std::min(config.session_file->state.settings.max_new_tokens, config.settings.max_new_tokens);

@@ -375,22 +375,29 @@ TEST_F(ChatSessionTest, CancelDuringALongPrefillStopsBetweenChunks) {
   std::atomic<bool> cancel{false};
   TurnStats stats;
   EventLog log;
+  // Ctrl-C right after the first chunk, from a hook: the prefill stops before the second chunk
+  // however fast the engine is (a sleep before cancelling assumed a slow prefill).
+  int chunks = 0;
+  local(*session).set_prefill_hook([&](size_t done) {
+    ++chunks;
+    if (done >= 128) cancel = true;
+  });
   std::thread worker([&] { stats = session->run_turn(question, log.sink(), cancel); });
-  // Tiny-model prefill of this prompt takes over a second here, 50x the wait: the flag lands
-  // mid-prefill. (Were the prefill done first, tokens_prefilled would equal the prompt and fail.)
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  cancel = true;
   worker.join();
   const std::vector<int32_t> prompt = session->next_prompt();
   EXPECT_EQ(stats.end, TurnEnd::kCancelled);
   EXPECT_EQ(picks, 0);
   EXPECT_EQ(stats.tokens_generated, 0u);
-  EXPECT_LT(stats.tokens_prefilled, prompt.size());
+  EXPECT_EQ(chunks, 1);
+  EXPECT_EQ(stats.tokens_reused, 0u);
+  EXPECT_GT(prompt.size(), 1000u);
+  EXPECT_EQ(stats.tokens_prefilled, 128u);  // one chunk (kPrefillChunk)
   const std::vector<int32_t>& cache = local(*session).context()->tokens();
   EXPECT_EQ(cache.size(), stats.tokens_prefilled);
   ASSERT_LE(cache.size(), prompt.size());
   EXPECT_TRUE(std::equal(cache.begin(), cache.end(), prompt.begin()));
   cancel = false;
+  local(*session).set_prefill_hook(nullptr);
   TurnStats next = session->run_turn("Short now", log.sink(), cancel);
   EXPECT_EQ(next.end, TurnEnd::kBudgetExhausted);
   EXPECT_EQ(next.tokens_generated, 8u);

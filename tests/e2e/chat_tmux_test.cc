@@ -298,8 +298,9 @@ void expect_intact(const std::string& screen, size_t width, size_t height) {
 }
 
 TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
-  // A long reply budget: the turn is still running when the window changes and Ctrl-C comes.
-  start("--demo --seed 5 --max-tokens 6000");
+  // The test knob holds the reply after its first text until Ctrl-C: the turn is still running
+  // when the window changes and Ctrl-C comes, however fast the engine is.
+  start("--demo --seed 5 --max-tokens 6000", "GPT_OSS_CHAT_TEST_HOLD_REPLY=1");
   ASSERT_TRUE(wait_text("ctx 0/", 90));
   line("tell me a long story");
   // Streaming: the reply's first words are on screen while the turn runs.
@@ -315,7 +316,7 @@ TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
 
   run("tmux -L " + socket_ + " resize-window -x 72 -y 24");
   ASSERT_TRUE(wait_for([](const std::string& x) { return split_lines(x).size() == 24; }, "the smaller window"));
-  ASSERT_TRUE(is_busy()) << "the resize came after the reply ended; the test needs a longer reply";
+  ASSERT_TRUE(is_busy()) << "the reply ended before Ctrl-C although the test knob holds it";
   ASSERT_TRUE(wait_for([&](const std::string& x) { return split_lines(x).back().find("ctx ") != std::string::npos; },
                        "the redraw at 72x24"));
   expect_intact(screen(), 72, 24);
