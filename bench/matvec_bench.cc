@@ -1,5 +1,6 @@
 // GB/s of the bf16-weight kernels at gpt-oss-20b shapes: q_proj (NH*D x H = 4096 x 2880),
 // o_proj (2880 x 4096) and a slice of lm_head, one token (decode); the sgemm path for a batch.
+// BM_read_bandwidth is the ceiling they are measured against: a plain sum over 1 GiB.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -50,6 +51,15 @@ void BM_matmul_bf16w_f32(benchmark::State& state, const Kernels* kernels) {
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(state.iterations()) * n * rows * cols / 1e9,
                                                  benchmark::Counter::kIsRate);
 }
+// The machine's read bandwidth with `threads` threads: bytes/s of a vector sum over 1 GiB.
+void BM_read_bandwidth(benchmark::State& state, const Kernels* kernels) {
+  const int threads = static_cast<int>(state.range(0));
+  const size_t n = (size_t{1} << 30) / sizeof(float);
+  std::vector<float> x(n, 1.0f);
+  for (auto _ : state) benchmark::DoNotOptimize(kernels->sum_f32(x.data(), n, threads));
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(n * sizeof(float)));
+}
+
 }  // namespace
 
 // Every kernel once per copy this CPU runs: BM_matvec_bf16w_f32/avx2/..., so the variants'
@@ -58,6 +68,10 @@ int main(int argc, char** argv) {
   for (KernelTarget target : runnable_kernel_targets()) {
     const Kernels* k = &kernels_for(target);
     const std::string suffix = std::string("/") + k->name;
+    benchmark::RegisterBenchmark(("BM_read_bandwidth" + suffix).c_str(), BM_read_bandwidth, k)
+        ->Arg(1)
+        ->Arg(2)
+        ->UseRealTime();
     benchmark::RegisterBenchmark(("BM_matvec_bf16w_f32" + suffix).c_str(), BM_matvec_bf16w_f32, k)
         ->Args({4096, 2880, 1})
         ->Args({4096, 2880, 2})

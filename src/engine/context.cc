@@ -21,7 +21,7 @@ struct Context::Impl {
   Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
       : model(std::move(m)),
         cache(model->config(), options.max_tokens, options.rewind_tokens),
-        acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()})),
+        acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()}), model->threads()),
         logits(model->config().vocab, 0.0f) {
     tokens.reserve(options.max_tokens);
   }
@@ -29,7 +29,7 @@ struct Context::Impl {
   Impl(const Impl& other)
       : model(other.model),
         cache(other.cache),
-        acts(model->config(), other.acts.max_batch),
+        acts(model->config(), other.acts.max_batch, model->threads()),
         tokens(other.tokens),
         logits(other.logits),
         stats(other.stats) {
@@ -192,6 +192,29 @@ size_t Context::truncate(size_t n) {
   const size_t kept = impl_->cache.truncate(static_cast<int>(n));
   impl_->tokens.resize(kept);
   return kept;
+}
+
+void Context::fill_synthetic(size_t n) {
+  Impl& c = *impl_;
+  if (c.tokens.size() + n > static_cast<size_t>(c.cache.capacity()))
+    throw gptoss::Error("engine: context full (expected at most " + std::to_string(c.cache.capacity()) +
+                        " tokens, found " + std::to_string(c.tokens.size() + n) + ")");
+  const Config& cfg = c.model->config();
+  const size_t row = static_cast<size_t>(cfg.n_kv_heads) * cfg.head_dim;
+  const int p0 = c.cache.size(), p1 = p0 + static_cast<int>(n);
+  uint32_t state = 2463534242u;  // xorshift32: uniform in [-1, 1), the scale of real keys and values
+  auto next = [&state] {
+    state ^= state << 13, state ^= state >> 17, state ^= state << 5;
+    return static_cast<float>(state) * (2.0f / 4294967296.0f) - 1.0f;
+  };
+  for (int l = 0; l < cfg.n_layers; ++l)
+    for (int p = std::max(p0, p1 - c.cache.ring(l)); p < p1; ++p) {  // a ring keeps only its last slots
+      float* k = c.cache.key(l, p);
+      float* v = c.cache.value(l, p);
+      for (size_t i = 0; i < row; ++i) k[i] = next(), v[i] = next();
+    }
+  c.cache.append(static_cast<int>(n));
+  c.tokens.insert(c.tokens.end(), n, 0);
 }
 
 const std::vector<int32_t>& Context::tokens() const { return impl_->tokens; }

@@ -106,6 +106,7 @@ struct ModelInfo {
   uint64_t file_bytes = 0;         // their total size
   std::string fingerprint;         // hex digest of the config and tensor directory
   std::string kernels;             // kernel set in use: "avx512", "avx2" or "baseline"
+  uint64_t dense_bytes_per_token = 0;  // bf16 weights every token reads (all but experts, embedding)
   double load_seconds = 0;
   // Memory (see LoadOptions::ram_budget_bytes).
   bool streaming = false;          // false: mapped (the fast path); true: experts stream from disk
@@ -230,6 +231,11 @@ class Context {
   void set_observer(Observer* observer);
   const Model& model() const;
 
+  // For benchmarks of long contexts without a long prefill: appends n positions whose keys and
+  // values are pseudo-random numbers, not computed from any token (their ids read as 0). Logits
+  // after this are meaningless. Throws gptoss::Error if the sequence would exceed max_tokens.
+  void fill_synthetic(size_t n);
+
   // A full copy of the cache and sequence; named because it is expensive.
   Context clone() const;
 
@@ -239,5 +245,10 @@ class Context {
   explicit Context(std::unique_ptr<Impl> impl);  // clone()
   std::unique_ptr<Impl> impl_;
 };
+
+// Bytes per second this machine reads from memory with `threads` threads (0: one per core): the
+// median of `repeats` plain vector sums over `bytes` (2 GiB: far beyond any cache), with the
+// kernel set Model::open would choose. For benchmarks; allocates and touches the buffer first.
+double measure_read_bandwidth(int threads, size_t bytes = size_t{2} << 30, int repeats = 3);
 
 }  // namespace gptoss::engine

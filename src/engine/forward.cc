@@ -12,7 +12,7 @@
 
 namespace gptoss::engine {
 
-Activations::Activations(const Config& cfg, int max_batch_)
+Activations::Activations(const Config& cfg, int max_batch_, int threads)
     : max_batch(max_batch_),
       x(static_cast<size_t>(max_batch_) * cfg.hidden),
       t(static_cast<size_t>(max_batch_) * cfg.hidden),
@@ -26,6 +26,7 @@ Activations::Activations(const Config& cfg, int max_batch_)
       expert_w(static_cast<size_t>(max_batch_) * cfg.experts_per_token),
       cos(static_cast<size_t>(max_batch_) * cfg.head_dim / 2),
       sin(static_cast<size_t>(max_batch_) * cfg.head_dim / 2),
+      attn_scratch(attention_scratch_floats(cfg.n_heads, cfg.head_dim, threads)),
       tile(max_batch_ >= 3
                ? static_cast<size_t>(kMatmulTileRows) * std::max(cfg.hidden, cfg.n_heads * cfg.head_dim)
                : 0),
@@ -111,7 +112,8 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
     }
     // out_h = softmax([s_j ..., sink_h]) . v  over visible j (window on sliding layers)
     kernels.attention_f32(a.attn.data(), a.q.data(), cache, l, p0, n,
-                          model.sinks.data() + static_cast<size_t>(l) * NH, NH, NKV, D, threads);
+                          model.sinks.data() + static_cast<size_t>(l) * NH, NH, NKV, D, a.attn_scratch.data(),
+                          threads);
     if (observer && observer->wants_sink_shares()) observe_sink_shares(*observer, a, cache, model, l, p0, n);
     // x = x + Wo concat(out_h) + bo
     kernels.matmul_bf16w_f32(a.proj.data(), H, lw.wo, a.attn.data(), n, lw.bo.data, a.tile.data(), threads);

@@ -15,7 +15,7 @@ namespace gptoss::engine {
 // All per-step scratch (llama2.c RunState, gemma Activations), sized once for batches of up to
 // max_batch tokens; a step allocates nothing.
 struct Activations {
-  Activations(const Config& cfg, int max_batch);
+  Activations(const Config& cfg, int max_batch, int threads);
 
   int max_batch;
   std::vector<float> x;         // [B, H] residual stream
@@ -28,6 +28,7 @@ struct Activations {
   std::vector<int> expert_ids;  // [B, K]
   std::vector<float> expert_w;  // [B, K]
   std::vector<float> cos, sin;  // [B, D/2] YaRN, per token position
+  std::vector<float> attn_scratch;  // attention_scratch_floats
   std::vector<float> tile;      // kMatmulTileRows * max(H, NH*D): widened bf16 weights for sgemm
   MoeScratch moe;
   // Streaming (streamed_weights.h): the experts still wanted, the next layer's guess, counters.

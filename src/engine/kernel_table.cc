@@ -4,6 +4,7 @@
 #include "engine/matvec.h"
 #include "engine/mxfp4.h"
 #include "engine/rmsnorm.h"
+#include "engine/sum.h"
 
 namespace gptoss::engine::GPTOSS_KERNEL_NS {
 
@@ -29,6 +30,7 @@ const Kernels kKernels = {
     .matmul_mxfp4w_f32 = matmul_mxfp4w_f32,
     .attention_f32 = attention_f32,
     .rmsnorm_bf16w_f32 = rmsnorm_bf16w_f32,
+    .sum_f32 = sum_f32,
 };
 
 }  // namespace gptoss::engine::GPTOSS_KERNEL_NS

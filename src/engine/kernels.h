@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/attention.h"
 #include "engine/kv_cache.h"
 #include "engine/matvec.h"
 #include "engine/weights.h"
@@ -45,9 +46,11 @@ struct Kernels {
                             int rows, int cols, const float* x_split, int n, int threads);
   // Grouped-query attention of n queries at p0.. of layer l (attention.h).
   void (*attention_f32)(float* out, const float* q, const KvCache& cache, int l, int p0, int n,
-                        const float* sinks, int NH, int NKV, int D, int threads);
+                        const float* sinks, int NH, int NKV, int D, float* scratch, int threads);
   // out[t, :] = x[t, :] / sqrt(mean(x[t, :]^2) + eps) * w  for t < n rows of H (rmsnorm.h).
   void (*rmsnorm_bf16w_f32)(float* out, const float* x, const uint16_t* w, int n, int H, float eps);
+  // sum_i x[i], i < n: the read loop of the bandwidth measurement (sum.h).
+  double (*sum_f32)(const float* x, size_t n, int threads);
 };
 
 // The table of a target (constant, built into the program).

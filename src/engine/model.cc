@@ -45,6 +45,19 @@ void warm_dense_weights(const Weights& w, const std::function<void(const LoadPro
   if (progress) progress({"warming", 1.0});
 }
 
+// Bytes of the bf16 weights every token reads: attention, router, norms, sinks, unembedding (the
+// embedding row and the experts the router picks come on top).
+uint64_t dense_bytes_per_token(const Weights& w) {
+  uint64_t bytes = matrix_bytes(w.unembed) + w.final_norm.size * sizeof(uint16_t);
+  for (const LayerWeights& lw : w.layers) {
+    for (const Bf16Matrix* m : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.router}) bytes += matrix_bytes(*m);
+    for (const Bf16Vector* v :
+         {&lw.attn_norm, &lw.mlp_norm, &lw.sinks, &lw.router_bias, &lw.bq, &lw.bk, &lw.bv, &lw.bo})
+      bytes += v->size * sizeof(uint16_t);
+  }
+  return bytes;
+}
+
 }  // namespace
 
 std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptions& options) {
@@ -78,6 +91,7 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
     widen_bf16_f32(impl->sinks.data() + static_cast<size_t>(l) * cfg.n_heads,
                    impl->weights().layers[l].sinks.data, cfg.n_heads);
   if (!impl->stream) warm_dense_weights(impl->weights(), options.on_progress);
+  impl->checkpoint->info.dense_bytes_per_token = dense_bytes_per_token(impl->weights());
   impl->checkpoint->info.load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::shared_ptr<const Model>(new Model(std::move(impl)));

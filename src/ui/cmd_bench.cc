@@ -1,5 +1,7 @@
-// gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--threads N] [--runs N] [--json]
-// End-to-end speed of the engine: load, batched prefill, one-token decode, memory and I/O.
+// gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--kv-fill N] [--threads N]
+//                    [--runs N] [--json]
+// End-to-end speed of the engine: load, batched prefill, one-token decode, memory and I/O, and
+// decode's bytes per token beside the machine's measured memory read bandwidth.
 // Each run loads the model afresh, prefills a fixed token sequence and decodes greedily; the
 // figures are medians over the runs.
 #include <sys/resource.h>
@@ -22,13 +24,15 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--threads N] [--runs N]\n"
-    "                          [--ram SIZE] [--json]\n"
+    "usage: gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--kv-fill N] [--threads N]\n"
+    "                          [--runs N] [--ram SIZE] [--json]\n"
     "\n"
     "Measures load time, prefill and decode speed, memory and checkpoint I/O (medians of the runs).\n"
     "  --model DIR          checkpoint folder\n"
     "  --prompt-tokens N    tokens in the prefill (default 128)\n"
     "  --gen-tokens N       tokens decoded one at a time after it (default 32)\n"
+    "  --kv-fill N          first fill the cache with N positions of synthetic keys and values, to\n"
+    "                       measure decode at a long context without a long prefill (default 0)\n"
     "  --threads N          worker threads (default: all cores)\n"
     "  --runs N             repetitions; medians are reported (default 3)\n"
     "  --ram SIZE           memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); below the\n"
@@ -90,11 +94,22 @@ int32_t argmax(std::span<const float> logits) {
 }
 
 struct Run {
-  double load_seconds, prefill_tok_s, decode_tok_s, rss_after_load, anon_rss_after_run;
+  double load_seconds, prefill_tok_s, decode_tok_s, rss_after_load, anon_rss_after_run, decode_expert_bytes;
   double hit_rate, disk_bytes_per_token, prefetch_rate, guess_accuracy;  // decode, streaming only
 };
 
 double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+
+// Bytes of keys and values one decode step reads at `context` positions: every held position of a
+// full layer, the last W of a sliding one; f32 keys and values.
+double kv_bytes_per_token(const engine::Config& cfg, double context) {
+  double positions = 0;
+  for (int l = 0; l < cfg.n_layers; ++l)
+    positions += cfg.layer_types[l] == engine::AttentionKind::kSliding && cfg.sliding_window > 0
+                     ? std::min<double>(context, cfg.sliding_window)
+                     : context;
+  return positions * 2.0 * cfg.n_kv_heads * cfg.head_dim * sizeof(float);
+}
 
 std::string gib(double bytes) {
   char buf[32];
@@ -109,6 +124,7 @@ int cmd_bench(int argc, char** argv) {
                                  {{"--model", true},
                                   {"--prompt-tokens", true},
                                   {"--gen-tokens", true},
+                                  {"--kv-fill", true},
                                   {"--threads", true},
                                   {"--runs", true},
                                   {"--ram", true},
@@ -121,6 +137,7 @@ int cmd_bench(int argc, char** argv) {
   const std::string dir = args.require("--model");
   const int prompt_tokens = static_cast<int>(args.get_int("--prompt-tokens", 128, 1, 1 << 20));
   const int gen_tokens = static_cast<int>(args.get_int("--gen-tokens", 32, 0, 1 << 20));
+  const int kv_fill = static_cast<int>(args.get_int("--kv-fill", 0, 0, 1 << 20));
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
   const int runs = static_cast<int>(args.get_int("--runs", 3, 1, 1000));
   const bool json = args.has("--json");
@@ -146,8 +163,9 @@ int cmd_bench(int argc, char** argv) {
     used_threads = model->threads();
 
     engine::ContextOptions options;
-    options.max_tokens = prompt_tokens + gen_tokens;
+    options.max_tokens = kv_fill + prompt_tokens + gen_tokens;
     engine::Context ctx(model, options);
+    if (kv_fill > 0) ctx.fill_synthetic(kv_fill);
     int32_t next = argmax(ctx.prefill(prompt_ids(prompt_tokens, cfg.vocab)));
     const engine::ContextStats after_prefill = ctx.stats();
     for (int i = 0; i < gen_tokens; ++i) next = argmax(ctx.decode(next));
@@ -159,7 +177,9 @@ int cmd_bench(int argc, char** argv) {
                    hits = st.expert_hits - after_prefill.expert_hits - prefetched;
     results.push_back({load_seconds, st.prefill_tokens / st.prefill_seconds,
                        st.decode_tokens ? st.decode_tokens / st.decode_seconds : 0.0, rss_after_load,
-                       static_cast<double>(anon_rss_bytes()), ratio(hits, requests),
+                       static_cast<double>(anon_rss_bytes()),
+                       static_cast<double>(st.expert_bytes_read - after_prefill.expert_bytes_read),
+                       ratio(hits, requests),
                        ratio(st.disk_bytes_read - after_prefill.disk_bytes_read, st.decode_tokens),
                        ratio(prefetched, requests),
                        ratio(st.prefetch_right - after_prefill.prefetch_right,
@@ -170,6 +190,8 @@ int cmd_bench(int argc, char** argv) {
                    results.back().hit_rate);
   }
   const uint64_t storage_read = storage_read_bytes() - read_before;
+  // After the runs: the 2 GiB buffer must not push the weights out of the page cache before them.
+  const double bandwidth = engine::measure_read_bandwidth(used_threads);
 
   auto med = [&](double Run::*field) {
     std::vector<double> v;
@@ -184,6 +206,12 @@ int cmd_bench(int argc, char** argv) {
   const uint64_t peak = peak_rss_bytes();
   const uint64_t cgroup_peak = engine::cgroup_peak_bytes();
   const char* mode = info.streaming ? "streaming" : "mapped";
+  // What one decode step reads: the dense bf16 weights, one embedding row, the picked experts and
+  // the keys and values (at the middle of the decoded stretch).
+  const double expert_bytes = gen_tokens ? med(&Run::decode_expert_bytes) / gen_tokens : 0.0;
+  const double kv_bytes = kv_bytes_per_token(cfg, kv_fill + prompt_tokens + gen_tokens / 2.0);
+  const double bytes_per_token = static_cast<double>(info.dense_bytes_per_token) +
+                                 cfg.hidden * sizeof(uint16_t) + expert_bytes + kv_bytes;
 
   if (json) {
     nlohmann::json out = {
@@ -191,12 +219,16 @@ int cmd_bench(int argc, char** argv) {
         {"layout", info.layout},
         {"threads", used_threads},
         {"kernels", info.kernels},
+        {"kv_fill", kv_fill},
         {"runs", runs},
         {"prompt_tokens", prompt_tokens},
         {"gen_tokens", gen_tokens},
         {"load_seconds", load_s},
         {"prefill_tokens_per_second", prefill},
         {"decode_tokens_per_second", decode},
+        {"decode_bytes_per_token", bytes_per_token},
+        {"decode_kv_bytes_per_token", kv_bytes},
+        {"read_bandwidth_bytes_per_second", bandwidth},
         {"rss_after_load_bytes", static_cast<uint64_t>(rss_load)},
         {"peak_rss_bytes", peak},
         {"anon_rss_bytes", static_cast<uint64_t>(anon)},
@@ -223,7 +255,14 @@ int cmd_bench(int argc, char** argv) {
     std::printf("runs             %d (medians below)\n", runs);
     std::printf("load             %.3f s\n", load_s);
     std::printf("prefill          %.2f tok/s (%d tokens)\n", prefill, prompt_tokens);
-    std::printf("decode           %.2f tok/s (%d tokens)\n", decode, gen_tokens);
+    std::printf("decode           %.2f tok/s (%d tokens after %d of context)\n", decode, gen_tokens,
+                kv_fill + prompt_tokens);
+    std::printf(
+        "bytes/token      %.2f GB (%.2f GB keys and values): %.1f GB/s, %.0f%% of the read bandwidth\n",
+        bytes_per_token / 1e9, kv_bytes / 1e9, bytes_per_token * decode / 1e9,
+        100.0 * bytes_per_token * decode / bandwidth);
+    std::printf("read bandwidth   %.1f GB/s (vector sum over 2 GiB, %d threads)\n", bandwidth / 1e9,
+                used_threads);
     std::printf("RSS after load   %s\n", gib(rss_load).c_str());
     std::printf("peak RSS         %s (mapped weights included)\n", gib(static_cast<double>(peak)).c_str());
     std::printf("anonymous RSS    %s (KV cache and scratch, after a run)\n", gib(anon).c_str());

@@ -13,9 +13,12 @@
 namespace gptoss::engine {
 namespace {
 
-class Attention : public KernelTargetTest {};
-
 constexpr int kW = 4, kNH = 4, kNKV = 2, kD = 8;
+
+class Attention : public KernelTargetTest {
+ protected:
+  std::vector<float> scratch = std::vector<float>(attention_scratch_floats(kNH, kD, 2));
+};
 
 Config attention_config() {
   Config c;
@@ -59,8 +62,8 @@ struct Filled {
   std::vector<std::vector<float>> keys, values;  // [position][NKV * D]
 };
 
-Filled fill(int positions, std::mt19937& rng) {
-  Filled f{KvCache(attention_config(), 64, 8), {}, {}};
+Filled fill(int positions, std::mt19937& rng, int capacity = 64) {
+  Filled f{KvCache(attention_config(), capacity, 8), {}, {}};
   std::normal_distribution<float> normal;
   for (int p = 0; p < positions; ++p) {
     std::vector<float> k(kNKV * kD), v(kNKV * kD);
@@ -88,7 +91,7 @@ TEST_P(Attention, MatchesDoubleTwinOnBothLayerKinds) {
   std::vector<float> q(static_cast<size_t>(n) * kNH * kD), out(q.size());
   for (auto& x : q) x = normal(rng);
   for (int l = 0; l < 2; ++l) {
-    kernels().attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, 2);
+    kernels().attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, scratch.data(), 2);
     for (int t = 0; t < n; ++t) {
       std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
       const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
@@ -99,13 +102,34 @@ TEST_P(Attention, MatchesDoubleTwinOnBothLayerKinds) {
   }
 }
 
+// Decode at 1000 positions: the full layer's keys are cut into ranges (kMinKeysPerRange = 256 per
+// range at least, so 3 with 2 threads) whose partial softmaxes are merged; the sliding layer's 4
+// keys are one range. Scores are scaled up so the running max moves between blocks and ranges.
+TEST_P(Attention, DecodeOverKeyRangesMatchesDoubleTwin) {
+  std::mt19937 rng(13);
+  const int P = 1000;
+  Filled f = fill(P, rng, P);
+  const float sinks[kNH] = {0.5f, -1.0f, 2.0f, 0.0f};
+  std::normal_distribution<float> normal;
+  std::vector<float> q(kNH * kD), out(q.size());
+  for (auto& x : q) x = 3.0f * normal(rng);
+  for (int l = 0; l < 2; ++l) {
+    kernels().attention_f32(out.data(), q.data(), f.cache, l, P - 1, 1, sinks, kNH, kNKV, kD, scratch.data(),
+                            2);
+    const auto want = twin(q, f.keys, f.values, P - 1, l == 0, sinks);
+    // A weighted mean of O(1) values with f32 weights summed over 1000 terms: 1e-5 is ~100x the
+    // rounding, and far below what a dropped range or a wrong rescale would change.
+    for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << l << " " << i;
+  }
+}
+
 // One visible key and q = 0: a = exp(0) / (exp(0) + exp(sink)), so out = v / (1 + e^sink).
 TEST_P(Attention, SinkTakesItsShareAndGivesNothing) {
   std::mt19937 rng(12);
   Filled f = fill(1, rng);
   const float sinks[kNH] = {0.0f, 1.0f, -2.0f, 3.0f};
   std::vector<float> q(kNH * kD, 0.0f), out(kNH * kD);
-  kernels().attention_f32(out.data(), q.data(), f.cache, 1, 0, 1, sinks, kNH, kNKV, kD, 1);
+  kernels().attention_f32(out.data(), q.data(), f.cache, 1, 0, 1, sinks, kNH, kNKV, kD, scratch.data(), 1);
   for (int h = 0; h < kNH; ++h)
     for (int d = 0; d < kD; ++d)
       EXPECT_NEAR(out[h * kD + d], f.values[0][(h / 2) * kD + d] / (1.0 + std::exp(sinks[h])), 1e-6);
@@ -124,12 +148,12 @@ TEST_P(Attention, WindowEdgesOnSlidingLayerOnly) {
   cache.append(8);
   const float sinks[kNH] = {-1e30f, -1e30f, -1e30f, -1e30f};  // no sink: shares are 1 / visible
   std::vector<float> q(kNH * kD, 1.0f), out(kNH * kD);
-  kernels().attention_f32(out.data(), q.data(), cache, 0, 7, 1, sinks, kNH, kNKV, kD, 1);
+  kernels().attention_f32(out.data(), q.data(), cache, 0, 7, 1, sinks, kNH, kNKV, kD, scratch.data(), 1);
   for (int j = 0; j < 8; ++j)
     EXPECT_NEAR(out[j], j >= 7 - kW + 1 ? 1.0 / kW : 0.0, 1e-6) << "sliding j=" << j;
   EXPECT_GT(out[7 - (kW - 1)], 0.0f);  // p - j = W - 1: visible
   EXPECT_EQ(out[7 - kW], 0.0f);        // p - j = W: hidden
-  kernels().attention_f32(out.data(), q.data(), cache, 1, 7, 1, sinks, kNH, kNKV, kD, 1);
+  kernels().attention_f32(out.data(), q.data(), cache, 1, 7, 1, sinks, kNH, kNKV, kD, scratch.data(), 1);
   for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[j], 1.0 / 8, 1e-6) << "full j=" << j;
 }
 
@@ -143,7 +167,7 @@ TEST_P(Attention, GqaHeadMapping) {
   cache.append(1);
   const float sinks[kNH] = {-1e30f, -1e30f, -1e30f, -1e30f};
   std::vector<float> q(kNH * kD, 0.3f), out(kNH * kD);
-  kernels().attention_f32(out.data(), q.data(), cache, 1, 0, 1, sinks, kNH, kNKV, kD, 1);
+  kernels().attention_f32(out.data(), q.data(), cache, 1, 0, 1, sinks, kNH, kNKV, kD, scratch.data(), 1);
   for (int h = 0; h < kNH; ++h) EXPECT_EQ(out[h * kD], h < 2 ? 1.0f : -1.0f) << h;
 }
 
