@@ -11,7 +11,7 @@ shift || true
 packages=(build-essential cmake ninja-build pkg-config git
           libncurses-dev libreadline-dev nlohmann-json3-dev libpcre2-dev libopenblas-openmp-dev
           libomp-dev googletest libgtest-dev libbenchmark-dev tmux
-          libcpp-httplib-dev nodejs)
+          libcpp-httplib-dev libcurl4-openssl-dev nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

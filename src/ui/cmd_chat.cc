@@ -31,12 +31,16 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat [chat] [--model DIR | --demo] [OPTIONS]\n"
+    "usage: gpt-oss-chat [chat] [--model DIR | --demo | --remote URL] [OPTIONS]\n"
     "\n"
     "The terminal chat. Without --model, the model is looked for in $GPT_OSS_MODEL, the Hugging Face\n"
     "cache (openai/gpt-oss-20b, then -120b), then ./gpt-oss-20b.\n"
     "\n"
     "  --model DIR         the checkpoint folder (HF download or its original/ folder)\n"
+    "  --remote URL        chat with a model on an OpenAI-compatible server (vLLM, ollama, 'gpt-oss-chat\n"
+    "                      serve'...), e.g. http://gpu-box:8000/v1\n"
+    "  --api-key KEY       the server's API key (default: $OPENAI_API_KEY)\n"
+    "  --remote-model NAME the server's model (default: the first it lists)\n"
     "  --demo              a tiny model of RANDOM weights (gibberish), generated on first use\n"
     "  --effort LEVEL      reasoning effort: low, medium (default) or high\n"
     "  --system TEXT       instructions for the model\n"
@@ -145,7 +149,7 @@ Loaded load_with_progress(std::unique_ptr<Terminal>& terminal, const WakePipe& w
 // Settings from the flags; the context is capped by what the model supports.
 chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo& model, bool demo) {
   chat::SessionSettings s;
-  const int max_context = model.max_context > 0 ? model.max_context : s.context_tokens;
+  const int max_context = model.max_context > 0 ? model.max_context : 1 << 24;  // a server knows its own
   s.context_tokens = std::min(s.context_tokens, max_context);
   if (demo) s.max_new_tokens = kDemoReplyTokens;
   apply_settings_flags(args, s);
@@ -173,6 +177,7 @@ int cmd_chat(int argc, char** argv) {
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
   if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
+  check_remote_flags(args);
   const std::string session_name = args.get_or("--session", "");
   if (args.has("--session") && !valid_session_name(session_name)) {
     throw UsageError("--session: '" + session_name + "' is not a session name (letters, digits, '.', '-', '_')");
@@ -198,7 +203,12 @@ int cmd_chat(int argc, char** argv) {
   WakePipe wake;
   std::unique_ptr<Terminal> terminal;
   std::string model_dir;
-  if (args.has("--model")) {
+  Loaded loaded;
+  if (args.has("--remote")) {
+    // A server: nothing to load here but the tokenizer; errors are plain lines before the screen.
+    loaded.tokenizer = tokenizer::Tokenizer::load_default();
+    loaded.backend = open_remote_from_flags(args, env, loaded.tokenizer);
+  } else if (args.has("--model")) {
     model_dir = *args.get("--model");
   } else if (!demo) {
     DiscoveredModel found = discover_model(env, std::filesystem::current_path().string());
@@ -221,9 +231,10 @@ int cmd_chat(int argc, char** argv) {
   }
   if (demo) model_dir = demo_model_dir(env);
 
-  Loaded loaded;
-  if (tty) {
-    if (!terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
+  if (tty && !terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
+  if (loaded.backend) {
+    // A remote model: connected above.
+  } else if (tty) {
     loaded = load_with_progress(terminal, wake, model_dir, demo, threads);
   } else {
     loaded = load_everything(model_dir, demo, threads, [](const std::string&, double) {});
