@@ -12,7 +12,7 @@ shift || true
 packages=(build-essential cmake ninja-build pkg-config git
           libncurses-dev libreadline-dev nlohmann-json3-dev libpcre2-dev libopenblas-openmp-dev
           libomp-dev googletest libgtest-dev libbenchmark-dev tmux
-          libcpp-httplib-dev nodejs)
+          libcpp-httplib-dev libcurl4-openssl-dev nodejs)
 [ "$mode" = sanitize ] && packages+=(clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -259,7 +259,6 @@ std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_
 
   GenerateCallbacks callbacks;
   callbacks.on_prefilled = [&](uint64_t reused, uint64_t prefilled, double seconds) {
-    if (first_round) stats.tokens_reused = reused;
     sink(PrefillFinished{reused, prefilled, seconds});
   };
   callbacks.on_token = [&](int32_t token) {
@@ -272,6 +271,7 @@ std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_
     return TokenAction::kContinue;
   };
   const GenerateResult r = backend_->generate(request, callbacks, cancel);
+  if (first_round) stats.tokens_reused = r.tokens_reused;  // a server reports it only at the end
   stats.tokens_prefilled += r.tokens_prefilled;
   stats.prefill_seconds += r.prefill_seconds;
   stats.tokens_generated += r.tokens_generated;

@@ -48,8 +48,10 @@ void App::show_stats() {
                      std::string(chat::to_string(s.end)) + ".";
   text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
           " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
-          std::to_string(config_.backend->info().threads) + " threads).";
-  text += "\nMemory: " + config_.backend->info().memory + ".";
+          (config_.backend->info().remote ? std::string("remote")
+                                          : std::to_string(config_.backend->info().threads) + " threads") +
+          ").";
+  text += "\nMemory: " + (config_.backend->info().remote ? std::string("the model runs on the server") : config_.backend->info().memory) + ".";
   notice(text);
 }
 

@@ -34,12 +34,16 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat [chat] [--model DIR | --demo] [OPTIONS]\n"
+    "usage: gpt-oss-chat [chat] [--model DIR | --demo | --remote URL] [OPTIONS]\n"
     "\n"
     "The terminal chat. Without --model, the model is looked for in $GPT_OSS_MODEL, the Hugging Face\n"
     "cache (openai/gpt-oss-20b, then -120b), then ./gpt-oss-20b.\n"
     "\n"
     "  --model DIR         the checkpoint folder (HF download or its original/ folder)\n"
+    "  --remote URL        chat with a model on an OpenAI-compatible server (vLLM, ollama, 'gpt-oss-chat\n"
+    "                      serve'...), e.g. http://gpu-box:8000/v1\n"
+    "  --api-key KEY       the server's API key (default: $OPENAI_API_KEY)\n"
+    "  --remote-model NAME the server's model (default: the first it lists)\n"
     "  --demo              a tiny model of RANDOM weights (gibberish), generated on first use\n"
     "  --effort LEVEL      reasoning effort: low, medium (default) or high\n"
     "  --system TEXT       instructions for the model\n"
@@ -164,7 +168,7 @@ Loaded load_with_progress(std::unique_ptr<Terminal>& terminal, const WakePipe& w
 // Settings from the flags; the context is capped by what the model supports.
 chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo& model, bool demo) {
   chat::SessionSettings s;
-  const int max_context = model.max_context > 0 ? model.max_context : s.context_tokens;
+  const int max_context = model.max_context > 0 ? model.max_context : 1 << 24;  // a server knows its own
   s.context_tokens = std::min(s.context_tokens, max_context);
   if (demo) s.max_new_tokens = kDemoReplyTokens;
   apply_settings_flags(args, s);
@@ -192,6 +196,7 @@ int cmd_chat(int argc, char** argv) {
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
   if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
+  check_remote_flags(args);
   const std::string session_name = args.get_or("--session", "");
   if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
     throw UsageError("--session: '" + session_name +
@@ -219,7 +224,12 @@ int cmd_chat(int argc, char** argv) {
   std::unique_ptr<Terminal> terminal;
   std::string model_dir;
   bool model_flag = args.has("--model");  // the relaunch command must name the model
-  if (args.has("--model")) {
+  Loaded loaded;
+  if (args.has("--remote")) {
+    // A server: nothing to load here but the tokenizer; errors are plain lines before the screen.
+    loaded.tokenizer = tokenizer::Tokenizer::load_default();
+    loaded.backend = open_remote_from_flags(args, env, loaded.tokenizer);
+  } else if (args.has("--model")) {
     model_dir = *args.get("--model");
   } else if (!demo) {
     DiscoveredModel found = discover_model(env, std::filesystem::current_path().string());
@@ -248,11 +258,12 @@ int cmd_chat(int argc, char** argv) {
       "--context", session_file ? session_file->state.settings.context_tokens : 8192, 16, 1 << 24));
   const chat::LocalModelOptions load{.threads = threads,
                                      .demo = demo,
-                                     .ram_budget_bytes = ram_budget_from(args).bytes,
+                                     .ram_budget_bytes = loaded.backend ? 0 : ram_budget_from(args).bytes,
                                      .context_tokens = context};
-  Loaded loaded;
-  if (tty) {
-    if (!terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
+  if (tty && !terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
+  if (loaded.backend) {
+    // A remote model: connected above.
+  } else if (tty) {
     loaded = load_with_progress(terminal, wake, model_dir, load);
   } else {
     loaded = load_everything(model_dir, load, [](const std::string&, double) {});

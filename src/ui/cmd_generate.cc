@@ -26,11 +26,14 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat generate --model DIR --prompt TEXT [options]\n"
+    "usage: gpt-oss-chat generate (--model DIR | --remote URL) --prompt TEXT [options]\n"
     "\n"
     "Answers one prompt: the final answer streams to stdout as it is produced.\n"
     "\n"
     "  --model DIR           the checkpoint folder (HF layout or original/)\n"
+    "  --remote URL          use an OpenAI-compatible server instead, e.g. http://host:8000/v1\n"
+    "  --api-key KEY         its API key (default: $OPENAI_API_KEY)\n"
+    "  --remote-model NAME   its model (default: the first it lists)\n"
     "  --prompt TEXT         the user's message; '-' reads it from stdin\n"
     "  --system TEXT         instructions (the developer message)\n"
     "  --effort LEVEL        reasoning effort: low, medium (default) or high\n"
@@ -80,7 +83,8 @@ int cmd_generate(int argc, char** argv) {
     return 0;
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
-  const std::string model_dir = args.require("--model");
+  check_remote_flags(args);
+  const std::string model_dir = args.has("--remote") ? "" : args.require("--model");
   std::string prompt = args.require("--prompt");
   const int threads = threads_flag(args);
 
@@ -97,11 +101,14 @@ int cmd_generate(int argc, char** argv) {
   if (prompt == "-") prompt = read_all(stdin);
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
-  const chat::RamBudgetChoice budget = ram_budget_from(args);
-  auto backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(
-      model_dir, {.threads = threads,
-                  .ram_budget_bytes = budget.bytes,
-                  .context_tokens = file.state.settings.context_tokens}));
+  std::shared_ptr<chat::Backend> backend = open_remote_from_flags(args, process_env(), tokenizer);
+  if (!backend) {
+    const chat::RamBudgetChoice budget = ram_budget_from(args);
+    backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(
+        model_dir, {.threads = threads,
+                    .ram_budget_bytes = budget.bytes,
+                    .context_tokens = file.state.settings.context_tokens}));
+  }
   const chat::BackendInfo& info = backend->info();
   if (!file.model_fingerprint.empty() && file.model_fingerprint != info.fingerprint) {
     std::fprintf(stderr, "gpt-oss-chat generate: note: %s was written with another model (%s); continuing\n",

@@ -3,6 +3,8 @@
 #include <limits>
 #include <string>
 
+#include "chat/remote_backend.h"
+
 namespace gptoss::ui {
 namespace {
 
@@ -21,9 +23,44 @@ const std::vector<FlagSpec>& settings_flags() {
   return kFlags;
 }
 
+const std::vector<FlagSpec>& remote_flags() {
+  static const std::vector<FlagSpec> kFlags = {
+      {"--remote", true}, {"--api-key", true}, {"--remote-model", true}};
+  return kFlags;
+}
+
 std::vector<FlagSpec> with_settings_flags(std::vector<FlagSpec> own) {
   own.insert(own.end(), settings_flags().begin(), settings_flags().end());
+  own.insert(own.end(), remote_flags().begin(), remote_flags().end());
   return own;
+}
+
+void check_remote_flags(const CliArgs& args) {
+  if (!args.has("--remote")) {
+    for (const char* flag : {"--api-key", "--remote-model"}) {
+      if (args.has(flag)) throw UsageError(std::string(flag) + " needs --remote URL");
+    }
+    return;
+  }
+  for (const char* flag : {"--model", "--demo"}) {
+    if (args.has(flag)) throw UsageError(std::string("--remote and ") + flag + " exclude each other");
+  }
+  const std::string url = *args.get("--remote");
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    throw UsageError("--remote takes an http:// or https:// URL, e.g. http://host:8000/v1 (found '" + url +
+                     "')");
+  }
+}
+
+std::shared_ptr<chat::Backend> open_remote_from_flags(const CliArgs& args, const EnvLookup& env,
+                                                      std::shared_ptr<const tokenizer::Tokenizer> tokenizer) {
+  check_remote_flags(args);
+  if (!args.has("--remote")) return nullptr;
+  chat::RemoteOptions options;
+  options.url = *args.get("--remote");
+  options.api_key = args.get("--api-key").value_or(env("OPENAI_API_KEY").value_or(""));
+  options.model = args.get_or("--remote-model", "");
+  return std::make_shared<chat::RemoteBackend>(options, std::move(tokenizer));
 }
 
 void apply_settings_flags(const CliArgs& args, chat::SessionSettings& s) {

@@ -13,22 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/test_model.h"
+#include "serve_process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string run_capture(const std::string& command, int* status) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = ::pclose(p);
-  return out;
-}
+using gptoss::chat::testing::run_shell;
+using gptoss::chat::testing::ServeProcess;
 
 constexpr const char* kClient = R"JS(
 const OpenAI = require('openai');
@@ -62,50 +53,22 @@ TEST(OpenAiNpmClient, StreamedAndPlainCompletionsThroughTheOfficialPackage) {
   if (!fs::exists(npm_dir / "node_modules" / "openai" / "package.json")) {
     fs::create_directories(npm_dir);
     int status = 0;
-    const std::string log = run_capture(
-        "npm install --prefix '" + npm_dir.string() + "' openai --no-audit --no-fund --loglevel=error 2>&1",
+    const std::string log = run_shell(
+        "npm install --prefix '" + npm_dir.string() + "' openai --no-audit --no-fund --loglevel=error",
         &status);
     ASSERT_EQ(status, 0) << "npm install openai failed: is the npm registry (https://registry.npmjs.org) "
                             "reachable from this machine? npm said:\n"
                          << log;
   }
-  const fs::path tmp = fs::temp_directory_path() / ("gptoss-npm-test-" + std::to_string(::getpid()));
-  fs::create_directories(tmp);
-  gptoss::engine::TestModelOptions options;
-  options.seed = 3;
-  gptoss::engine::write_test_model((tmp / "tiny").string(), *gptoss::engine::find_test_model_preset("tiny"),
-                                   options);
-  std::ofstream(tmp / "client.js") << kClient;
+  const fs::path client = fs::path(npm_dir) / "client.js";
+  std::ofstream(client) << kClient;
 
-  // The server on a free port, with an API key; its first line says where it listens.
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  const pid_t server = ::fork();
-  if (server == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::close(out[0]);
-    ::execl(GPTOSS_BINARY, GPTOSS_BINARY, "serve", "--model", (tmp / "tiny").c_str(), "--port", "0",
-            "--api-key", "test-key", "--threads", "1", "--context", "1024", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string first_line;
-  char c;
-  while (::read(out[0], &c, 1) == 1 && c != '\n') first_line += c;
-  const size_t at = first_line.find("http://");
-  ASSERT_NE(at, std::string::npos) << "serve did not start: " << first_line;
-  const std::string base_url = first_line.substr(at) + "/v1";
-
+  ServeProcess server({"--api-key", "test-key"});
+  ASSERT_FALSE(server.url().empty()) << "serve did not start: " << server.first_line();
   int status = 0;
-  const std::string output =
-      run_capture("cd '" + npm_dir.string() + "' && NODE_PATH='" + (npm_dir / "node_modules").string() +
-                      "' node '" + (tmp / "client.js").string() + "' '" + base_url + "' 2>&1",
-                  &status);
-  ::kill(server, SIGTERM);
-  int server_status = 0;
-  ::waitpid(server, &server_status, 0);
-  ::close(out[0]);
-  fs::remove_all(tmp);
+  const std::string output = run_shell(
+      "cd '" + npm_dir.string() + "' && node '" + client.string() + "' '" + server.url() + "'", &status);
+  const int server_status = server.stop();
   ASSERT_EQ(status, 0) << output;
   const nlohmann::json r = nlohmann::json::parse(output.substr(output.find('{')));
   EXPECT_EQ(r["models"], nlohmann::json::array({"tiny"}));
