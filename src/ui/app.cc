@@ -42,6 +42,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
     state.settings = config_.settings;
   }
   session_name_ = config_.session_name;
+  uncapped_reply_budget_ = config_.uncapped_reply_budget;
   session_ = std::make_unique<chat::ChatSession>(config_.model, config_.tokenizer, std::move(state));
   memory_bytes_ = resident_memory_bytes();
   rebuild_transcript();
@@ -303,7 +304,7 @@ void App::run_command(const Command& c) {
                          c.kind == CommandKind::kLoad || c.kind == CommandKind::kRetry ||
                          c.kind == CommandKind::kUndo || c.kind == CommandKind::kEffort ||
                          c.kind == CommandKind::kSystem || c.kind == CommandKind::kSave ||
-                         c.kind == CommandKind::kSaveOver;
+                         c.kind == CommandKind::kSaveOver || c.kind == CommandKind::kSet;
   if (busy_ && changes_session) {
     if (c.kind == CommandKind::kMessage) input_.set_text(c.arg);
     hint_ = "Still answering: wait for it, or press Ctrl-C to stop it";
@@ -338,6 +339,9 @@ void App::run_command(const Command& c) {
       break;
     case CommandKind::kSystem:
       set_system(c.arg);
+      break;
+    case CommandKind::kSet:
+      set_setting(c.arg);
       break;
     case CommandKind::kRetry:
       retry();

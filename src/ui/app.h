@@ -45,6 +45,9 @@ struct AppConfig {
   std::string session_name;       // --session NAME: continue it (if saved) and save under it
   std::optional<chat::SessionFile> session_file;  // the loaded --session, if it existed
   chat::SessionSettings settings;  // for a new conversation
+  // Demo mode caps the reply budget (a random model's replies are noise); the session file keeps
+  // this budget instead of the cap, so the conversation is not capped forever. 0: no cap applied.
+  int uncapped_reply_budget = 0;
 };
 
 // What the caller prints once the terminal is restored.
@@ -96,6 +99,7 @@ class App {
   void undo();
   void set_effort(const std::string& arg);
   void set_system(const std::string& arg);
+  void set_setting(const std::string& arg);
   std::optional<std::string> autosave();
   // The worker
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
@@ -121,6 +125,7 @@ class App {
   chat::SessionFile file_meta_;  // created/title of the saved file, kept across saves
   std::string session_name_;
   bool dirty_ = false;           // changed since the last save
+  int uncapped_reply_budget_ = 0;  // see AppConfig::uncapped_reply_budget
 
   Transcript transcript_;
   InputLine input_;

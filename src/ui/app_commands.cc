@@ -6,6 +6,7 @@
 #include "engine/engine.h"
 #include "ui/app.h"
 #include "ui/session_names.h"
+#include "ui/settings_command.h"
 
 namespace gptoss::ui {
 namespace {
@@ -87,6 +88,9 @@ bool App::save(const std::string& requested, bool replace) {
   file.model_path = config_.model_path;
   file.model_fingerprint = config_.model_fingerprint;
   file.state = session_->state();
+  if (uncapped_reply_budget_ && file.state.settings.max_new_tokens == config_.settings.max_new_tokens) {
+    file.state.settings.max_new_tokens = uncapped_reply_budget_;  // not the demo's cap
+  }
   if (name != session_name_) file.created.clear();  // a new file
   chat::save_session(path, file);
   file_meta_.created = file.created;
@@ -113,11 +117,16 @@ void App::load(const std::string& name) {
     return;
   }
   std::unique_ptr<chat::ChatSession> loaded;
+  int uncapped = 0;
   try {
     chat::SessionState state = file.state;
     const int max_context = config_.model->config().max_context;
     if (max_context > 0 && state.settings.context_tokens > max_context) state.settings.context_tokens = max_context;
-    if (config_.demo) state.settings.max_new_tokens = std::min(state.settings.max_new_tokens, config_.settings.max_new_tokens);
+    uncapped = 0;
+    if (config_.uncapped_reply_budget && state.settings.max_new_tokens > config_.settings.max_new_tokens) {
+      uncapped = state.settings.max_new_tokens;  // the demo's cap applies, the file keeps its budget
+      state.settings.max_new_tokens = config_.settings.max_new_tokens;
+    }
     loaded = std::make_unique<chat::ChatSession>(config_.model, config_.tokenizer, std::move(state));
   } catch (const gptoss::Error& e) {
     notice(std::string("Cannot load '") + name + "': " + e.what(), BlockKind::kError);
@@ -125,6 +134,7 @@ void App::load(const std::string& name) {
   }
   if (auto saved = autosave()) notice("(the previous conversation was saved as '" + *saved + "')");
   session_ = std::move(loaded);
+  uncapped_reply_budget_ = uncapped;
   file_meta_ = file;
   file_meta_.state = {};
   session_name_ = name;
@@ -149,6 +159,7 @@ void App::new_conversation() {
   session_->new_conversation();
   session_name_.clear();
   file_meta_ = {};
+  uncapped_reply_budget_ = config_.uncapped_reply_budget ? config_.uncapped_reply_budget : 0;
   dirty_ = false;
   turn_.forget_stats();
   rebuild_transcript();
@@ -211,6 +222,27 @@ void App::set_system(const std::string& arg) {
   session_->set_settings(s);
   dirty_ = true;
   notice(s.instructions.empty() ? "Instructions removed." : "Instructions set, from the next answer.");
+}
+
+}  // namespace gptoss::ui
+
+namespace gptoss::ui {
+
+void App::set_setting(const std::string& arg) {
+  if (arg.empty()) {
+    notice(describe_settings(session_->settings()));
+    return;
+  }
+  SetResult r = apply_set(session_->settings(), arg);
+  if (!r.settings) {
+    notice(r.message, BlockKind::kError);
+    return;
+  }
+  session_->set_settings(*r.settings);  // a ChatError (beyond the model's limits) becomes a notice
+  if (arg.starts_with("max-tokens")) uncapped_reply_budget_ = 0;  // chosen: saved as it is
+  dirty_ = true;
+  notice(r.message);
+  refresh_context_usage();
 }
 
 }  // namespace gptoss::ui

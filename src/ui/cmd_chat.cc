@@ -58,6 +58,7 @@ constexpr const char* kUsage =
     "bench ('gpt-oss-chat SUBCOMMAND --help').\n";
 
 constexpr int kDemoReplyTokens = 80;
+constexpr int kDefaultReplyTokens = 2048;
 constexpr uint64_t kDemoSeed = 20250805;
 
 struct Loaded {
@@ -184,10 +185,20 @@ chat::SessionSettings settings_from(const CliArgs& args, const engine::Model& mo
     throw UsageError("--context " + std::to_string(s.context_tokens) + " is more than this model's " +
                      std::to_string(max_context) + " tokens");
   }
-  s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", demo ? kDemoReplyTokens : 2048, 1, 1 << 20));
+  s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", demo ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20));
   s.sampling.temperature = args.get_double("--temperature", 1.0, 0.0, 100.0);
   if (args.has("--seed")) s.sampling.seed = static_cast<uint64_t>(args.get_int("--seed", 0, 0, INT64_MAX));
   return s;
+}
+
+// The settings given as flags (`from_flags` holds their values) replace the saved ones.
+void override_with_flags(const CliArgs& args, const chat::SessionSettings& from_flags, chat::SessionSettings& saved) {
+  if (args.has("--effort")) saved.effort = from_flags.effort;
+  if (args.has("--system")) saved.instructions = from_flags.instructions;
+  if (args.has("--context")) saved.context_tokens = from_flags.context_tokens;
+  if (args.has("--max-tokens")) saved.max_new_tokens = from_flags.max_new_tokens;
+  if (args.has("--temperature")) saved.sampling.temperature = from_flags.sampling.temperature;
+  if (args.has("--seed")) saved.sampling.seed = from_flags.sampling.seed;
 }
 
 bool colors_wanted() {
@@ -283,9 +294,16 @@ int cmd_chat(int argc, char** argv) {
   config.session_name = session_name;
   config.session_file = session_file;
   config.settings = settings_from(args, *loaded.model, demo);
-  if (session_file && demo) {
-    config.session_file->state.settings.max_new_tokens =
-        std::min(config.session_file->state.settings.max_new_tokens, config.settings.max_new_tokens);
+  if (config.session_file) {
+    // What the command line says wins over what the session saved (as in `generate`).
+    chat::SessionSettings& saved = config.session_file->state.settings;
+    override_with_flags(args, config.settings, saved);
+    if (demo && !args.has("--max-tokens") && saved.max_new_tokens > kDemoReplyTokens) {
+      config.uncapped_reply_budget = saved.max_new_tokens;
+      saved.max_new_tokens = kDemoReplyTokens;
+    }
+  } else if (demo && !args.has("--max-tokens")) {
+    config.uncapped_reply_budget = kDefaultReplyTokens;
   }
 
   if (!tty) return run_plain_chat(config, stdin, stdout, stderr);

@@ -518,4 +518,25 @@ TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
                        "the command that resumes"));
 }
 
+// Flags given with --session override what the session saved; /set changes and lists the
+// settings; a demo session does not keep the demo's reply cap in its file.
+TEST_F(ChatTmuxTest, FlagsOverrideSavedSettings) {
+  write_reasoning_session();  // saved with the defaults: effort medium, 2048 tokens
+  const std::string chat = plain_env() + " " + quote(GPTOSS_BINARY) + " --plain --demo --seed 3 ";
+  std::string out = run("printf '/set\\n/set top-k 40\\n/set\\n/set top-p 7\\n' | (" + chat +
+                        "--session sky --effort high --max-tokens 9 --temperature 0.5) 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("max-tokens   9 "), std::string::npos) << out;
+  EXPECT_NE(out.find("temperature  0.5 "), std::string::npos) << out;
+  EXPECT_NE(out.find("effort       high"), std::string::npos) << out;
+  EXPECT_NE(out.find("top-k        40 "), std::string::npos) << out;
+  EXPECT_NE(out.find("/set top-p: expected a number above 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+
+  // The demo caps replies at 80 tokens; the saved session keeps the normal budget.
+  out = run("printf 'hi\\n/save capped\\n' | (" + chat + ") 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("saved as 'capped'"), std::string::npos) << out;
+  const std::string json = read_file(sessions_dir() / "capped.json");
+  EXPECT_NE(json.find("\"max_new_tokens\": 2048"), std::string::npos) << json.substr(0, 1500);
+}
+
 }  // namespace
