@@ -41,6 +41,7 @@ struct AppConfig {
   std::string model_fingerprint;  // stored in session files
   bool demo = false;              // random weights: say so everywhere
   std::string history_path;       // readline history
+  std::string program = "gpt-oss-chat";  // as the shell finds it (relaunch.h)
   std::string relaunch;           // the shell command that starts this chat again: "gpt-oss-chat --demo"
   std::string session_name;       // --session NAME: continue it (if saved) and save under it
   std::optional<chat::SessionFile> session_file;  // the loaded --session, if it existed
@@ -100,6 +101,7 @@ class App {
   void set_effort(const std::string& arg);
   void set_system(const std::string& arg);
   void set_setting(const std::string& arg);
+  std::string recompute_note() const;
   std::optional<std::string> autosave();
   // The worker
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
@@ -126,6 +128,7 @@ class App {
   std::string session_name_;
   bool dirty_ = false;           // changed since the last save
   int uncapped_reply_budget_ = 0;  // see AppConfig::uncapped_reply_budget
+  bool prompt_rewritten_ = false;  // /effort, /system, /set context: the next turn re-reads it all
 
   Transcript transcript_;
   InputLine input_;
@@ -140,6 +143,7 @@ class App {
     size_t messages_before = 0;  // the conversation's length before the turn
   };
   std::optional<SentMessage> sent_;  // the message of the running turn
+  std::vector<std::pair<std::string, BlockKind>> deferred_notices_;  // said while a reply streamed
   bool quit_ = false;
   bool leave_unsaved_ = false;  // /quit!: no autosave
   bool terminal_gone_ = false;  // stdin closed: nobody to ask

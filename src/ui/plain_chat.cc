@@ -233,4 +233,49 @@ done:
   return exit_code;
 }
 
+std::string one_shot_message(const std::string& prompt_argument, const std::string& piped) {
+  if (prompt_argument.empty()) return piped;
+  if (piped.find_first_not_of(" \t\r\n") == std::string::npos) return prompt_argument;
+  return prompt_argument + "\n\n" + piped;
+}
+
+int run_one_prompt(const AppConfig& config, const std::string& message, std::FILE* out, std::FILE* err) {
+  chat::SessionState state;
+  if (config.session_file) {
+    state = config.session_file->state;
+  } else {
+    state.settings = config.settings;
+  }
+  chat::ChatSession session(config.model, config.tokenizer, std::move(state));
+  if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");
+
+  struct sigaction sa, old;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, &old);
+  int exit_code = 0;
+  try {
+    AnswerPrinter printer(out, err);
+    g_cancel = false;
+    session.run_turn(message, [&](const chat::ChatEvent& e) { printer(e); }, g_cancel);
+    printer.end_turn();
+    if (!config.session_name.empty()) {
+      chat::SessionFile file = config.session_file.value_or(chat::SessionFile{});
+      file.model_path = config.model_path;
+      file.model_fingerprint = config.model_fingerprint;
+      file.state = session.state();
+      if (config.uncapped_reply_budget && file.state.settings.max_new_tokens == config.settings.max_new_tokens) {
+        file.state.settings.max_new_tokens = config.uncapped_reply_budget;  // not the demo's cap
+      }
+      chat::save_session(session_file(config.session_name), file);
+    }
+  } catch (const gptoss::Error& e) {
+    std::fprintf(err, "error: %s\n", e.what());
+    exit_code = 1;
+  }
+  ::sigaction(SIGINT, &old, nullptr);
+  return exit_code;
+}
+
 }  // namespace gptoss::ui
