@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12 packages), builds, then starts the chat or runs the tests.
-#   bash scripts/bootstrap.sh chat [ARGS...]   # install, build, start gpt-oss-chat ARGS
-#   bash scripts/bootstrap.sh test             # install, build, run the whole test suite
+#   bash scripts/bootstrap.sh chat [ARGS...]   # install, build the program, install it, start it
+#   bash scripts/bootstrap.sh test             # install, build everything, run the whole test suite
+# The chat starts in the folder you ran this from, so ./gpt-oss-20b and relative --model paths are
+# yours. The program is installed (cmake --install) to /usr/local when run as root, else to
+# ~/.local; set PREFIX to choose.
 #   bash scripts/bootstrap.sh sanitize         # CI's second step: scripts/sanitize.sh (ASan, UBSan, fuzz)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build="$repo/build"
 
 mode=${1:-chat}
 shift || true
+case "$mode" in
+  chat|test|sanitize) ;;
+  *) echo "usage: bash scripts/bootstrap.sh chat|test|sanitize [ARGS...]" >&2; exit 2 ;;
+esac
 
 packages=(build-essential cmake ninja-build pkg-config git
           libncurses-dev libreadline-dev nlohmann-json3-dev libpcre2-dev libopenblas-openmp-dev
@@ -21,20 +29,40 @@ done
 # The serve test installs the `openai` npm package; npm comes with some nodejs builds, else Debian's.
 command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
-  echo "bootstrap: installing ${missing[*]}" >&2
+  # apt's progress goes to a log; one line here says what happened.
+  mkdir -p "$build"
+  log="$build/apt.log"
+  echo "bootstrap: installing ${#missing[@]} Debian packages (${missing[*]}); details in $log" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  if ! { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+         $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "bootstrap: installing the packages failed; the whole output is in $log" >&2
+    exit 1
+  fi
 fi
 
-[ "$mode" = sanitize ] && exec bash scripts/sanitize.sh "$@"
+[ "$mode" = sanitize ] && exec bash "$repo/scripts/sanitize.sh" "$@"
 
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-cmake --build build -j "$jobs" >&2
+cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+if [ "$mode" = test ]; then
+  cmake --build "$build" -j "$jobs" >&2
+  cd "$build" && exec ctest --output-on-failure -j "$jobs" "$@"
+fi
 
-case "$mode" in
-  chat) exec ./build/gpt-oss-chat "$@" ;;
-  test) cd build && exec ctest --output-on-failure -j "$jobs" "$@" ;;
-  *) echo "usage: bash scripts/bootstrap.sh chat|test|sanitize [ARGS...]" >&2; exit 2 ;;
-esac
+# The chat needs only the program (not the tests and benchmarks).
+cmake --build "$build" -j "$jobs" --target gpt-oss-chat >&2
+if [ -z "${PREFIX:-}" ]; then
+  if [ "$(id -u)" -eq 0 ]; then PREFIX=/usr/local; else PREFIX="$HOME/.local"; fi
+fi
+cmake --install "$build" --prefix "$PREFIX" >"$build/install.log" 2>&1 ||
+  { cat "$build/install.log" >&2; echo "bootstrap: could not install to $PREFIX (set PREFIX)" >&2; exit 1; }
+program="$PREFIX/bin/gpt-oss-chat"
+if [ "$(command -v gpt-oss-chat || true)" = "$program" ]; then
+  echo "bootstrap: installed gpt-oss-chat to $PREFIX/bin (on your PATH: run gpt-oss-chat from any folder)" >&2
+else
+  echo "bootstrap: installed $program; $PREFIX/bin is not on your PATH, so run it by that path" \
+       "(or add: export PATH=\"$PREFIX/bin:\$PATH\" to ~/.profile)" >&2
+fi
+exec "$program" "$@"

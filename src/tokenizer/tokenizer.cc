@@ -104,6 +104,7 @@ std::shared_ptr<const Tokenizer> Tokenizer::load_default() {
   std::error_code error;
   const fs::path exe = fs::read_symlink("/proc/self/exe", error);
   if (!error) {
+    candidates.push_back(exe.parent_path() / ".." / "share" / "gpt-oss-chat" / kVocabFileName);  // installed
     candidates.push_back(exe.parent_path() / ".." / "assets" / kVocabFileName);
     candidates.push_back(exe.parent_path() / "assets" / kVocabFileName);
   }

@@ -54,7 +54,8 @@ class Tokenizer {
   // TokenizerError naming the file (and line:col) on any problem, including a sha256 mismatch.
   static std::shared_ptr<const Tokenizer> load(const std::string& tiktoken_path);
   // The vocabulary shipped in assets/o200k_base.tiktoken, looked for in $GPT_OSS_ASSETS (if set,
-  // only there), then <exe dir>/../assets, <exe dir>/assets, then the source tree's assets/.
+  // only there), then <exe dir>/../share/gpt-oss-chat (installed), <exe dir>/../assets,
+  // <exe dir>/assets, then the source tree's assets/.
   // Throws TokenizerError naming the file, or listing the places tried.
   static std::shared_ptr<const Tokenizer> load_default();
 

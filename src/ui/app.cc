@@ -20,11 +20,13 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPrompt = "\u203A ";
 constexpr int kWheelRows = 3;
+constexpr const char* kStillAnswering = "Still answering: wait for it, or press Ctrl-C to stop it";
 
-const char* kDemoBanner =
-    "Demo mode: a tiny model with RANDOM weights, generated on the spot. Its replies are gibberish; it is "
-    "here so you can try the interface. For real answers: hf download openai/gpt-oss-20b --local-dir "
-    "gpt-oss-20b, then gpt-oss-chat --model gpt-oss-20b";
+std::string demo_banner(const std::string& program) {
+  return "Demo mode: a tiny model with RANDOM weights, generated on the spot. Its replies are gibberish; it is "
+         "here so you can try the interface. For real answers: hf download openai/gpt-oss-20b --local-dir "
+         "gpt-oss-20b, then " + program + " --model gpt-oss-20b (gpt-oss-chat --help says how to get hf)";
+}
 
 }  // namespace
 
@@ -43,6 +45,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
     state.settings = config_.settings;
   }
   session_name_ = config_.session_name;
+  uncapped_reply_budget_ = config_.uncapped_reply_budget;
   session_ = std::make_unique<chat::ChatSession>(config_.backend, config_.tokenizer, std::move(state));
   memory_bytes_ = resident_memory_bytes();
   rebuild_transcript();
@@ -304,10 +307,10 @@ void App::run_command(const Command& c) {
                          c.kind == CommandKind::kLoad || c.kind == CommandKind::kRetry ||
                          c.kind == CommandKind::kUndo || c.kind == CommandKind::kEffort ||
                          c.kind == CommandKind::kSystem || c.kind == CommandKind::kSave ||
-                         c.kind == CommandKind::kSaveOver;
+                         c.kind == CommandKind::kSaveOver || c.kind == CommandKind::kSet;
   if (busy_ && changes_session) {
     if (c.kind == CommandKind::kMessage) input_.set_text(c.arg);
-    hint_ = "Still answering: wait for it, or press Ctrl-C to stop it";
+    hint_ = kStillAnswering;
     return;
   }
   switch (c.kind) {
@@ -340,6 +343,9 @@ void App::run_command(const Command& c) {
     case CommandKind::kSystem:
       set_system(c.arg);
       break;
+    case CommandKind::kSet:
+      set_setting(c.arg);
+      break;
     case CommandKind::kRetry:
       retry();
       break;
@@ -348,6 +354,8 @@ void App::run_command(const Command& c) {
       break;
     case CommandKind::kThink:
       transcript_.set_show_reasoning(c.arg.empty() ? !transcript_.show_reasoning() : c.arg == "on");
+      notice(transcript_.show_reasoning() ? "Reasoning is shown (/think or Ctrl-T hides it)."
+                                          : "Reasoning is hidden (/think or Ctrl-T shows it).");
       break;
     case CommandKind::kStats:
       show_stats();
@@ -377,6 +385,11 @@ void App::send_message(const std::string& text) {
 
 void App::start_turn(TurnJob job) {
   turn_.begin(turn_label(), session_->settings().max_new_tokens);
+  if (prompt_rewritten_ && context_used_ > 0) {
+    turn_.set_activity("reading the prompt again (the whole conversation, " + std::to_string(context_used_) +
+                       " tokens)");
+  }
+  prompt_rewritten_ = false;
   transcript_.scroll_to_bottom();
   busy_ = true;
   dirty_ = true;
@@ -414,15 +427,27 @@ void App::take_back_refused_message() {
 
 void App::finish_turn() {
   sent_.reset();
+  if (hint_ == kStillAnswering) hint_.clear();
   if (worker_.joinable()) worker_.join();
   turn_.end(Clock::now());
   busy_ = false;
   refresh_context_usage(/*after_turn=*/true);
+  std::vector<std::pair<std::string, BlockKind>> held;
+  held.swap(deferred_notices_);
+  for (const auto& [text, kind] : held) notice(text, kind);
+  if (!held.empty() && hint_ == "shown below the answer when it ends") hint_.clear();
 }
 
 // ---- The screen ---------------------------------------------------------------------------
 
 void App::notice(const std::string& text, BlockKind kind) {
+  if (busy_) {
+    // Never inside a reply that is streaming: below it, when it ends.
+    deferred_notices_.push_back({text, kind});
+    hint_ = "shown below the answer when it ends";
+    needs_redraw_ = true;
+    return;
+  }
   Block b;
   b.kind = kind;
   b.text = text;
@@ -435,7 +460,7 @@ void App::rebuild_transcript() {
   if (config_.demo) {
     Block banner;
     banner.kind = BlockKind::kBanner;
-    banner.text = kDemoBanner;
+    banner.text = demo_banner(config_.program);
     transcript_.add(banner);
   }
   const chat::SessionState& state = session_->state();
@@ -516,8 +541,10 @@ StatusInfo App::status() const {
   s.context_used = context_used_;
   s.context_size = context_size_;
   if (const auto& stats = turn_.last_stats()) {
-    s.prefill_tok_s = stats->prefill_tokens_per_second();
-    s.decode_tok_s = stats->decode_tokens_per_second();
+    // A turn cancelled while reading the prompt has no decode speed, and one that reused the whole
+    // prompt (a /retry) computed too little to time: no number rather than a misleading one.
+    if (stats->tokens_prefilled > 0) s.prefill_tok_s = stats->prefill_tokens_per_second();
+    if (stats->tokens_generated > 0) s.decode_tok_s = stats->decode_tokens_per_second();
   }
   s.memory_bytes = memory_bytes_;
   s.streaming_budget = config_.backend->info().streaming_budget_bytes;

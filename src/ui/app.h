@@ -38,6 +38,7 @@ struct AppConfig {
   std::string model_fingerprint;  // stored in session files
   bool demo = false;              // random weights: say so everywhere
   std::string history_path;       // readline history
+  std::string program = "gpt-oss-chat";  // as the shell finds it (relaunch.h)
   std::string relaunch;           // the shell command that starts this chat again: "gpt-oss-chat --demo"
   std::string session_name;       // --session NAME: continue it (if saved) and save under it
   std::optional<chat::SessionFile> session_file;  // the loaded --session, if it existed
@@ -45,6 +46,9 @@ struct AppConfig {
   // Test knob (GPT_OSS_CHAT_TEST_HOLD_REPLY=1): after a reply's first text the turn waits for
   // Ctrl-C, so an end-to-end test acts on a running reply however fast the engine is.
   bool hold_reply_for_tests = false;
+  // Demo mode caps the reply budget (a random model's replies are noise); the session file keeps
+  // this budget instead of the cap, so the conversation is not capped forever. 0: no cap applied.
+  int uncapped_reply_budget = 0;
 };
 
 // What the caller prints once the terminal is restored.
@@ -96,6 +100,8 @@ class App {
   void undo();
   void set_effort(const std::string& arg);
   void set_system(const std::string& arg);
+  void set_setting(const std::string& arg);
+  std::string recompute_note() const;
   std::optional<std::string> autosave();
   // The worker
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
@@ -121,6 +127,8 @@ class App {
   chat::SessionFile file_meta_;  // created/title of the saved file, kept across saves
   std::string session_name_;
   bool dirty_ = false;           // changed since the last save
+  int uncapped_reply_budget_ = 0;  // see AppConfig::uncapped_reply_budget
+  bool prompt_rewritten_ = false;  // /effort, /system, /set context: the next turn re-reads it all
 
   Transcript transcript_;
   InputLine input_;
@@ -135,6 +143,7 @@ class App {
     size_t messages_before = 0;  // the conversation's length before the turn
   };
   std::optional<SentMessage> sent_;  // the message of the running turn
+  std::vector<std::pair<std::string, BlockKind>> deferred_notices_;  // said while a reply streamed
   bool quit_ = false;
   bool leave_unsaved_ = false;  // /quit!: no autosave
   bool terminal_gone_ = false;  // stdin closed: nobody to ask

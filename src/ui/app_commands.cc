@@ -5,9 +5,22 @@
 
 #include "ui/app.h"
 #include "ui/session_names.h"
+#include "ui/settings_command.h"
+#include "ui/terminal.h"
 
 namespace gptoss::ui {
 namespace {
+
+// The first `max_chars` characters of UTF-8 `text`, never cutting one in half.
+std::string utf8_prefix(const std::string& text, size_t max_chars) {
+  size_t cut = 0, chars = 0;
+  while (cut < text.size() && chars < max_chars) {
+    ++cut;
+    while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) ++cut;
+    ++chars;
+  }
+  return text.substr(0, cut);
+}
 
 std::string fixed(double x, int decimals) {
   char buf[32];
@@ -20,11 +33,18 @@ std::string fixed(double x, int decimals) {
 // ---- Commands -----------------------------------------------------------------------------
 
 void App::show_help() {
+  // Two columns when the window is wide enough; else each description on its own indented line,
+  // so it wraps as a column rather than under the commands.
+  const bool two_columns = COLS >= 70;
   std::string text = "Commands:";
   for (const CommandHelp& h : command_help()) {
     std::string usage = h.usage;
-    usage.resize(std::max<size_t>(usage.size(), 26), ' ');
-    text += "\n  " + usage + h.summary;
+    if (two_columns) {
+      usage.resize(std::max<size_t>(usage.size(), 26), ' ');
+      text += "\n  " + usage + h.summary;
+    } else {
+      text += "\n  " + usage + "\n      " + h.summary;
+    }
   }
   text +=
       "\nKeys: Enter sends, Alt-Enter adds a line, pastes keep their lines. PageUp/PageDown, the wheel, and "
@@ -40,12 +60,12 @@ void App::show_stats() {
     return;
   }
   const chat::TurnStats& s = *turn_.last_stats();
-  std::string text = "Last answer: " + std::to_string(s.tokens_generated) + " tokens in " +
+  std::string text = "Last answer: " + count_noun(s.tokens_generated, "token") + " in " +
                      fixed(s.decode_seconds, 2) + " s (" + fixed(s.decode_tokens_per_second(), 1) +
-                     " tok/s). Prompt: " + std::to_string(s.tokens_prefilled) + " tokens computed in " +
+                     " tok/s). Prompt: " + count_noun(s.tokens_prefilled, "token") + " computed in " +
                      fixed(s.prefill_seconds, 2) + " s (" + fixed(s.prefill_tokens_per_second(), 1) + " tok/s), " +
                      std::to_string(s.tokens_reused) + " reused from the cache. Ended: " +
-                     std::string(chat::to_string(s.end)) + ".";
+                     describe_end(s.end) + ".";
   text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
           " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
           (config_.backend->info().remote ? std::string("remote")
@@ -89,6 +109,9 @@ bool App::save(const std::string& requested, bool replace) {
   file.model_path = config_.model_path;
   file.model_fingerprint = config_.model_fingerprint;
   file.state = session_->state();
+  if (uncapped_reply_budget_ && file.state.settings.max_new_tokens == config_.settings.max_new_tokens) {
+    file.state.settings.max_new_tokens = uncapped_reply_budget_;  // not the demo's cap
+  }
   if (name != session_name_) file.created.clear();  // a new file
   chat::save_session(path, file);
   file_meta_.created = file.created;
@@ -115,24 +138,31 @@ void App::load(const std::string& name) {
     return;
   }
   std::unique_ptr<chat::ChatSession> loaded;
+  int uncapped = 0;
   try {
     chat::SessionState state = file.state;
     const int max_context = config_.backend->info().max_context;
     if (max_context > 0 && state.settings.context_tokens > max_context) state.settings.context_tokens = max_context;
-    if (config_.demo) state.settings.max_new_tokens = std::min(state.settings.max_new_tokens, config_.settings.max_new_tokens);
+    uncapped = 0;
+    if (config_.demo && state.settings.max_new_tokens > config_.settings.max_new_tokens) {
+      uncapped = state.settings.max_new_tokens;  // the demo's cap applies, the file keeps its budget
+      state.settings.max_new_tokens = config_.settings.max_new_tokens;
+    }
     loaded = std::make_unique<chat::ChatSession>(config_.backend, config_.tokenizer, std::move(state));
   } catch (const gptoss::Error& e) {
     notice(std::string("Cannot load '") + name + "': " + e.what(), BlockKind::kError);
     return;
   }
-  if (auto saved = autosave()) notice("(the previous conversation was saved as '" + *saved + "')");
+  const std::optional<std::string> saved = autosave();
   session_ = std::move(loaded);
+  uncapped_reply_budget_ = uncapped;
   file_meta_ = file;
   file_meta_.state = {};
   session_name_ = name;
   dirty_ = false;
   turn_.forget_stats();
   rebuild_transcript();
+  if (saved) notice("(the previous conversation was saved as '" + *saved + "')");  // after the redraw
   notice("Loaded '" + name + "' (" + std::to_string(session_->conversation().messages.size()) + " messages).");
   if (!file.model_fingerprint.empty() && file.model_fingerprint != config_.model_fingerprint) {
     notice("This session was saved with a different model; its answers came from that one.");
@@ -151,6 +181,7 @@ void App::new_conversation() {
   session_->new_conversation();
   session_name_.clear();
   file_meta_ = {};
+  uncapped_reply_budget_ = config_.uncapped_reply_budget ? config_.uncapped_reply_budget : 0;
   dirty_ = false;
   turn_.forget_stats();
   rebuild_transcript();
@@ -184,9 +215,22 @@ void App::undo() {
     return;
   }
   dirty_ = true;
-  rebuild_transcript();
-  std::string preview = removed->substr(0, std::min(removed->find('\n'), size_t{60}));
-  notice("Removed the last exchange (\"" + preview + (preview.size() < removed->size() ? "..." : "") + "\").");
+  turn_.forget_stats();  // the speeds were the removed answer's
+  // What the screen shows as last goes: from the last message block on (notices above it stay).
+  size_t last_user = transcript_.size();
+  for (size_t i = transcript_.size(); i-- > 0;) {
+    if (transcript_.block(i).kind == BlockKind::kUser) {
+      last_user = i;
+      break;
+    }
+  }
+  if (last_user < transcript_.size()) {
+    transcript_.truncate(last_user);
+  } else {
+    rebuild_transcript();
+  }
+  std::string preview = utf8_prefix(removed->substr(0, removed->find('\n')), 60);
+  notice("Removed the last exchange (\"" + preview + (preview.size() < removed->size() ? "…" : "") + "\").");
   refresh_context_usage();
 }
 
@@ -199,7 +243,9 @@ void App::set_effort(const std::string& arg) {
   s.effort = *chat::parse_effort(arg);  // parse_command checked it
   session_->set_settings(s);
   dirty_ = true;
-  notice("Reasoning effort: " + arg + ", from the next answer.");
+  notice("Reasoning effort: " + arg + ", from the next answer" + recompute_note() + ".");
+  prompt_rewritten_ = true;
+  refresh_context_usage();
 }
 
 void App::set_system(const std::string& arg) {
@@ -212,7 +258,43 @@ void App::set_system(const std::string& arg) {
   s.instructions = arg == "--clear" ? "" : arg;
   session_->set_settings(s);
   dirty_ = true;
-  notice(s.instructions.empty() ? "Instructions removed." : "Instructions set, from the next answer.");
+  notice((s.instructions.empty() ? "Instructions removed" : "Instructions set, from the next answer") +
+         recompute_note() + ".");
+  prompt_rewritten_ = true;
+  refresh_context_usage();
+}
+
+}  // namespace gptoss::ui
+
+namespace gptoss::ui {
+
+void App::set_setting(const std::string& arg) {
+  if (arg.empty()) {
+    notice(describe_settings(session_->settings()));
+    return;
+  }
+  SetResult r = apply_set(session_->settings(), arg);
+  if (!r.settings) {
+    notice(r.message, BlockKind::kError);
+    return;
+  }
+  session_->set_settings(*r.settings);  // a ChatError (beyond the model's limits) becomes a notice
+  if (arg.starts_with("max-tokens")) uncapped_reply_budget_ = 0;  // chosen: saved as it is
+  if (arg.starts_with("context")) prompt_rewritten_ = true;        // a new, empty KV cache
+  dirty_ = true;
+  notice(r.message);
+  refresh_context_usage();
+}
+
+}  // namespace gptoss::ui
+
+namespace gptoss::ui {
+
+// The system and developer messages come first in the prompt: changing them means the whole
+// conversation is read again, which on 20b takes a while.
+std::string App::recompute_note() const {
+  if (session_->conversation().messages.empty()) return "";
+  return " (the next answer first re-reads the whole conversation: " + std::to_string(context_used_) + " tokens)";
 }
 
 }  // namespace gptoss::ui

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "chat/chat_session.h"
+#include "common/input_limits.h"
 #include "chat/local_backend.h"
 #include "chat/session_store.h"
 #include "tokenizer/tokenizer.h"
@@ -34,10 +35,12 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat [chat] [--model DIR | --demo | --remote URL] [OPTIONS]\n"
+    "usage: gpt-oss-chat [chat] [--model DIR | --demo | --remote URL] [OPTIONS] [PROMPT...]\n"
     "\n"
     "The terminal chat. Without --model, the model is looked for in $GPT_OSS_MODEL, the Hugging Face\n"
-    "cache (openai/gpt-oss-20b, then -120b), then ./gpt-oss-20b.\n"
+    "cache (openai/gpt-oss-20b, then -120b), then ./gpt-oss-20b. To download it (13 GB) on Debian 12:\n"
+    "  sudo apt install pipx && pipx install huggingface_hub && pipx ensurepath   (then a new terminal)\n"
+    "  hf download openai/gpt-oss-20b --local-dir gpt-oss-20b\n"
     "\n"
     "  --model DIR         the checkpoint folder (HF download or its original/ folder)\n"
     "  --remote URL        chat with a model on an OpenAI-compatible server (vLLM, ollama, 'gpt-oss-chat\n"
@@ -47,9 +50,10 @@ constexpr const char* kUsage =
     "  --demo              a tiny model of RANDOM weights (gibberish), generated on first use\n"
     "  --effort LEVEL      reasoning effort: low, medium (default) or high\n"
     "  --system TEXT       instructions for the model\n"
-    "  --session NAME      continue the saved session NAME (or start it), saved under that name\n"
+    "  --session NAME      continue the saved session NAME (or start it), saved under that name;\n"
+    "                      with a '/' or ending in .json, a session file path instead\n"
     "  --threads N         compute threads (default: one per core)\n"
-    "  --context N         context window in tokens (default 8192, at most the model's)\n"
+    "  --context N         context window in tokens (default 8192, at least 256, at most the model's)\n"
     "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the model\n"
     "                      does not fit, its experts stream from disk\n"
     "  --max-tokens N      reply budget per answer (default 2048; 80 with --demo)\n"
@@ -57,7 +61,10 @@ constexpr const char* kUsage =
     "  --top-p P           nucleus sampling mass in (0, 1] (default 1.0)\n"
     "  --top-k K           keep only the K most likely tokens (default 0 = off)\n"
     "  --seed N            sampling seed (default: random)\n"
-    "  --plain             line-by-line chat on stdin/stdout even on a terminal\n"
+    "  --plain             line-by-line chat on stdin/stdout (also when stdin is a pipe)\n"
+    "\n"
+    "With a PROMPT, or with stdin piped in, the program answers once and exits: `gpt-oss-chat \"why?\"`,\n"
+    "`cat notes.txt | gpt-oss-chat \"summarize\"` (the piped text follows the prompt). TERM=dumb gets --plain.\n"
     "\n"
     "In the chat, /help lists the commands. Sessions are saved in $XDG_DATA_HOME/gpt-oss-chat/sessions,\n"
     "the input history in $XDG_STATE_HOME/gpt-oss-chat/history. NO_COLOR turns colours off.\n"
@@ -66,6 +73,10 @@ constexpr const char* kUsage =
     "bench ('gpt-oss-chat SUBCOMMAND --help').\n";
 
 constexpr int kDemoReplyTokens = 80;
+constexpr int kDefaultReplyTokens = 2048;
+constexpr int kMinContext = 256;  // the harmony headers alone take ~100 tokens
+
+std::string read_all(std::FILE* in) { return read_capped(in, kMaxTextInputBytes, "stdin"); }
 
 struct Loaded {
   std::shared_ptr<chat::Backend> backend;
@@ -172,6 +183,9 @@ chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo
   s.context_tokens = std::min(s.context_tokens, max_context);
   if (demo) s.max_new_tokens = kDemoReplyTokens;
   apply_settings_flags(args, s);
+  if (args.has("--context") && s.context_tokens < kMinContext)
+    throw UsageError("--context " + std::to_string(s.context_tokens) + " is too small (expected at least " +
+                     std::to_string(kMinContext) + ": the harmony headers alone take about 100 tokens)");
   if (s.context_tokens > max_context) {
     throw UsageError("--context " + std::to_string(s.context_tokens) + " is more than this model's " +
                      std::to_string(max_context) + " tokens");
@@ -179,6 +193,7 @@ chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo
   return s;
 }
 
+// The settings given as flags (`from_flags` holds their values) replace the saved ones.
 bool colors_wanted() {
   const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: present and not empty
   return !(no_color && *no_color);
@@ -194,7 +209,10 @@ int cmd_chat(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
+  if (args.has("--plain") && !args.positionals.empty()) {
+    throw UsageError("--plain reads the messages from stdin; a prompt argument ('" + args.positionals.front() +
+                     "') answers once: give one or the other");
+  }
   if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
   check_remote_flags(args);
   const std::string session_name = args.get_or("--session", "");
@@ -207,9 +225,40 @@ int cmd_chat(int argc, char** argv) {
     chat::SessionSettings check;  // every settings flag is checked before anything slow happens
     apply_settings_flags(args, check);
   }
+  // Validate the numeric flags before anything slow happens.
+  if (args.has("--context")) {
+    const int64_t context = args.get_int("--context", 0, kMinContext, 1 << 24);
+    const bool given = args.has("--max-tokens");
+    const int64_t budget = args.get_int("--max-tokens", args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20);
+    if (budget >= context) {
+      throw UsageError("--context " + std::to_string(context) + " leaves no room for " +
+                       (given ? "--max-tokens " : "the default reply budget of ") + std::to_string(budget) +
+                       " tokens (expected --max-tokens below --context)");
+    }
+  }
 
   ensure_utf8_locale();
-  const bool tty = !args.has("--plain") && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+  // A prompt argument, or a pipe into stdin, is one question answered once (lines starting with
+  // '/' are text); --plain keeps the line-by-line chat on a pipe.
+  std::string prompt;
+  for (const std::string& word : args.positionals) prompt += (prompt.empty() ? "" : " ") + word;
+  const bool piped = !::isatty(STDIN_FILENO);
+  const bool one_shot = !prompt.empty() || (piped && !args.has("--plain"));
+  std::string message;
+  if (one_shot) {
+    message = one_shot_message(prompt, piped ? read_all(stdin) : "");
+    if (message.find_first_not_of(" \t\r\n") == std::string::npos) {
+      throw UsageError("nothing to answer: stdin was empty and no prompt was given (e.g. gpt-oss-chat \"why?\")");
+    }
+  }
+  bool tty = !one_shot && !args.has("--plain") && !piped && ::isatty(STDOUT_FILENO);
+  if (tty) {
+    if (std::optional<std::string> why = full_screen_unsupported()) {
+      std::fprintf(stderr, "gpt-oss-chat: %s, so the full-screen chat cannot run; this is the line-by-line chat "
+                           "(--plain). Type a message and press Enter; Ctrl-D quits.\n", why->c_str());
+      tty = false;
+    }
+  }
   const EnvLookup env = process_env();
   bool demo = args.has("--demo");
 
@@ -237,7 +286,7 @@ int cmd_chat(int argc, char** argv) {
       model_dir = *found.dir;
       model_flag = found.source.starts_with("./");
     } else {
-      std::vector<std::string> help = no_model_help(found, demo_model_dir(env));
+      std::vector<std::string> help = no_model_help(found, demo_model_dir(env), program_command(env, self_executable()));
       if (!tty) {
         for (const std::string& p : help) std::fprintf(stderr, "%s\n\n", p.c_str());
         return 1;
@@ -277,17 +326,26 @@ int cmd_chat(int argc, char** argv) {
   config.model_path = info.location;
   config.model_fingerprint = info.fingerprint;
   config.demo = demo;
-  config.relaunch = relaunch_command(program_command(env, self_executable()), demo, model_flag, model_dir);
+  config.program = program_command(env, self_executable());
+  config.relaunch = relaunch_command(config.program, demo, model_flag, model_dir);
   config.history_path = (std::filesystem::path(state_dir(env)) / "history").string();
   config.session_name = session_name;
   config.session_file = session_file;
   config.settings = settings_from(args, info, demo);
   config.hold_reply_for_tests = env("GPT_OSS_CHAT_TEST_HOLD_REPLY").value_or("") == "1";
-  if (session_file && demo) {
-    config.session_file->state.settings.max_new_tokens =
-        std::min(config.session_file->state.settings.max_new_tokens, config.settings.max_new_tokens);
+  if (config.session_file) {
+    // What the command line says wins over what the session saved (as in `generate`).
+    chat::SessionSettings& saved = config.session_file->state.settings;
+    apply_settings_flags(args, saved);
+    if (demo && !args.has("--max-tokens") && saved.max_new_tokens > kDemoReplyTokens) {
+      config.uncapped_reply_budget = saved.max_new_tokens;
+      saved.max_new_tokens = kDemoReplyTokens;
+    }
+  } else if (demo && !args.has("--max-tokens")) {
+    config.uncapped_reply_budget = kDefaultReplyTokens;
   }
 
+  if (one_shot) return run_one_prompt(config, message, stdout, stderr);
   if (!tty) return run_plain_chat(config, stdin, stdout, stderr);
 
   AppResult result;

@@ -24,7 +24,7 @@ constexpr CommandSpec kCommands[] = {
     {"undo", CommandKind::kUndo, Args::kNone},         {"think", CommandKind::kThink, Args::kOptional},
     {"stats", CommandKind::kStats, Args::kNone},       {"quit", CommandKind::kQuit, Args::kNone},
     {"exit", CommandKind::kQuit, Args::kNone},         {"save!", CommandKind::kSaveOver, Args::kRequired},
-    {"quit!", CommandKind::kQuitNoSave, Args::kNone},
+    {"quit!", CommandKind::kQuitNoSave, Args::kNone},  {"set", CommandKind::kSet, Args::kOptional},
 };
 
 std::string_view trim(std::string_view s) {
@@ -135,6 +135,7 @@ const std::vector<CommandHelp>& command_help() {
       {"/sessions", "list saved conversations"},
       {"/effort low|medium|high", "reasoning effort for the next answers"},
       {"/system TEXT", "instructions for the model (alone: show; --clear: remove)"},
+      {"/set [NAME VALUE]", "max-tokens, temperature, top-p, top-k, context (alone: list)"},
       {"/retry", "answer the last message again"},
       {"/undo", "remove the last exchange"},
       {"/think [on|off]", "show or hide the reasoning (also Ctrl-T)"},

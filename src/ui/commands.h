@@ -17,6 +17,7 @@ enum class CommandKind {
   kSessions,
   kEffort,    // arg: low|medium|high, or empty to show the current one
   kSystem,    // arg: the instructions; empty shows them; "--clear" removes them
+  kSet,       // arg: "NAME VALUE", or empty to list the settings
   kRetry,
   kUndo,
   kThink,     // arg: on|off, or empty to toggle

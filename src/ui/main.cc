@@ -2,7 +2,9 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <algorithm>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 #include "ui/cli.h"
@@ -36,6 +38,31 @@ void print_overview(std::FILE* out) {
   std::fprintf(out, "\n'gpt-oss-chat SUBCOMMAND --help' describes each one.\n");
 }
 
+// Levenshtein distance, for "did you mean".
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The subcommand a one-word argument is a typo of (at most 2 edits), or nullptr.
+const char* misspelt_subcommand(std::string_view word) {
+  if (word.find(' ') != std::string_view::npos) return nullptr;
+  for (const auto& s : kSubcommands) {
+    if (edit_distance(word, s.name) <= 2) return s.name;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,11 +74,20 @@ int main(int argc, char** argv) {
       if (std::strcmp(argv[1], s.name) == 0) chosen = &s;
     }
     if (!chosen) {
-      std::fprintf(stderr, "gpt-oss-chat: unknown subcommand '%s'\n", argv[1]);
-      print_overview(stderr);
-      return 2;
+      // Not a subcommand: a prompt for the chat (`gpt-oss-chat "why is the sky blue?"`), unless it
+      // looks like a mistyped one.
+      if (const char* near = misspelt_subcommand(argv[1])) {
+        std::fprintf(stderr,
+                     "gpt-oss-chat: unknown subcommand '%s' (did you mean '%s'? to ask it as a prompt: "
+                     "gpt-oss-chat -- %s)\n",
+                     argv[1], near, argv[1]);
+        print_overview(stderr);
+        return 2;
+      }
+      chosen = &kSubcommands[0];
+    } else {
+      shift = 1;
     }
-    shift = 1;
   } else if (argc > 1 && (std::string_view(argv[1]) == "--version")) {
     std::printf("gpt-oss-chat %s\n", GPTOSS_VERSION_STRING);
     return 0;

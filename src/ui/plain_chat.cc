@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "ui/session_names.h"
+#include "ui/settings_command.h"
 #include "ui/transcript.h"
 
 namespace gptoss::ui {
@@ -15,6 +16,16 @@ namespace {
 // SIGINT stops the answer being written; the handler only sets this flag.
 std::atomic<bool> g_cancel{false};
 void on_interrupt(int) { g_cancel = true; }
+
+// The commands run_plain_chat acts on (the others need the full screen).
+bool plain_mode_has(std::string_view usage) {
+  for (const char* c : {"/help", "/new", "/save", "/effort", "/system", "/set", "/quit"}) {
+    const std::string_view name(c);
+    if (usage.starts_with(name) && (usage.size() == name.size() || usage[name.size()] == ' ' || usage[name.size()] == '!'))
+      return true;
+  }
+  return false;
+}
 
 bool read_line(std::FILE* in, std::string& line) {
   line.clear();
@@ -104,6 +115,7 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
 
   int exit_code = 0;
   bool dirty = false;
+  int uncapped = config.uncapped_reply_budget;
   std::string current_name = config.session_name;  // the file this conversation was saved to
   auto save = [&](const std::string& name, bool replace) {
     if (!replace) {
@@ -117,6 +129,9 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
     file.model_path = config.model_path;
     file.model_fingerprint = config.model_fingerprint;
     file.state = session.state();
+    if (uncapped && file.state.settings.max_new_tokens == config.settings.max_new_tokens) {
+      file.state.settings.max_new_tokens = uncapped;  // not the demo's cap
+    }
     if (name != current_name) file.created.clear();  // a new file
     chat::save_session(path, file);
     meta.created = file.created;
@@ -164,8 +179,26 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
         }
         case CommandKind::kSystem: {
           chat::SessionSettings s = session.settings();
+          if (c.arg.empty()) {
+            std::fprintf(err, "[instructions: %s]\n", s.instructions.empty() ? "none" : s.instructions.c_str());
+            break;
+          }
           s.instructions = c.arg == "--clear" ? "" : c.arg;
           session.set_settings(s);
+          std::fprintf(err, "[instructions %s]\n", s.instructions.empty() ? "removed" : "set");
+          break;
+        }
+        case CommandKind::kSet: {
+          if (c.arg.empty()) {
+            std::fprintf(err, "%s\n", describe_settings(session.settings()).c_str());
+            break;
+          }
+          SetResult r = apply_set(session.settings(), c.arg);
+          if (r.settings) {
+            session.set_settings(*r.settings);
+            if (c.arg.starts_with("max-tokens")) uncapped = 0;
+          }
+          std::fprintf(err, "[%s]\n", r.message.c_str());
           break;
         }
         case CommandKind::kSave:
@@ -174,7 +207,9 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
                c.kind == CommandKind::kSaveOver);
           break;
         case CommandKind::kHelp:
-          for (const CommandHelp& h : command_help()) std::fprintf(err, "%-26s %s\n", h.usage, h.summary);
+          for (const CommandHelp& h : command_help()) {
+            if (plain_mode_has(h.usage)) std::fprintf(err, "%-26s %s\n", h.usage, h.summary);
+          }
           break;
         default:
           std::fprintf(err, "%s is only available in the full-screen chat\n", line.c_str());
@@ -193,6 +228,51 @@ done:
       std::fprintf(err, "error: %s\n", e.what());
       exit_code = 1;
     }
+  }
+  ::sigaction(SIGINT, &old, nullptr);
+  return exit_code;
+}
+
+std::string one_shot_message(const std::string& prompt_argument, const std::string& piped) {
+  if (prompt_argument.empty()) return piped;
+  if (piped.find_first_not_of(" \t\r\n") == std::string::npos) return prompt_argument;
+  return prompt_argument + "\n\n" + piped;
+}
+
+int run_one_prompt(const AppConfig& config, const std::string& message, std::FILE* out, std::FILE* err) {
+  chat::SessionState state;
+  if (config.session_file) {
+    state = config.session_file->state;
+  } else {
+    state.settings = config.settings;
+  }
+  chat::ChatSession session(config.backend, config.tokenizer, std::move(state));
+  if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");
+
+  struct sigaction sa, old;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, &old);
+  int exit_code = 0;
+  try {
+    AnswerPrinter printer(out, err);
+    g_cancel = false;
+    session.run_turn(message, [&](const chat::ChatEvent& e) { printer(e); }, g_cancel);
+    printer.end_turn();
+    if (!config.session_name.empty()) {
+      chat::SessionFile file = config.session_file.value_or(chat::SessionFile{});
+      file.model_path = config.model_path;
+      file.model_fingerprint = config.model_fingerprint;
+      file.state = session.state();
+      if (config.uncapped_reply_budget && file.state.settings.max_new_tokens == config.settings.max_new_tokens) {
+        file.state.settings.max_new_tokens = config.uncapped_reply_budget;  // not the demo's cap
+      }
+      chat::save_session(session_file(config.session_name), file);
+    }
+  } catch (const gptoss::Error& e) {
+    std::fprintf(err, "error: %s\n", e.what());
+    exit_code = 1;
   }
   ::sigaction(SIGINT, &old, nullptr);
   return exit_code;

@@ -19,8 +19,10 @@ void draw_loading(const Terminal& terminal, const std::string& title, const std:
                   const std::string& stage, double fraction);
 
 // The "no model found" text: where the program looked, the download command, how to point the
-// program at the weights, and the --demo alternative. One paragraph per element.
-std::vector<std::string> no_model_help(const DiscoveredModel& discovered, const std::string& demo_dir);
+// program at the weights, and the --demo alternative. One paragraph per element. `program` is
+// how the commands name the program (relaunch.h: program_command).
+std::vector<std::string> no_model_help(const DiscoveredModel& discovered, const std::string& demo_dir,
+                                       const std::string& program);
 
 // Shows no_model_help full-screen and waits for a key: true if the user pressed D (start the
 // demo), false for Q, Escape, Ctrl-C or Ctrl-D.

@@ -10,6 +10,10 @@
 
 namespace gptoss::ui {
 
+std::string count_noun(uint64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 std::string format_bytes(uint64_t bytes) {
   char buf[32];
   double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
@@ -58,7 +62,7 @@ std::string format_status(const StatusInfo& s, int width) {
   }
   if (s.memory_bytes > 0) left.push_back({"mem " + format_bytes(s.memory_bytes), 4});
   if (s.streaming_budget > 0) left.push_back({"streaming, budget " + format_bytes(s.streaming_budget), 3});
-  if (!s.session.empty()) left.push_back({"session " + s.session, 1});
+  if (!s.session.empty()) left.push_back({"session " + s.session, 10});  // what /quit saves to: kept longest
 
   std::string right = s.activity;
   if (s.rows_below > 0) right = "\u2193" + std::to_string(s.rows_below) + " more  " + right;

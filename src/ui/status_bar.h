@@ -23,8 +23,11 @@ struct StatusInfo {
 };
 
 // One row of exactly `width` cells (UTF-8). When the row is too narrow, the least useful fields
-// go first (session, memory, effort, speed); the model and the context stay.
+// go first (memory, effort, speed); the session name, the model and the context stay longest.
 std::string format_status(const StatusInfo& s, int width);
+
+// "1 token", "2 tokens": a count and its noun (plural with an 's').
+std::string count_noun(uint64_t n, const std::string& noun);
 
 // "812 MiB", "3.4 GiB".
 std::string format_bytes(uint64_t bytes);

@@ -6,6 +6,9 @@
 
 #include <curses.h>
 
+#include <optional>
+#include <string>
+
 #include "ui/styled_text.h"
 
 namespace gptoss::ui {
@@ -18,6 +21,10 @@ struct SignalFlags {
   bool resize = false;     // SIGWINCH
   int quit = 0;            // SIGTERM or SIGHUP: the signal's number
 };
+
+// Why the full-screen chat cannot run on this terminal (TERM unset, "dumb", no terminfo entry, or
+// one without cursor addressing), or nullopt if it can. Looks the entry up without starting curses.
+std::optional<std::string> full_screen_unsupported();
 
 class Terminal {
  public:

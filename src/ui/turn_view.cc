@@ -1,6 +1,24 @@
 #include "ui/turn_view.h"
 
+#include "ui/status_bar.h"
+
 namespace gptoss::ui {
+
+std::string describe_end(chat::TurnEnd end) {
+  switch (end) {
+    case chat::TurnEnd::kAnswered:
+      return "answered";
+    case chat::TurnEnd::kBudgetExhausted:
+      return "the reply budget ran out";
+    case chat::TurnEnd::kCancelled:
+      return "stopped (Ctrl-C)";
+    case chat::TurnEnd::kToolRoundsExhausted:
+      return "too many tool calls";
+    case chat::TurnEnd::kContextFull:
+      return "the context window filled up";
+  }
+  return "unknown";
+}
 
 void TurnView::begin(const std::string& label, int reply_budget) {
   Block b;
@@ -118,12 +136,15 @@ void TurnView::finish(const chat::TurnStats& stats, Clock::time_point now) {
   }
   last_stats_ = stats;
   if (!has_blocks_) {
-    notice("(no readable reply: the model's " + std::to_string(stats.tokens_generated) +
-           " tokens did not form a message)");
+    notice("(no readable reply: the model's " + count_noun(stats.tokens_generated, "token") +
+           " did not form a message)");
   }
   switch (stats.end) {
     case chat::TurnEnd::kBudgetExhausted:
-      if (has_blocks_) notice("(the reply stopped at the limit of " + std::to_string(reply_budget_) + " tokens)");
+      if (has_blocks_) {
+        notice("(the reply stopped at the limit of " + count_noun(reply_budget_, "token") +
+               "; /set max-tokens raises it)");
+      }
       break;
     case chat::TurnEnd::kContextFull:
       notice("The context window is full; /new starts a fresh conversation.", BlockKind::kError);

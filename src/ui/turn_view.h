@@ -13,6 +13,9 @@
 
 namespace gptoss::ui {
 
+// How a turn ended, in words for the screen: "the reply budget ran out" rather than budget_exhausted.
+std::string describe_end(chat::TurnEnd end);
+
 class TurnView {
  public:
   using Clock = std::chrono::steady_clock;

@@ -223,7 +223,7 @@ TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
   ASSERT_TRUE(wait_text("You"));
   ASSERT_TRUE(wait_idle());
   s = screen();
-  EXPECT_NE(s.find("hello there"), std::string::npos);
+  EXPECT_NE(s.find("hello there"), std::string::npos) << s;
   EXPECT_EQ(s.find("no readable reply"), std::string::npos) << "the random model's output must be shown:\n" << s;
   EXPECT_EQ(s.find("<|"), std::string::npos) << "harmony markup on screen:\n" << s;
   EXPECT_NE(status_line().find("decode"), std::string::npos);
@@ -314,6 +314,18 @@ TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
       },
       "reply text while the turn runs"));
 
+  // A notice asked for while the reply streams waits below it; so does a message, in the input line.
+  line("/help");
+  ASSERT_TRUE(wait_for([&](const std::string&) { return status_line().find("shown below the answer") != std::string::npos; },
+                       "the deferred-notice hint"));
+  EXPECT_EQ(screen().find("Commands:"), std::string::npos) << "not inside the streaming reply:\n" << screen();
+  line("next question");
+  ASSERT_TRUE(wait_for([&](const std::string&) { return status_line().find("Still answering") != std::string::npos; },
+                       "the still-answering hint"));
+  keys("End");  // any key clears the hint, so the bar shows the activity again
+  ASSERT_TRUE(wait_for([&](const std::string&) { return status_line().find("Still answering") == std::string::npos; },
+                       "the hint to clear"));
+
   run("tmux -L " + socket_ + " resize-window -x 72 -y 24");
   ASSERT_TRUE(wait_for([](const std::string& x) { return split_lines(x).size() == 24; }, "the smaller window"));
   ASSERT_TRUE(is_busy()) << "the reply ended before Ctrl-C although the test knob holds it";
@@ -322,10 +334,15 @@ TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
   expect_intact(screen(), 72, 24);
   EXPECT_NE(screen().find("tell me a long story"), std::string::npos);
 
-  // Ctrl-C stops the answer, which is kept and marked.
+  // Ctrl-C stops the answer, which is kept and marked; the held notice follows it.
   keys("C-c");
   ASSERT_TRUE(wait_text("interrupted"));
   ASSERT_TRUE(wait_for([&](const std::string&) { return !is_busy(); }, "the turn to stop"));
+  EXPECT_EQ(status_line().find("Still answering"), std::string::npos) << status_line();
+  EXPECT_NE(split_lines(screen())[22].find("next question"), std::string::npos) << screen();
+  keys("C-u");
+  keys("End");
+  ASSERT_TRUE(wait_text("leave without saving"));
   expect_intact(screen(), 72, 24);
 
   // Back to the first size: still intact, and the chat goes on.
@@ -408,10 +425,10 @@ TEST_F(ChatTmuxTest, NoColorIsHonoured) {
 }
 
 TEST_F(ChatTmuxTest, PlainModeWhenNotATerminal) {
-  // No tmux: stdin and stdout are pipes, so the plain line-by-line chat answers.
+  // No tmux: stdin and stdout are pipes; --plain makes it the line-by-line chat.
   const std::string env = plain_env();
   std::string out = run("printf 'hi\\n/effort high\\n/bogus\\n' | (" + env + " " + quote(GPTOSS_BINARY) +
-                        " --demo --seed 3 --max-tokens 16) 2>&1; echo EXIT=$?");
+                        " --plain --demo --seed 3 --max-tokens 16) 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("random weights"), std::string::npos) << out;
   EXPECT_NE(out.find("[effort high]"), std::string::npos) << out;
   EXPECT_NE(out.find("unknown command /bogus"), std::string::npos) << out;
@@ -517,6 +534,90 @@ TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
   const std::string resume = std::string(GPTOSS_BINARY) + " --demo --session " + elsewhere.string();
   ASSERT_TRUE(wait_for([&](const std::string& x) { return unwrapped(x).find(resume) != std::string::npos; },
                        "the command that resumes"));
+}
+
+// Flags given with --session override what the session saved; /set changes and lists the
+// settings; a demo session does not keep the demo's reply cap in its file.
+TEST_F(ChatTmuxTest, FlagsOverrideSavedSettings) {
+  write_reasoning_session();  // saved with the defaults: effort medium, 2048 tokens
+  const std::string chat = plain_env() + " " + quote(GPTOSS_BINARY) + " --plain --demo --seed 3 ";
+  std::string out = run("printf '/set\\n/set top-k 40\\n/set\\n/set top-p 7\\n' | (" + chat +
+                        "--session sky --effort high --max-tokens 9 --temperature 0.5) 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("max-tokens   9 "), std::string::npos) << out;
+  EXPECT_NE(out.find("temperature  0.5 "), std::string::npos) << out;
+  EXPECT_NE(out.find("effort       high"), std::string::npos) << out;
+  EXPECT_NE(out.find("top-k        40 "), std::string::npos) << out;
+  EXPECT_NE(out.find("/set top-p: expected a number above 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+
+  // The demo caps replies at 80 tokens; the saved session keeps the normal budget.
+  out = run("printf 'hi\\n/save capped\\n' | (" + chat + ") 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("saved as 'capped'"), std::string::npos) << out;
+  const std::string json = read_file(sessions_dir() / "capped.json");
+  EXPECT_NE(json.find("\"max_new_tokens\": 2048"), std::string::npos) << json.substr(0, 1500);
+}
+
+// `cmake --install` puts the program in PREFIX/bin and the vocabulary in PREFIX/share/gpt-oss-chat,
+// where the installed program looks first (a damaged copy there is what it reports).
+TEST_F(ChatTmuxTest, InstalledProgramFindsItsVocabulary) {
+  const fs::path build = fs::path(GPTOSS_BINARY).parent_path();
+  const fs::path prefix = root_ / "prefix";
+  std::string out = run("cmake --install " + quote(build.string()) + " --prefix " + quote(prefix.string()) + " 2>&1");
+  const fs::path exe = prefix / "bin" / "gpt-oss-chat";
+  const fs::path vocab = prefix / "share" / "gpt-oss-chat" / "o200k_base.tiktoken";
+  ASSERT_TRUE(fs::exists(exe)) << out;
+  ASSERT_TRUE(fs::exists(vocab)) << out;
+  out = run("cd / && echo hi | " + quote(exe.string()) + " tokenize 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+  std::ofstream(vocab, std::ios::trunc) << "not a vocabulary\n";
+  out = run("cd / && echo hi | " + quote(exe.string()) + " tokenize 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find(vocab.string()), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=1"), std::string::npos) << out;
+}
+
+// Piped stdin is one prompt (its '/' lines are text); a prompt argument answers once; the piped
+// text follows the prompt argument.
+TEST_F(ChatTmuxTest, OneShotPrompts) {
+  const std::string chat = plain_env() + " " + quote(GPTOSS_BINARY) + " --demo --seed 3 --max-tokens 8 ";
+  std::string out = run("printf 'line one\\n/effort high\\n' | (" + chat + "--session piped) 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+  EXPECT_EQ(out.find("[effort"), std::string::npos) << "a '/' line in a pipe is text:\n" << out;
+  std::string json = read_file(sessions_dir() / "piped.json");
+  EXPECT_EQ(count(json, "\"role\": \"user\""), 1u) << json.substr(0, 2000);
+  EXPECT_NE(json.find("line one\\n/effort high"), std::string::npos) << json.substr(0, 2000);
+
+  out = run("(" + chat + "--session asked 'why is the sky blue?') </dev/null 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+  EXPECT_NE(read_file(sessions_dir() / "asked.json").find("\"why is the sky blue?\""), std::string::npos);
+
+  out = run("printf 'the file\\n' | (" + chat + "--session both summarize) 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
+  EXPECT_NE(read_file(sessions_dir() / "both.json").find("summarize\\n\\nthe file"), std::string::npos);
+
+  // Nothing to ask, a typo of a subcommand, flags that cannot work: usage errors before loading.
+  out = run("(" + chat + ") </dev/null 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("nothing to answer"), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=2"), std::string::npos) << out;
+  out = run(quote(GPTOSS_BINARY) + " generat </dev/null 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("did you mean 'generate'"), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=2"), std::string::npos) << out;
+  out = run(plain_env() + " " + quote(GPTOSS_BINARY) + " --demo --context 16 hi 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("--context"), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=2"), std::string::npos) << out;
+  out = run(plain_env() + " " + quote(GPTOSS_BINARY) + " --demo --context 300 --max-tokens 400 hi 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("--context 300 leaves no room for --max-tokens 400"), std::string::npos) << out;
+  EXPECT_NE(out.find("EXIT=2"), std::string::npos) << out;
+}
+
+// TERM=dumb (or no terminfo entry): the line-by-line chat with a notice, not a blank screen.
+TEST_F(ChatTmuxTest, DumbTerminalGetsThePlainChat) {
+  start("--demo --seed 3 --max-tokens 8", "TERM=dumb");
+  ASSERT_TRUE(wait_text("full-screen chat cannot run", 90));
+  line("hello there");
+  ASSERT_TRUE(wait_text("hello there"));
+  keys("C-d");
+  ASSERT_EQ(wait_exit_line(), "EXIT=0");
+  EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on}'"), "0\n");
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ TEST(Commands, SessionNames) {
 
 TEST(Commands, Completion) {
   auto s = complete_command("/s");
-  EXPECT_EQ(s, (std::vector<std::string>{"/save", "/sessions", "/system", "/stats"}));
+  EXPECT_EQ(s, (std::vector<std::string>{"/save", "/sessions", "/system", "/stats", "/set"}));
   EXPECT_EQ(complete_command("/q"), (std::vector<std::string>{"/quit"}));
   EXPECT_TRUE(complete_command("hello").empty());
 }

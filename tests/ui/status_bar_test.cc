@@ -33,13 +33,13 @@ TEST(StatusBar, AllFieldsWhenWide) {
   }
 }
 
-TEST(StatusBar, NarrowKeepsModelAndContext) {
+TEST(StatusBar, NarrowKeepsModelContextAndSession) {
   ASSERT_TRUE(ensure_utf8_locale());
   std::string bar = format_status(sample(), 50);
   EXPECT_EQ(cells(bar), 50);
   EXPECT_NE(bar.find("gpt-oss-20b"), std::string::npos);
   EXPECT_NE(bar.find("ctx 1234/8192"), std::string::npos);
-  EXPECT_EQ(bar.find("session"), std::string::npos);
+  EXPECT_NE(bar.find("session notes"), std::string::npos) << "the session name goes last: " << bar;
   EXPECT_EQ(bar.find("mem"), std::string::npos);
   EXPECT_EQ(cells(format_status(sample(), 10)), 10);  // cut, never longer
 }
@@ -65,6 +65,12 @@ TEST(StatusBar, EverythingFitsIn100Columns) {
   for (const char* part : {"demo, random weights", "effort medium", "ctx 1234/8192", "tok/s", "mem 3.0 GiB"}) {
     EXPECT_NE(bar.find(part), std::string::npos) << part << " in " << bar;
   }
+}
+
+TEST(StatusBar, CountNoun) {
+  EXPECT_EQ(count_noun(1, "token"), "1 token");
+  EXPECT_EQ(count_noun(0, "token"), "0 tokens");
+  EXPECT_EQ(count_noun(2048, "token"), "2048 tokens");
 }
 
 TEST(StatusBar, Bytes) {

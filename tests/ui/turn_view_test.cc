@@ -149,5 +149,15 @@ TEST_F(TurnViewTest, MessageThatDidNotStreamIsShown) {
   EXPECT_NE(rows.find("preamble text"), std::string::npos) << rows;
 }
 
+TEST(TurnEnd, DescribedInWords) {
+  for (chat::TurnEnd end : {chat::TurnEnd::kAnswered, chat::TurnEnd::kBudgetExhausted, chat::TurnEnd::kCancelled,
+                            chat::TurnEnd::kToolRoundsExhausted, chat::TurnEnd::kContextFull}) {
+    const std::string words = describe_end(end);
+    EXPECT_EQ(words.find('_'), std::string::npos) << words;
+    EXPECT_NE(words, "unknown");
+  }
+  EXPECT_EQ(describe_end(chat::TurnEnd::kBudgetExhausted), "the reply budget ran out");
+}
+
 }  // namespace
 }  // namespace gptoss::ui
