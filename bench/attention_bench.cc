@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/kernels.h"
+#include "run_benchmarks.h"
 
 namespace {
 
@@ -51,9 +52,5 @@ int main(int argc, char** argv) {
         ->Args({32768, 2})
         ->UseRealTime();
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_registered_benchmarks(argc, argv);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/kernels.h"
+#include "run_benchmarks.h"
 #include "engine/matvec.h"
 
 namespace {
@@ -83,9 +84,5 @@ int main(int argc, char** argv) {
         ->Arg(256)
         ->UseRealTime();
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_registered_benchmarks(argc, argv);
 }

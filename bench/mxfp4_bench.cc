@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/kernels.h"
+#include "run_benchmarks.h"
 #include "engine/mxfp4.h"
 
 namespace {
@@ -76,9 +77,5 @@ int main(int argc, char** argv) {
         ->Args({32, 2})
         ->UseRealTime();
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_registered_benchmarks(argc, argv);
 }
