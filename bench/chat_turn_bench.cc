@@ -14,7 +14,7 @@
 #include <string>
 
 #include "chat/chat_session.h"
-#include "engine/engine.h"
+#include "chat/local_backend.h"
 #include "engine/test_model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -48,14 +48,14 @@ void report(benchmark::State& state, const std::string& prefix, const chat::Turn
 }
 
 void BM_TwoTurns(benchmark::State& state) {
-  const auto model = engine::Model::open(model_dir());
+  const chat::LocalModel model = chat::open_local_model(model_dir());
   const auto tokenizer = tokenizer::Tokenizer::load_default();
   for (auto _ : state) {
     chat::SessionState s;
     s.settings.context_tokens = 4096;
     s.settings.max_new_tokens = reply_tokens();
     s.settings.sampling.seed = 1;
-    chat::ChatSession session(model, tokenizer, s);
+    chat::ChatSession session(std::make_shared<chat::LocalBackend>(model), tokenizer, s);
     std::atomic<bool> cancel{false};
     auto ignore = [](const chat::ChatEvent&) {};
     const chat::TurnStats first = session.run_turn(
