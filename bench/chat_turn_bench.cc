@@ -15,7 +15,6 @@
 
 #include "chat/chat_session.h"
 #include "chat/local_backend.h"
-#include "engine/engine.h"
 #include "engine/test_model.h"
 #include "tokenizer/tokenizer.h"
 
