@@ -55,7 +55,8 @@ constexpr const char* kUsage =
     "  --plain             line-by-line chat on stdin/stdout (also when stdin is a pipe)\n"
     "\n"
     "With a PROMPT, or with stdin piped in, the program answers once and exits: `gpt-oss-chat \"why?\"`,\n"
-    "`cat notes.txt | gpt-oss-chat \"summarize\"` (the piped text follows the prompt). TERM=dumb gets --plain.\n"
+    "`cat notes.txt | gpt-oss-chat \"summarize\"` (the piped text follows the prompt). TERM=dumb gets "
+    "--plain.\n"
     "\n"
     "In the chat, /help lists the commands. Sessions are saved in $XDG_DATA_HOME/gpt-oss-chat/sessions,\n"
     "the input history in $XDG_STATE_HOME/gpt-oss-chat/history. NO_COLOR turns colours off.\n"
@@ -195,19 +196,22 @@ chat::SessionSettings settings_from(const CliArgs& args, const engine::Model& mo
   s.effort = *chat::parse_effort(args.get_or("--effort", "medium"));
   s.instructions = args.get_or("--system", "");
   const int max_context = std::max(1, model.config().max_context);
-  s.context_tokens = static_cast<int>(args.get_int("--context", std::min(8192, max_context), kMinContext, 1 << 24));
+  s.context_tokens =
+      static_cast<int>(args.get_int("--context", std::min(8192, max_context), kMinContext, 1 << 24));
   if (s.context_tokens > max_context) {
     throw UsageError("--context " + std::to_string(s.context_tokens) + " is more than this model's " +
                      std::to_string(max_context) + " tokens");
   }
-  s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", demo ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20));
+  s.max_new_tokens = static_cast<int>(
+      args.get_int("--max-tokens", demo ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20));
   s.sampling.temperature = args.get_double("--temperature", 1.0, 0.0, 100.0);
   if (args.has("--seed")) s.sampling.seed = static_cast<uint64_t>(args.get_int("--seed", 0, 0, INT64_MAX));
   return s;
 }
 
 // The settings given as flags (`from_flags` holds their values) replace the saved ones.
-void override_with_flags(const CliArgs& args, const chat::SessionSettings& from_flags, chat::SessionSettings& saved) {
+void override_with_flags(const CliArgs& args, const chat::SessionSettings& from_flags,
+                         chat::SessionSettings& saved) {
   if (args.has("--effort")) saved.effort = from_flags.effort;
   if (args.has("--system")) saved.instructions = from_flags.instructions;
   if (args.has("--context")) saved.context_tokens = from_flags.context_tokens;
@@ -233,8 +237,8 @@ int cmd_chat(int argc, char** argv) {
     return 0;
   }
   if (args.has("--plain") && !args.positionals.empty()) {
-    throw UsageError("--plain reads the messages from stdin; a prompt argument ('" + args.positionals.front() +
-                     "') answers once: give one or the other");
+    throw UsageError("--plain reads the messages from stdin; a prompt argument ('" +
+                     args.positionals.front() + "') answers once: give one or the other");
   }
   if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
   if (!chat::parse_effort(args.get_or("--effort", "medium"))) {
@@ -242,15 +246,17 @@ int cmd_chat(int argc, char** argv) {
   }
   const std::string session_name = args.get_or("--session", "");
   if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
-    throw UsageError("--session: '" + session_name +
-                     "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
+    throw UsageError(
+        "--session: '" + session_name +
+        "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
   }
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
   // Validate the numeric flags before anything slow happens.
   const int64_t context = args.get_int("--context", 0, kMinContext, 1 << 24);
   if (args.has("--context")) {
     const bool given = args.has("--max-tokens");
-    const int64_t budget = args.get_int("--max-tokens", args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20);
+    const int64_t budget =
+        args.get_int("--max-tokens", args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20);
     if (budget >= context) {
       throw UsageError("--context " + std::to_string(context) + " leaves no room for " +
                        (given ? "--max-tokens " : "the default reply budget of ") + std::to_string(budget) +
@@ -272,14 +278,17 @@ int cmd_chat(int argc, char** argv) {
   if (one_shot) {
     message = one_shot_message(prompt, piped ? read_all(stdin) : "");
     if (message.find_first_not_of(" \t\r\n") == std::string::npos) {
-      throw UsageError("nothing to answer: stdin was empty and no prompt was given (e.g. gpt-oss-chat \"why?\")");
+      throw UsageError(
+          "nothing to answer: stdin was empty and no prompt was given (e.g. gpt-oss-chat \"why?\")");
     }
   }
   bool tty = !one_shot && !args.has("--plain") && !piped && ::isatty(STDOUT_FILENO);
   if (tty) {
     if (std::optional<std::string> why = full_screen_unsupported()) {
-      std::fprintf(stderr, "gpt-oss-chat: %s, so the full-screen chat cannot run; this is the line-by-line chat "
-                           "(--plain). Type a message and press Enter; Ctrl-D quits.\n", why->c_str());
+      std::fprintf(stderr,
+                   "gpt-oss-chat: %s, so the full-screen chat cannot run; this is the line-by-line chat "
+                   "(--plain). Type a message and press Enter; Ctrl-D quits.\n",
+                   why->c_str());
       tty = false;
     }
   }
@@ -305,7 +314,8 @@ int cmd_chat(int argc, char** argv) {
       model_dir = *found.dir;
       model_flag = found.source.starts_with("./");
     } else {
-      std::vector<std::string> help = no_model_help(found, demo_model_dir(env), program_command(env, self_executable()));
+      std::vector<std::string> help =
+          no_model_help(found, demo_model_dir(env), program_command(env, self_executable()));
       if (!tty) {
         for (const std::string& p : help) std::fprintf(stderr, "%s\n\n", p.c_str());
         return 1;
