@@ -23,9 +23,11 @@ constexpr int kWheelRows = 3;
 constexpr const char* kStillAnswering = "Still answering: wait for it, or press Ctrl-C to stop it";
 
 std::string demo_banner(const std::string& program) {
-  return "Demo mode: a tiny model with RANDOM weights, generated on the spot. Its replies are gibberish; it is "
+  return "Demo mode: a tiny model with RANDOM weights, generated on the spot. Its replies are gibberish; it "
+         "is "
          "here so you can try the interface. For real answers: hf download openai/gpt-oss-20b --local-dir "
-         "gpt-oss-20b, then " + program + " --model gpt-oss-20b (gpt-oss-chat --help says how to get hf)";
+         "gpt-oss-20b, then " +
+         program + " --model gpt-oss-20b (gpt-oss-chat --help says how to get hf)";
 }
 
 }  // namespace
@@ -82,8 +84,9 @@ AppResult App::run() {
     try {
       autosave();
       if (!session_name_.empty() && !session_->conversation().messages.empty()) {
-        result.farewell = "Conversation saved as '" + session_name_ + "'; continue it with: " + config_.relaunch +
-                          " --session " + shell_quote(session_name_);
+        result.farewell = "Conversation saved as '" + session_name_ +
+                          "'; continue it with: " + config_.relaunch + " --session " +
+                          shell_quote(session_name_);
       }
       return result;
     } catch (const gptoss::Error& e) {

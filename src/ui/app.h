@@ -142,7 +142,7 @@ class App {
     size_t transcript_size = 0;  // blocks before the message's
     size_t messages_before = 0;  // the conversation's length before the turn
   };
-  std::optional<SentMessage> sent_;  // the message of the running turn
+  std::optional<SentMessage> sent_;                                  // the message of the running turn
   std::vector<std::pair<std::string, BlockKind>> deferred_notices_;  // said while a reply streamed
   bool quit_ = false;
   bool leave_unsaved_ = false;  // /quit!: no autosave

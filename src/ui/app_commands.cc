@@ -63,9 +63,9 @@ void App::show_stats() {
   std::string text = "Last answer: " + count_noun(s.tokens_generated, "token") + " in " +
                      fixed(s.decode_seconds, 2) + " s (" + fixed(s.decode_tokens_per_second(), 1) +
                      " tok/s). Prompt: " + count_noun(s.tokens_prefilled, "token") + " computed in " +
-                     fixed(s.prefill_seconds, 2) + " s (" + fixed(s.prefill_tokens_per_second(), 1) + " tok/s), " +
-                     std::to_string(s.tokens_reused) + " reused from the cache. Ended: " +
-                     describe_end(s.end) + ".";
+                     fixed(s.prefill_seconds, 2) + " s (" + fixed(s.prefill_tokens_per_second(), 1) +
+                     " tok/s), " + std::to_string(s.tokens_reused) +
+                     " reused from the cache. Ended: " + describe_end(s.end) + ".";
   text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
           " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
           (config_.backend->info().remote ? std::string("remote")
@@ -97,7 +97,9 @@ std::optional<std::string> App::autosave() {
 }
 
 bool App::save(const std::string& requested, bool replace) {
-  std::string name = !requested.empty() ? requested : !session_name_.empty() ? session_name_ : automatic_session_name();
+  std::string name = !requested.empty()       ? requested
+                     : !session_name_.empty() ? session_name_
+                                              : automatic_session_name();
   if (!replace) {
     if (std::optional<std::string> refusal = overwrite_refusal(name, session_name_)) {
       notice(*refusal, BlockKind::kError);
@@ -280,7 +282,7 @@ void App::set_setting(const std::string& arg) {
   }
   session_->set_settings(*r.settings);  // a ChatError (beyond the model's limits) becomes a notice
   if (arg.starts_with("max-tokens")) uncapped_reply_budget_ = 0;  // chosen: saved as it is
-  if (arg.starts_with("context")) prompt_rewritten_ = true;        // a new, empty KV cache
+  if (arg.starts_with("context")) prompt_rewritten_ = true;       // a new, empty KV cache
   dirty_ = true;
   notice(r.message);
   refresh_context_usage();
@@ -294,7 +296,8 @@ namespace gptoss::ui {
 // conversation is read again, which on 20b takes a while.
 std::string App::recompute_note() const {
   if (session_->conversation().messages.empty()) return "";
-  return " (the next answer first re-reads the whole conversation: " + std::to_string(context_used_) + " tokens)";
+  return " (the next answer first re-reads the whole conversation: " + std::to_string(context_used_) +
+         " tokens)";
 }
 
 }  // namespace gptoss::ui

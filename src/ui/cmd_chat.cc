@@ -64,7 +64,8 @@ constexpr const char* kUsage =
     "  --plain             line-by-line chat on stdin/stdout (also when stdin is a pipe)\n"
     "\n"
     "With a PROMPT, or with stdin piped in, the program answers once and exits: `gpt-oss-chat \"why?\"`,\n"
-    "`cat notes.txt | gpt-oss-chat \"summarize\"` (the piped text follows the prompt). TERM=dumb gets --plain.\n"
+    "`cat notes.txt | gpt-oss-chat \"summarize\"` (the piped text follows the prompt). TERM=dumb gets "
+    "--plain.\n"
     "\n"
     "In the chat, /help lists the commands. Sessions are saved in $XDG_DATA_HOME/gpt-oss-chat/sessions,\n"
     "the input history in $XDG_STATE_HOME/gpt-oss-chat/history. NO_COLOR turns colours off.\n"
@@ -210,15 +211,16 @@ int cmd_chat(int argc, char** argv) {
     return 0;
   }
   if (args.has("--plain") && !args.positionals.empty()) {
-    throw UsageError("--plain reads the messages from stdin; a prompt argument ('" + args.positionals.front() +
-                     "') answers once: give one or the other");
+    throw UsageError("--plain reads the messages from stdin; a prompt argument ('" +
+                     args.positionals.front() + "') answers once: give one or the other");
   }
   if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
   check_remote_flags(args);
   const std::string session_name = args.get_or("--session", "");
   if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
-    throw UsageError("--session: '" + session_name +
-                     "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
+    throw UsageError(
+        "--session: '" + session_name +
+        "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
   }
   const int threads = threads_flag(args);
   {
@@ -229,7 +231,8 @@ int cmd_chat(int argc, char** argv) {
   if (args.has("--context")) {
     const int64_t context = args.get_int("--context", 0, kMinContext, 1 << 24);
     const bool given = args.has("--max-tokens");
-    const int64_t budget = args.get_int("--max-tokens", args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20);
+    const int64_t budget =
+        args.get_int("--max-tokens", args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20);
     if (budget >= context) {
       throw UsageError("--context " + std::to_string(context) + " leaves no room for " +
                        (given ? "--max-tokens " : "the default reply budget of ") + std::to_string(budget) +
@@ -248,14 +251,17 @@ int cmd_chat(int argc, char** argv) {
   if (one_shot) {
     message = one_shot_message(prompt, piped ? read_all(stdin) : "");
     if (message.find_first_not_of(" \t\r\n") == std::string::npos) {
-      throw UsageError("nothing to answer: stdin was empty and no prompt was given (e.g. gpt-oss-chat \"why?\")");
+      throw UsageError(
+          "nothing to answer: stdin was empty and no prompt was given (e.g. gpt-oss-chat \"why?\")");
     }
   }
   bool tty = !one_shot && !args.has("--plain") && !piped && ::isatty(STDOUT_FILENO);
   if (tty) {
     if (std::optional<std::string> why = full_screen_unsupported()) {
-      std::fprintf(stderr, "gpt-oss-chat: %s, so the full-screen chat cannot run; this is the line-by-line chat "
-                           "(--plain). Type a message and press Enter; Ctrl-D quits.\n", why->c_str());
+      std::fprintf(stderr,
+                   "gpt-oss-chat: %s, so the full-screen chat cannot run; this is the line-by-line chat "
+                   "(--plain). Type a message and press Enter; Ctrl-D quits.\n",
+                   why->c_str());
       tty = false;
     }
   }
@@ -286,7 +292,8 @@ int cmd_chat(int argc, char** argv) {
       model_dir = *found.dir;
       model_flag = found.source.starts_with("./");
     } else {
-      std::vector<std::string> help = no_model_help(found, demo_model_dir(env), program_command(env, self_executable()));
+      std::vector<std::string> help =
+          no_model_help(found, demo_model_dir(env), program_command(env, self_executable()));
       if (!tty) {
         for (const std::string& p : help) std::fprintf(stderr, "%s\n\n", p.c_str());
         return 1;

@@ -92,7 +92,8 @@ ParseResult parse_command(std::string_view line) {
     if (const CommandSpec* n = nearest(name)) hint += " (did you mean /" + std::string(n->name) + "?)";
     return fail(hint + "; /help lists the commands");
   }
-  const std::string slash = std::string("/").append(spec->name);  // "/" + string: GCC 12 -Wrestrict false positive
+  const std::string slash =
+      std::string("/").append(spec->name);  // "/" + string: GCC 12 -Wrestrict false positive
   if (spec->args == Args::kNone && !arg.empty()) return fail(slash + " takes no arguments");
   if (spec->args == Args::kRequired && arg.empty()) {
     return fail(slash + " needs a session name; /sessions lists them");

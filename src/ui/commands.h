@@ -15,12 +15,12 @@ enum class CommandKind {
   kSaveOver,  // "/save! NAME": save, replacing another conversation saved under NAME
   kLoad,      // arg: the name
   kSessions,
-  kEffort,    // arg: low|medium|high, or empty to show the current one
-  kSystem,    // arg: the instructions; empty shows them; "--clear" removes them
-  kSet,       // arg: "NAME VALUE", or empty to list the settings
+  kEffort,  // arg: low|medium|high, or empty to show the current one
+  kSystem,  // arg: the instructions; empty shows them; "--clear" removes them
+  kSet,     // arg: "NAME VALUE", or empty to list the settings
   kRetry,
   kUndo,
-  kThink,     // arg: on|off, or empty to toggle
+  kThink,  // arg: on|off, or empty to toggle
   kStats,
   kQuit,
   kQuitNoSave,  // "/quit!": leave without the autosave

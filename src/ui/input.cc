@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <readline/history.h>
-#include <sys/stat.h>
 #include <readline/readline.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>

@@ -1,8 +1,8 @@
 // gpt-oss-chat: dispatches to a subcommand; with none (or only options) it starts the chat.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <algorithm>
 #include <string_view>
 #include <vector>
 

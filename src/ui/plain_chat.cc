@@ -21,7 +21,8 @@ void on_interrupt(int) { g_cancel = true; }
 bool plain_mode_has(std::string_view usage) {
   for (const char* c : {"/help", "/new", "/save", "/effort", "/system", "/set", "/quit"}) {
     const std::string_view name(c);
-    if (usage.starts_with(name) && (usage.size() == name.size() || usage[name.size()] == ' ' || usage[name.size()] == '!'))
+    if (usage.starts_with(name) &&
+        (usage.size() == name.size() || usage[name.size()] == ' ' || usage[name.size()] == '!'))
       return true;
   }
   return false;
@@ -93,25 +94,52 @@ class AnswerPrinter {
   std::string streamed_;
 };
 
+chat::SessionState initial_state(const AppConfig& config) {
+  if (config.session_file) return config.session_file->state;
+  chat::SessionState state;
+  state.settings = config.settings;
+  return state;
+}
+
+// While alive, SIGINT sets g_cancel (stopping the answer) instead of ending the program.
+class CancelOnInterrupt {
+ public:
+  CancelOnInterrupt() {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &old_);
+  }
+  ~CancelOnInterrupt() { ::sigaction(SIGINT, &old_, nullptr); }
+  CancelOnInterrupt(const CancelOnInterrupt&) = delete;
+  CancelOnInterrupt& operator=(const CancelOnInterrupt&) = delete;
+
+ private:
+  struct sigaction old_;
+};
+
+// What a save writes: `meta` (created, title) with the session's state and model, and the reply
+// budget `uncapped` in place of the demo's cap (AppConfig::uncapped_reply_budget) if it applies.
+chat::SessionFile file_to_save(const AppConfig& config, chat::SessionFile meta,
+                               const chat::ChatSession& session, int uncapped) {
+  meta.model_path = config.model_path;
+  meta.model_fingerprint = config.model_fingerprint;
+  meta.state = session.state();
+  if (uncapped && meta.state.settings.max_new_tokens == config.settings.max_new_tokens) {
+    meta.state.settings.max_new_tokens = uncapped;
+  }
+  return meta;
+}
+
 }  // namespace
 
 int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::FILE* err) {
-  chat::SessionState state;
-  if (config.session_file) {
-    state = config.session_file->state;
-  } else {
-    state.settings = config.settings;
-  }
-  chat::ChatSession session(config.backend, config.tokenizer, std::move(state));
+  chat::ChatSession session(config.backend, config.tokenizer, initial_state(config));
   chat::SessionFile meta = config.session_file.value_or(chat::SessionFile{});
   meta.state = {};
   if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");
-
-  struct sigaction sa, old;
-  std::memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, &old);
+  CancelOnInterrupt interrupt;
 
   int exit_code = 0;
   bool dirty = false;
@@ -125,13 +153,7 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
       }
     }
     std::string path = session_file(name);
-    chat::SessionFile file = meta;
-    file.model_path = config.model_path;
-    file.model_fingerprint = config.model_fingerprint;
-    file.state = session.state();
-    if (uncapped && file.state.settings.max_new_tokens == config.settings.max_new_tokens) {
-      file.state.settings.max_new_tokens = uncapped;  // not the demo's cap
-    }
+    chat::SessionFile file = file_to_save(config, meta, session, uncapped);
     if (name != current_name) file.created.clear();  // a new file
     chat::save_session(path, file);
     meta.created = file.created;
@@ -180,7 +202,8 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
         case CommandKind::kSystem: {
           chat::SessionSettings s = session.settings();
           if (c.arg.empty()) {
-            std::fprintf(err, "[instructions: %s]\n", s.instructions.empty() ? "none" : s.instructions.c_str());
+            std::fprintf(err, "[instructions: %s]\n",
+                         s.instructions.empty() ? "none" : s.instructions.c_str());
             break;
           }
           s.instructions = c.arg == "--clear" ? "" : c.arg;
@@ -203,7 +226,9 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
         }
         case CommandKind::kSave:
         case CommandKind::kSaveOver:
-          save(!c.arg.empty() ? c.arg : !current_name.empty() ? current_name : automatic_session_name(),
+          save(!c.arg.empty()          ? c.arg
+               : !current_name.empty() ? current_name
+                                       : automatic_session_name(),
                c.kind == CommandKind::kSaveOver);
           break;
         case CommandKind::kHelp:
@@ -229,7 +254,6 @@ done:
       exit_code = 1;
     }
   }
-  ::sigaction(SIGINT, &old, nullptr);
   return exit_code;
 }
 
@@ -240,41 +264,25 @@ std::string one_shot_message(const std::string& prompt_argument, const std::stri
 }
 
 int run_one_prompt(const AppConfig& config, const std::string& message, std::FILE* out, std::FILE* err) {
-  chat::SessionState state;
-  if (config.session_file) {
-    state = config.session_file->state;
-  } else {
-    state.settings = config.settings;
-  }
-  chat::ChatSession session(config.backend, config.tokenizer, std::move(state));
+  chat::ChatSession session(config.backend, config.tokenizer, initial_state(config));
   if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");
-
-  struct sigaction sa, old;
-  std::memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, &old);
+  CancelOnInterrupt interrupt;
   int exit_code = 0;
   try {
     AnswerPrinter printer(out, err);
     g_cancel = false;
-    session.run_turn(message, [&](const chat::ChatEvent& e) { printer(e); }, g_cancel);
+    session.run_turn(
+        message, [&](const chat::ChatEvent& e) { printer(e); }, g_cancel);
     printer.end_turn();
     if (!config.session_name.empty()) {
-      chat::SessionFile file = config.session_file.value_or(chat::SessionFile{});
-      file.model_path = config.model_path;
-      file.model_fingerprint = config.model_fingerprint;
-      file.state = session.state();
-      if (config.uncapped_reply_budget && file.state.settings.max_new_tokens == config.settings.max_new_tokens) {
-        file.state.settings.max_new_tokens = config.uncapped_reply_budget;  // not the demo's cap
-      }
+      chat::SessionFile file = file_to_save(config, config.session_file.value_or(chat::SessionFile{}),
+                                            session, config.uncapped_reply_budget);
       chat::save_session(session_file(config.session_name), file);
     }
   } catch (const gptoss::Error& e) {
     std::fprintf(err, "error: %s\n", e.what());
     exit_code = 1;
   }
-  ::sigaction(SIGINT, &old, nullptr);
   return exit_code;
 }
 

@@ -45,9 +45,11 @@ std::string self_executable() {
   return ec ? "gpt-oss-chat" : exe.string();
 }
 
-std::string relaunch_command(const std::string& program, bool demo, bool model_flag, const std::string& model_dir) {
+std::string relaunch_command(const std::string& program, bool demo, bool model_flag,
+                             const std::string& model_dir) {
   if (demo) return program + " --demo";
-  if (model_flag) return program + " --model " + shell_quote(fs::absolute(model_dir).lexically_normal().string());
+  if (model_flag)
+    return program + " --model " + shell_quote(fs::absolute(model_dir).lexically_normal().string());
   return program;
 }
 

@@ -22,6 +22,7 @@ std::string self_executable();
 // The command that starts the chat again on the same model: the program, then "--demo", or
 // "--model DIR" when `model_dir` is not what discovery finds from any folder (`model_flag`: the
 // model came from --model or from the current folder).
-std::string relaunch_command(const std::string& program, bool demo, bool model_flag, const std::string& model_dir);
+std::string relaunch_command(const std::string& program, bool demo, bool model_flag,
+                             const std::string& model_dir);
 
 }  // namespace gptoss::ui

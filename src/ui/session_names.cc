@@ -22,7 +22,8 @@ std::string automatic_session_name() {
   for (char c : chat::now_iso8601_utc()) {
     if (c >= '0' && c <= '9') digits += c;
   }
-  const std::string base = digits.size() < 14 ? "chat" : "chat-" + digits.substr(0, 8) + "-" + digits.substr(8, 6);
+  const std::string base =
+      digits.size() < 14 ? "chat" : "chat-" + digits.substr(0, 8) + "-" + digits.substr(8, 6);
   std::string name = base;
   std::error_code ec;
   for (int n = 2; fs::exists(chat::session_path(name), ec); ++n) name = base + "-" + std::to_string(n);

@@ -58,15 +58,20 @@ SetResult apply_set(const chat::SessionSettings& current, std::string_view arg) 
     std::optional<long long> n = parse_whole(value);
     const long long lo = name == "top-k" ? 0 : 1;
     if (!n || *n < lo || *n > (1 << 24)) {
-      return refuse(usage + "expected a whole number from " + std::to_string(lo) + " (found '" + value + "')");
+      return refuse(usage + "expected a whole number from " + std::to_string(lo) + " (found '" + value +
+                    "')");
     }
-    int& field = name == "max-tokens" ? s.max_new_tokens : name == "context" ? s.context_tokens : s.sampling.top_k;
+    int& field = name == "max-tokens" ? s.max_new_tokens
+                 : name == "context"  ? s.context_tokens
+                                      : s.sampling.top_k;
     field = static_cast<int>(*n);
   } else if (name == "temperature" || name == "top-p") {
     std::optional<double> x = parse_double(value);
     const bool ok = x && (name == "temperature" ? *x >= 0 && *x <= 100 : *x > 0 && *x <= 1);
     if (!ok) {
-      return refuse(usage + (name == "temperature" ? "expected a number from 0 to 100" : "expected a number above 0, at most 1") +
+      return refuse(usage +
+                    (name == "temperature" ? "expected a number from 0 to 100"
+                                           : "expected a number above 0, at most 1") +
                     " (found '" + value + "')");
     }
     (name == "temperature" ? s.sampling.temperature : s.sampling.top_p) = *x;
@@ -75,7 +80,8 @@ SetResult apply_set(const chat::SessionSettings& current, std::string_view arg) 
     if (!e) return refuse(usage + "expected low, medium or high (found '" + value + "')");
     s.effort = *e;
   } else {
-    return refuse("/set: unknown setting '" + name + "' (expected max-tokens, temperature, top-p, top-k, context or effort)");
+    return refuse("/set: unknown setting '" + name +
+                  "' (expected max-tokens, temperature, top-p, top-k, context or effort)");
   }
   return SetResult{s, name + " " + value + ", from the next answer."};
 }

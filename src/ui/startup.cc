@@ -74,15 +74,19 @@ std::vector<std::string> no_model_help(const DiscoveredModel& discovered, const 
   for (const std::string& s : discovered.searched) looked += "\n  " + s;
   out.push_back(looked);
   // Debian 12 has no pip, and its Python refuses `pip install` outside a venv: pipx works.
-  out.push_back("Download the weights (about 13 GB) with Hugging Face's hf tool. On Debian 12 it comes with pipx "
-                "(open a new terminal after `pipx ensurepath`):\n"
-                "  sudo apt install pipx && pipx install huggingface_hub && pipx ensurepath\n"
-                "  hf download openai/gpt-oss-20b --local-dir gpt-oss-20b");
-  out.push_back("Then start the chat from the folder that holds gpt-oss-20b, or point at the weights:\n  " + program +
+  out.push_back(
+      "Download the weights (about 13 GB) with Hugging Face's hf tool. On Debian 12 it comes with pipx "
+      "(open a new terminal after `pipx ensurepath`):\n"
+      "  sudo apt install pipx && pipx install huggingface_hub && pipx ensurepath\n"
+      "  hf download openai/gpt-oss-20b --local-dir gpt-oss-20b");
+  out.push_back("Then start the chat from the folder that holds gpt-oss-20b, or point at the weights:\n  " +
+                program +
                 " --model /path/to/gpt-oss-20b\n"
                 "  export GPT_OSS_MODEL=/path/to/gpt-oss-20b");
-  out.push_back("Or try the interface right now with a tiny model of RANDOM weights (it answers gibberish), "
-                "generated on the spot into " + demo_dir + ":\n  " + program + " --demo");
+  out.push_back(
+      "Or try the interface right now with a tiny model of RANDOM weights (it answers gibberish), "
+      "generated on the spot into " +
+      demo_dir + ":\n  " + program + " --demo");
   return out;
 }
 

@@ -3,13 +3,12 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-
-#include "ui/transcript.h"
-
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+
+#include "ui/transcript.h"
 
 namespace gptoss::ui {
 namespace {

@@ -35,10 +35,12 @@ TEST(Relaunch, ProgramIsNamedAsTheShellFindsIt) {
       return std::nullopt;
     };
   };
-  EXPECT_EQ(program_command(env_with_path("/nonexistent:" + (root / "bin").string()), exe.string()), "gpt-oss-chat");
+  EXPECT_EQ(program_command(env_with_path("/nonexistent:" + (root / "bin").string()), exe.string()),
+            "gpt-oss-chat");
   // Another gpt-oss-chat comes first on $PATH: the full path, so the suggestion runs this one.
-  EXPECT_EQ(program_command(env_with_path((root / "other").string() + ":" + (root / "bin").string()), exe.string()),
-            exe.string());
+  EXPECT_EQ(
+      program_command(env_with_path((root / "other").string() + ":" + (root / "bin").string()), exe.string()),
+      exe.string());
   EXPECT_EQ(program_command(env_with_path("/nonexistent"), exe.string()), exe.string());
   fs::remove_all(root);
 }
@@ -46,7 +48,8 @@ TEST(Relaunch, ProgramIsNamedAsTheShellFindsIt) {
 TEST(Relaunch, ModelFlagWhenDiscoveryWouldNotFindIt) {
   EXPECT_EQ(relaunch_command("gpt-oss-chat", true, false, "/cache/demo-model"), "gpt-oss-chat --demo");
   EXPECT_EQ(relaunch_command("gpt-oss-chat", false, false, "/hf/snapshots/abc"), "gpt-oss-chat");
-  EXPECT_EQ(relaunch_command("gpt-oss-chat", false, true, "/models/my model/"), "gpt-oss-chat --model '/models/my model/'");
+  EXPECT_EQ(relaunch_command("gpt-oss-chat", false, true, "/models/my model/"),
+            "gpt-oss-chat --model '/models/my model/'");
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ TEST(SetCommand, EachSettingChanges) {
 
 TEST(SetCommand, BadValuesAreRefusedWithTheReason) {
   const chat::SessionSettings base;
-  for (const char* bad : {"max-tokens 0", "max-tokens 12x", "top-p 0", "top-p 1.5", "temperature -1", "top-k -3",
-                          "context", "effort extreme", "colour red"}) {
+  for (const char* bad : {"max-tokens 0", "max-tokens 12x", "top-p 0", "top-p 1.5", "temperature -1",
+                          "top-k -3", "context", "effort extreme", "colour red"}) {
     SetResult r = apply_set(base, bad);
     EXPECT_FALSE(r.settings) << bad;
     EXPECT_EQ(r.message.find('\n'), std::string::npos) << bad;

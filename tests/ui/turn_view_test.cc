@@ -150,8 +150,9 @@ TEST_F(TurnViewTest, MessageThatDidNotStreamIsShown) {
 }
 
 TEST(TurnEnd, DescribedInWords) {
-  for (chat::TurnEnd end : {chat::TurnEnd::kAnswered, chat::TurnEnd::kBudgetExhausted, chat::TurnEnd::kCancelled,
-                            chat::TurnEnd::kToolRoundsExhausted, chat::TurnEnd::kContextFull}) {
+  for (chat::TurnEnd end :
+       {chat::TurnEnd::kAnswered, chat::TurnEnd::kBudgetExhausted, chat::TurnEnd::kCancelled,
+        chat::TurnEnd::kToolRoundsExhausted, chat::TurnEnd::kContextFull}) {
     const std::string words = describe_end(end);
     EXPECT_EQ(words.find('_'), std::string::npos) << words;
     EXPECT_NE(words, "unknown");
