@@ -223,10 +223,6 @@ int cmd_chat(int argc, char** argv) {
         "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
   }
   const int threads = threads_flag(args);
-  {
-    chat::SessionSettings check;  // every settings flag is checked before anything slow happens
-    apply_settings_flags(args, check);
-  }
   // Validate the numeric flags before anything slow happens.
   if (args.has("--context")) {
     const int64_t context = args.get_int("--context", 0, kMinContext, 1 << 24);
@@ -238,6 +234,10 @@ int cmd_chat(int argc, char** argv) {
                        (given ? "--max-tokens " : "the default reply budget of ") + std::to_string(budget) +
                        " tokens (expected --max-tokens below --context)");
     }
+  }
+  {
+    chat::SessionSettings check;  // every settings flag is checked before anything slow happens
+    apply_settings_flags(args, check);
   }
 
   ensure_utf8_locale();

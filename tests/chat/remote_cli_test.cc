@@ -48,7 +48,7 @@ TEST(RemoteCli, GenerateAndPlainChatTalkToOurServe) {
   fs::remove(session);
 
   // The plain chat: two messages and /effort, answered through the server.
-  out = run_shell("printf 'hello\\n/effort high\\nagain\\n' | " + binary() + " --remote " + server.url() +
+  out = run_shell("printf 'hello\\n/effort high\\nagain\\n' | " + binary() + " --plain --remote " + server.url() +
                       " --api-key k --max-tokens 5 --seed 3",
                   &code);
   EXPECT_EQ(code, 0) << out;
