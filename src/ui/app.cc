@@ -97,6 +97,10 @@ AppResult App::run() {
         } else if (auto* failed = std::get_if<TurnFailed>(&e)) {
           turn_.end(Clock::now());
           notice(failed->message, BlockKind::kError);
+          if (failed->model_unusable) {
+            fatal_error_ = failed->message;
+            quit_ = true;
+          }
         } else {
           finish_turn();
         }
@@ -133,6 +137,7 @@ AppResult App::run() {
   }
   AppResult result;
   if (quit_signal_) result.exit_code = 128 + quit_signal_;  // the shell's convention for "killed by"
+  if (!fatal_error_.empty()) result.exit_code = 1;
   try {
     if (auto name = autosave()) {
       result.farewell = "Conversation saved as '" + *name + "'; continue it with: gpt-oss-chat --session " + *name;
@@ -141,6 +146,7 @@ AppResult App::run() {
     result.farewell = std::string("Could not autosave the conversation: ") + e.what();
     result.exit_code = 1;
   }
+  if (!fatal_error_.empty()) result.farewell = "gpt-oss-chat: " + fatal_error_ + "\n" + result.farewell;
   return result;
 }
 
@@ -360,6 +366,8 @@ void App::start_turn(TurnJob job) {
     };
     try {
       job(*session, sink, cancel_);
+    } catch (const engine::LoadError& e) {  // from a forward step: the model file changed
+      events_.push(TurnFailed{e.what(), /*model_unusable=*/true});
     } catch (const gptoss::Error& e) {
       events_.push(TurnFailed{e.what()});
     } catch (const std::exception& e) {

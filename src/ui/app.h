@@ -58,6 +58,7 @@ struct AppResult {
 // Events from the worker thread.
 struct TurnFailed {
   std::string message;
+  bool model_unusable = false;  // the model file changed while in use: the chat ends with exit 1
 };
 struct TurnDone {};
 using UiEvent = std::variant<chat::ChatEvent, TurnFailed, TurnDone>;
@@ -127,6 +128,7 @@ class App {
   bool busy_ = false;
   bool quit_ = false;
   int quit_signal_ = 0;  // SIGTERM/SIGHUP that ended the chat
+  std::string fatal_error_;  // why the chat ended on its own (exit 1), e.g. the model file changed
   bool last_key_was_idle_interrupt_ = false;
   std::string hint_;  // a transient line in the status bar
 
