@@ -4,24 +4,16 @@
 // and parse_tokens agrees with it.
 #include <cstdint>
 #include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "chat/harmony_parser.h"
+#include "shared_tokenizer.h"
 #include "tokenizer/tokenizer.h"
-
-namespace {
-const gptoss::tokenizer::Tokenizer& tokenizer() {
-  static const std::shared_ptr<const gptoss::tokenizer::Tokenizer> loaded =
-      gptoss::tokenizer::Tokenizer::load_default();
-  return *loaded;
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gptoss::chat;
   if (size == 0) return 0;
-  const auto& tok = tokenizer();
+  const auto& tok = shared_tokenizer();
   ParserOptions options;
   options.strict = data[0] & 1;
   if (data[0] & 2) options.role = "assistant";

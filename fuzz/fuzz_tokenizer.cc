@@ -4,23 +4,15 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string_view>
 #include <vector>
 
+#include "shared_tokenizer.h"
 #include "tokenizer/tokenizer.h"
-
-namespace {
-const gptoss::tokenizer::Tokenizer& tokenizer() {
-  static const std::shared_ptr<const gptoss::tokenizer::Tokenizer> loaded =
-      gptoss::tokenizer::Tokenizer::load_default();
-  return *loaded;
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gptoss::tokenizer;
-  const Tokenizer& tok = tokenizer();
+  const Tokenizer& tok = shared_tokenizer();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
     const std::vector<int32_t> ids = tok.encode(text);

@@ -20,8 +20,16 @@
 #include <vector>
 
 #include "chat/sampler.h"
+#include "common/error.h"
 
 namespace gptoss::chat {
+
+// Thrown by Backend::generate when the backend cannot go on at all (a local model file changed
+// while in use): the caller saves what it has and ends, instead of offering another turn.
+class BackendUnusable : public gptoss::Error {
+ public:
+  using gptoss::Error::Error;
+};
 
 struct SessionState;
 

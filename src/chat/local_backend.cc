@@ -135,6 +135,15 @@ bool LocalBackend::prefill(std::span<const int32_t> prompt, GenerateResult& resu
 
 GenerateResult LocalBackend::generate(const GenerateRequest& request, const GenerateCallbacks& callbacks,
                                       const std::atomic<bool>& cancel) {
+  try {
+    return generate_tokens(request, callbacks, cancel);
+  } catch (const engine::LoadError& e) {  // from a forward step: the model file changed
+    throw BackendUnusable(e.what());
+  }
+}
+
+GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, const GenerateCallbacks& callbacks,
+                                             const std::atomic<bool>& cancel) {
   GenerateResult result;
   ensure_context(request.context_tokens);
   if (!sampler_ || request.fresh_sampler || !same_sampling(sampler_->options(), request.sampling)) {

@@ -82,6 +82,9 @@ class LocalBackend : public Backend {
   const std::shared_ptr<const engine::Model>& model() const { return model_; }
 
  private:
+  // generate(), with the engine's "model file changed" error still an engine::LoadError.
+  GenerateResult generate_tokens(const GenerateRequest& request, const GenerateCallbacks& callbacks,
+                                 const std::atomic<bool>& cancel);
   // Makes the cache if there is none or its capacity differs from `tokens`.
   void ensure_context(int tokens);
   // Prefills what the cache lacks of `prompt` in chunks (cancel checked between them); returns

@@ -363,6 +363,9 @@ SessionFile parse_session(std::string_view text, const std::string& source) {
     fail(source, std::to_string(line) + ":" + std::to_string(col),
          std::string(truncated ? "file ends early (truncated?): " : "invalid JSON: ") +
              capped(reason, kMaxParseErrorBytes));
+  } catch (const nlohmann::json::exception& e) {
+    // A number beyond a double ("1E400") is out_of_range, not a parse_error, and has no position.
+    fail(source, "number", std::string("invalid JSON: ") + capped(e.what(), kMaxParseErrorBytes));
   }
   return session_from_json(j, source);
 }

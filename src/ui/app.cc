@@ -73,6 +73,15 @@ App::~App() {
 // ---- The loop -----------------------------------------------------------------------------
 
 AppResult App::run() {
+  AppResult result = run_and_save();
+  if (!fatal_error_.empty()) {  // e.g. the model file changed: the chat cannot go on
+    result.exit_code = 1;
+    result.farewell = "gpt-oss-chat: " + fatal_error_ + (result.farewell.empty() ? "" : "\n" + result.farewell);
+  }
+  return result;
+}
+
+AppResult App::run_and_save() {
   for (;;) {
     run_until_quit();
     AppResult result;
@@ -90,7 +99,7 @@ AppResult App::run() {
       }
       return result;
     } catch (const gptoss::Error& e) {
-      if (quit_signal_ || terminal_gone_) {
+      if (quit_signal_ || terminal_gone_ || !fatal_error_.empty()) {  // no one to ask, or no way on
         result.farewell = std::string("Could not autosave the conversation: ") + e.what();
         result.exit_code = 1;
         return result;
@@ -135,6 +144,10 @@ void App::run_until_quit() {
           turn_.end(Clock::now());
           take_back_refused_message();
           notice(failed->message, BlockKind::kError);
+          if (failed->model_unusable) {
+            fatal_error_ = failed->message;
+            quit_ = true;
+          }
         } else {
           finish_turn();
         }
@@ -407,6 +420,8 @@ void App::start_turn(TurnJob job) {
     };
     try {
       job(*session, sink, cancel_);
+    } catch (const chat::BackendUnusable& e) {  // e.g. the model file changed while in use
+      events_.push(TurnFailed{e.what(), /*model_unusable=*/true});
     } catch (const gptoss::Error& e) {
       events_.push(TurnFailed{e.what()});
     } catch (const std::exception& e) {

@@ -60,6 +60,7 @@ struct AppResult {
 // Events from the worker thread.
 struct TurnFailed {
   std::string message;
+  bool model_unusable = false;  // the model file changed while in use: the chat ends with exit 1
 };
 struct TurnDone {};
 using UiEvent = std::variant<chat::ChatEvent, TurnFailed, TurnDone>;
@@ -81,6 +82,8 @@ class App {
  private:
   // The event loop; then stops a running turn.
   void run_until_quit();
+  // run_until_quit, then the autosave (staying open when it fails and someone can choose).
+  AppResult run_and_save();
   // Input
   void handle_keys(const std::vector<Key>& keys);
   void handle_interrupt();
@@ -148,6 +151,7 @@ class App {
   bool leave_unsaved_ = false;  // /quit!: no autosave
   bool terminal_gone_ = false;  // stdin closed: nobody to ask
   int quit_signal_ = 0;  // SIGTERM/SIGHUP that ended the chat
+  std::string fatal_error_;  // why the chat ended on its own (exit 1), e.g. the model file changed
   bool last_key_was_idle_interrupt_ = false;
   std::string hint_;  // a transient line in the status bar
 

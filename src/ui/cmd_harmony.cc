@@ -70,6 +70,8 @@ ordered_json read_stdin_json() {
     }
     input_error(std::to_string(line) + ":" + std::to_string(col),
                 "invalid JSON: " + capped(problem, kMaxParseErrorBytes));
+  } catch (const nlohmann::json::exception& e) {  // a number beyond a double ("1E400")
+    input_error("number", std::string("invalid JSON: ") + capped(e.what(), kMaxParseErrorBytes));
   }
 }
 

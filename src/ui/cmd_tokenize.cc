@@ -47,7 +47,7 @@ std::vector<int32_t> parse_id_array(const std::string& text) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for "1E400"
     // e.what() is one line: "[json.exception.parse_error.101] parse error at line 1, column 4: ..."
     throw gptoss::Error("stdin: bad JSON (" + capped(e.what(), kMaxParseErrorBytes) + ")");
   }

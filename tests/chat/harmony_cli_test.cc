@@ -162,6 +162,13 @@ TEST(HarmonyCli, BadConversationNamesThePath) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
             "gpt-oss-chat harmony: <stdin>: (top level): nested too deeply (expected at most 256 levels)\n");
+  // A number beyond a double is nlohmann's out_of_range, which used to escape as an internal error.
+  r = run_harmony("parse", R"({"tokens": [1E400]})");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind(
+                "gpt-oss-chat harmony: <stdin>: number: invalid JSON: [json.exception.out_of_range.406]", 0),
+            0u)
+      << r.err;
 }
 
 TEST(HarmonyCli, BadArgumentsExitTwo) {

@@ -515,6 +515,15 @@ TEST(SessionStoreTest, DeeplyNestedFileIsRefusedBeforeItIsParsed) {
   EXPECT_EQ(find_excess_json_nesting(R"({"a\"[": [1]})", 2), std::string_view::npos);
 }
 
+// Found by fuzz_session: a number beyond a double is nlohmann's out_of_range, not a parse_error;
+// it escaped parse_session (std::terminate in the fuzzer, an uncaught error in list_sessions).
+TEST(SessionStoreTest, NumberBeyondADoubleIsAnErrorNamingTheFile) {
+  const std::string what = load_error(R"({"format": "gpt-oss-chat-session", "version": 1E400})");
+  EXPECT_EQ(what.rfind("f.json: number: invalid JSON: [json.exception.out_of_range.406] number overflow", 0),
+            0u)
+      << what;
+}
+
 TEST(SessionStoreTest, NewerVersionIsRefusedWithAClearMessage) {
   const std::string what = load_error(valid_text_with([](ordered_json& j) { j["version"] = 2; }));
   EXPECT_EQ(

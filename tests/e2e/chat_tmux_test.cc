@@ -381,6 +381,43 @@ TEST_F(ChatTmuxTest, CtrlCTwiceAtIdlePromptQuits) {
   EXPECT_FALSE(fs::exists(sessions_dir()) && !fs::is_empty(sessions_dir()));
 }
 
+// The model file truncated while the chat runs: the next step reads past its new end (SIGBUS,
+// which used to kill the chat with the terminal left raw). The chat says the file changed,
+// restores the terminal and exits 1.
+TEST_F(ChatTmuxTest, ModelFileTruncatedWhileInUseEndsTheChatWithExitOne) {
+  start("--demo --seed 3 --max-tokens 6000 --session kept", "GPT_OSS_CHAT_TEST_HOLD_REPLY=1");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  line("first question");
+  ASSERT_TRUE(wait_for(
+      [&](const std::string& x) { return x.find("demo (random weights)") != std::string::npos && is_busy(); },
+      "the reply, held by the test knob"));
+  keys("C-c");
+  ASSERT_TRUE(wait_for([&](const std::string&) { return !is_busy(); }, "the turn to stop"));
+
+  const fs::path weights = root_ / "cache" / "gpt-oss-chat" / "demo-model" / "model.safetensors";
+  ASSERT_TRUE(fs::exists(weights));
+  uint64_t header = 0;
+  {
+    std::ifstream in(weights, std::ios::binary);
+    unsigned char length[8] = {};
+    in.read(reinterpret_cast<char*>(length), 8);
+    for (int i = 7; i >= 0; --i) header = (header << 8) | length[i];
+  }
+  fs::resize_file(weights, 8 + header + 64);  // the tensors are gone
+  line("second question");
+  ASSERT_EQ(wait_exit_line(), "EXIT=1");
+  EXPECT_EQ(run("tmux -L " + socket_ + " display -p '#{alternate_on} #{mouse_any_flag} #{cursor_flag}'"),
+            "0 0 1\n");
+  // The message wraps at the window's width, where a space may vanish: compare without spaces.
+  auto squeezed = [](std::string text) {
+    std::erase_if(text, [](char c) { return c == ' ' || c == '\n'; });
+    return text;
+  };
+  EXPECT_NE(squeezed(screen()).find(squeezed(weights.string() + ": the model file changed while in use")),
+            std::string::npos)
+      << screen();
+}
+
 TEST_F(ChatTmuxTest, SigtermRestoresTheTerminal) {
   start("--demo --seed 7");
   ASSERT_TRUE(wait_text("ctx 0/", 90));

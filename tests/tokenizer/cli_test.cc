@@ -152,6 +152,7 @@ TEST_F(TokenizeCliTest, DetokenizeRejectsBadJson) {
   expect_failure(run({"detokenize"}, "{\"ids\": [1]}"), 1, "expected a JSON array");
   expect_failure(run({"detokenize"}, "[1, \"2\"]"), 1, "element 1");
   expect_failure(run({"detokenize"}, "[1.5]"), 1, "element 0");
+  expect_failure(run({"detokenize"}, "[1E400]"), 1, "bad JSON");  // out_of_range, not parse_error
 }
 
 // nlohmann parses and dumps recursively: 100,000 levels overflowed the stack (SIGSEGV, no message).
