@@ -332,9 +332,11 @@ TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
 
   run("tmux -L " + socket_ + " resize-window -x 72 -y 24");
   ASSERT_TRUE(wait_for([](const std::string& x) { return split_lines(x).size() == 24; }, "the smaller window"));
-  ASSERT_TRUE(is_busy()) << "the reply ended before Ctrl-C although the test knob holds it";
   ASSERT_TRUE(wait_for([&](const std::string& x) { return split_lines(x).back().find("ctx ") != std::string::npos; },
                        "the redraw at 72x24"));
+  // After the redraw: until then tmux shows the old 100-column bar cut at 72, activity and all.
+  ASSERT_TRUE(wait_for([&](const std::string&) { return is_busy(); }, "the busy bar at 72x24"))
+      << "the reply ended before Ctrl-C although the test knob holds it";
   expect_intact(screen(), 72, 24);
   EXPECT_NE(screen().find("tell me a long story"), std::string::npos);
 
