@@ -35,9 +35,12 @@ inline float exp_nonpositive(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const int32_t i_bits = std::bit_cast<int32_t>(shifted) - 0x4B400000;
-  const float e = std::bit_cast<float>(std::bit_cast<int32_t>(p) + i_bits * (1 << 23));
-  return x < -86.0f ? 0.0f : e;
+  // 2^i added to p's exponent field; unsigned, so a NaN's garbage bits wrap instead of overflowing
+  // (undefined for int). Any NaN comes back as NaN, so a damaged checkpoint still shows up as
+  // non-finite logits.
+  const uint32_t i_bits = std::bit_cast<uint32_t>(shifted) - 0x4B400000u;
+  const float e = std::bit_cast<float>(std::bit_cast<uint32_t>(p) + (i_bits << 23));
+  return x < -86.0f ? 0.0f : x != x ? x : e;
 }
 
 // Keys [j_begin, j_end) of every head of one query at position p, added into the running state
