@@ -77,8 +77,6 @@ constexpr int kDemoReplyTokens = 80;
 constexpr int kDefaultReplyTokens = 2048;
 constexpr int kMinContext = 256;  // the harmony headers alone take ~100 tokens
 
-std::string read_all(std::FILE* in) { return read_capped(in, kMaxTextInputBytes, "stdin"); }
-
 struct Loaded {
   std::shared_ptr<chat::Backend> backend;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer;
@@ -249,7 +247,7 @@ int cmd_chat(int argc, char** argv) {
   const bool one_shot = !prompt.empty() || (piped && !args.has("--plain"));
   std::string message;
   if (one_shot) {
-    message = one_shot_message(prompt, piped ? read_all(stdin) : "");
+    message = one_shot_message(prompt, piped ? read_capped(stdin, kMaxTextInputBytes, "stdin") : "");
     if (message.find_first_not_of(" \t\r\n") == std::string::npos) {
       throw UsageError(
           "nothing to answer: stdin was empty and no prompt was given (e.g. gpt-oss-chat \"why?\")");

@@ -66,8 +66,6 @@ void write(std::FILE* out, const std::string& text) {
   std::fflush(out);
 }
 
-std::string read_all(std::FILE* in) { return read_capped(in, kMaxTextInputBytes, "stdin"); }
-
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
@@ -98,7 +96,7 @@ int cmd_generate(int argc, char** argv) {
     chat::check_session_writable(*session_path);  // refused now, not after the answer is generated
   }
   apply_settings_flags(args, file.state.settings);
-  if (prompt == "-") prompt = read_all(stdin);
+  if (prompt == "-") prompt = read_capped(stdin, kMaxTextInputBytes, "stdin");
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
   std::shared_ptr<chat::Backend> backend = open_remote_from_flags(args, process_env(), tokenizer);
