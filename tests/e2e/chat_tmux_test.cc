@@ -58,14 +58,6 @@ int cells(const std::string& line) {
   return w < 0 ? static_cast<int>(n) : w;
 }
 
-std::string unwrapped(const std::string& screen) {
-  std::string out;
-  for (char c : screen) {
-    if (c != '\n') out += c;
-  }
-  return out;
-}
-
 class ChatTmuxTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -111,6 +103,9 @@ class ChatTmuxTest : public ::testing::Test {
   }
 
   std::string screen() const { return run("tmux -L " + socket_ + " capture-pane -p"); }
+  // The screen with lines the terminal wrapped joined again, spaces kept: a plain capture drops
+  // the space a wrap falls on, so a long path in a message would read "--sessione2e".
+  std::string joined_screen() const { return run("tmux -L " + socket_ + " capture-pane -p -J"); }
   std::string status_line() const {
     auto lines = split_lines(screen());
     return lines.empty() ? "" : lines.back();
@@ -276,7 +271,7 @@ TEST_F(ChatTmuxTest, DemoSessionEndToEnd) {
   // /quit: exit code 0, the conversation autosaved (it changed since /load), the terminal restored.
   line("/quit");
   ASSERT_EQ(wait_exit_line(), "EXIT=0");
-  ASSERT_TRUE(wait_for([](const std::string& x) { return unwrapped(x).find("--session e2e") != std::string::npos; },
+  ASSERT_TRUE(wait_for([&](const std::string&) { return joined_screen().find("--session e2e") != std::string::npos; },
                        "the autosave message"));
   {
     std::ifstream history(root_ / "state" / "gpt-oss-chat" / "history");
@@ -576,7 +571,7 @@ TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
   EXPECT_NE(read_file(elsewhere).find("more words"), std::string::npos);
   // The farewell names a command that works here: the binary's path (it is not on $PATH) and --demo.
   const std::string resume = std::string(GPTOSS_BINARY) + " --demo --session " + elsewhere.string();
-  ASSERT_TRUE(wait_for([&](const std::string& x) { return unwrapped(x).find(resume) != std::string::npos; },
+  ASSERT_TRUE(wait_for([&](const std::string&) { return joined_screen().find(resume) != std::string::npos; },
                        "the command that resumes"));
 }
 
