@@ -49,6 +49,12 @@ struct ExpertCounters {
 
 enum class EvictionPolicy { kLfu, kLru };
 
+// The policy GPTOSS_CACHE_POLICY names ("lfu" or "lru"; empty: the default, LFU). A benchmarking
+// knob, to measure one policy against the other. Throws gptoss::Error naming the variable on
+// anything else.
+EvictionPolicy choose_eviction_policy(const std::string& name);
+const char* eviction_policy_name(EvictionPolicy policy);
+
 class ExpertCache {
  public:
   // `pieces` [L*E*kExpertPieces] in (layer, expert, piece) order, read through `files` (which
