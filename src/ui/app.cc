@@ -50,6 +50,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
   uncapped_reply_budget_ = config_.uncapped_reply_budget;
   session_ = std::make_unique<chat::ChatSession>(config_.backend, config_.tokenizer, std::move(state));
   memory_bytes_ = resident_memory_bytes();
+  memory_figures_ = memory_figures(config_.backend->stats());
   rebuild_transcript();
   if (config_.session_file) {
     notice("Continuing session " + session_name_ + " (" + std::to_string(session_->conversation().messages.size()) +
@@ -450,6 +451,7 @@ void App::finish_turn() {
   turn_.end(Clock::now());
   busy_ = false;
   refresh_context_usage(/*after_turn=*/true);
+  memory_figures_ = memory_figures(config_.backend->stats());  // the worker has ended: safe to read
   std::vector<std::pair<std::string, BlockKind>> held;
   held.swap(deferred_notices_);
   for (const auto& [text, kind] : held) notice(text, kind);
@@ -565,7 +567,8 @@ StatusInfo App::status() const {
     if (stats->tokens_generated > 0) s.decode_tok_s = stats->decode_tokens_per_second();
   }
   s.memory_bytes = memory_bytes_;
-  s.streaming_budget = config_.backend->info().streaming_budget_bytes;
+  s.memory_mode = memory_mode_field(memory_figures_);
+  s.expert_cache = expert_cache_field(memory_figures_);
   s.activity = hint_.empty() ? turn_.activity() : hint_;
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();

@@ -18,6 +18,7 @@
 #include "ui/event_queue.h"
 #include "ui/input.h"
 #include "ui/keys.h"
+#include "ui/memory_figures.h"
 #include "ui/status_bar.h"
 #include "ui/transcript.h"
 #include "ui/turn_view.h"
@@ -159,6 +160,7 @@ class App {
   uint64_t context_used_ = 0;
   uint64_t context_size_ = 0;
   uint64_t memory_bytes_ = 0;
+  MemoryFigures memory_figures_;  // read from the backend between turns, never during one
   bool needs_redraw_ = true;
 };
 
