@@ -401,7 +401,8 @@ void App::send_message(const std::string& text) {
 }
 
 void App::start_turn(TurnJob job) {
-  turn_.begin(turn_label(), session_->settings().max_new_tokens);
+  turn_settings_ = session_->settings();
+  turn_.begin(turn_label(), turn_settings_.max_new_tokens);
   if (prompt_rewritten_ && context_used_ > 0) {
     turn_.set_activity("reading the prompt again (the whole conversation, " + std::to_string(context_used_) +
                        " tokens)");
@@ -557,7 +558,8 @@ StatusInfo App::status() const {
   StatusInfo s;
   s.model = config_.model_name;
   s.demo = config_.demo;
-  s.effort = std::string(chat::to_string(session_->settings().effort));
+  // While a turn runs the worker owns the session (it replaces the state): not read from here.
+  s.effort = std::string(chat::to_string((busy_ ? turn_settings_ : session_->settings()).effort));
   s.context_used = context_used_;
   s.context_size = context_size_;
   if (const auto& stats = turn_.last_stats()) {

@@ -141,6 +141,7 @@ class App {
   std::thread worker_;
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
+  chat::SessionSettings turn_settings_;  // the running turn's, for the screen (the worker owns session_)
   struct SentMessage {
     std::string text;
     size_t transcript_size = 0;  // blocks before the message's
