@@ -96,11 +96,32 @@ LocalBackend::~LocalBackend() = default;
 size_t LocalBackend::cached_tokens() const { return context_ ? context_->size() : 0; }
 
 std::vector<std::pair<std::string, std::string>> LocalBackend::stats() const {
-  if (!context_) return {};
+  std::vector<std::pair<std::string, std::string>> out = memory_stats();
+  if (!context_) return out;
   const engine::ContextStats& s = context_->stats();
-  return {{"prefill_tokens", std::to_string(s.prefill_tokens)},
-          {"decode_tokens", std::to_string(s.decode_tokens)},
-          {"expert_bytes_read", std::to_string(s.expert_bytes_read)}};
+  out.insert(out.end(), {{"prefill_tokens", std::to_string(s.prefill_tokens)},
+                         {"decode_tokens", std::to_string(s.decode_tokens)},
+                         {"expert_bytes_read", std::to_string(s.expert_bytes_read)}});
+  return out;
+}
+
+// Where the weights live and, when the experts stream, the cache's counters since the Context
+// was made: what the status bar and /stats show (ui/memory_figures.h reads these keys).
+std::vector<std::pair<std::string, std::string>> LocalBackend::memory_stats() const {
+  const engine::ModelInfo& mi = model_->info();
+  std::vector<std::pair<std::string, std::string>> out = {{"mode", mi.streaming ? "streaming" : "mapped"},
+                                                          {"kernels", mi.kernels}};
+  if (!mi.streaming) return out;
+  const engine::ContextStats s = context_ ? context_->stats() : engine::ContextStats{};
+  out.insert(out.end(), {{"ram_budget_bytes", std::to_string(mi.ram_budget_bytes)},
+                         {"expert_slots", std::to_string(mi.expert_slots)},
+                         {"expert_cache_policy", mi.expert_cache_policy},
+                         {"tokens_computed", std::to_string(s.prefill_tokens + s.decode_tokens)},
+                         {"expert_requests", std::to_string(s.expert_requests)},
+                         {"expert_hits", std::to_string(s.expert_hits)},
+                         {"prefetch_hits", std::to_string(s.prefetch_hits)},
+                         {"disk_bytes_read", std::to_string(s.disk_bytes_read)}});
+  return out;
 }
 
 void LocalBackend::ensure_context(int tokens) {

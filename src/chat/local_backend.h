@@ -85,6 +85,8 @@ class LocalBackend : public Backend {
   // generate(), with the engine's "model file changed" error still an engine::LoadError.
   GenerateResult generate_tokens(const GenerateRequest& request, const GenerateCallbacks& callbacks,
                                  const std::atomic<bool>& cancel);
+  // The memory mode, kernel set and expert-cache counters of stats().
+  std::vector<std::pair<std::string, std::string>> memory_stats() const;
   // Makes the cache if there is none or its capacity differs from `tokens`.
   void ensure_context(int tokens);
   // Prefills what the cache lacks of `prompt` in chunks (cancel checked between them); returns

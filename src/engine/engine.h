@@ -114,6 +114,7 @@ struct ModelInfo {
   uint64_t resident_bytes = 0;     // streaming: dense weights copied into memory
   uint64_t expert_slot_bytes = 0;  // streaming: one expert's slot
   int expert_slots = 0;            // streaming: slots in the cache
+  std::string expert_cache_policy;  // streaming: "lfu" or "lru" (GPTOSS_CACHE_POLICY)
 };
 
 class Model {

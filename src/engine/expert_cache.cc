@@ -10,6 +10,16 @@
 
 namespace gptoss::engine {
 
+EvictionPolicy choose_eviction_policy(const std::string& name) {
+  if (name.empty() || name == "lfu") return EvictionPolicy::kLfu;
+  if (name == "lru") return EvictionPolicy::kLru;
+  throw gptoss::Error("GPTOSS_CACHE_POLICY: unknown eviction policy '" + name + "' (expected lfu or lru)");
+}
+
+const char* eviction_policy_name(EvictionPolicy policy) {
+  return policy == EvictionPolicy::kLru ? "lru" : "lfu";
+}
+
 ExpertCache::ExpertCache(std::vector<const FileReader*> files, std::vector<ExpertPiece> pieces,
                          std::vector<std::string> names, const ExpertView& shape, int L, int E, int slots,
                          int io_threads, EvictionPolicy policy)

@@ -66,6 +66,8 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   // Before the (slow) mapping: a bad GPTOSS_KERNELS fails at once.
   const char* forced = std::getenv("GPTOSS_KERNELS");
   impl->kernels = &kernels_for(choose_kernel_target(forced ? forced : ""));
+  const char* policy_name = std::getenv("GPTOSS_CACHE_POLICY");  // a benchmarking knob
+  const EvictionPolicy policy = choose_eviction_policy(policy_name ? policy_name : "");
   impl->checkpoint = open_checkpoint(dir, options.on_progress);
   impl->checkpoint->info.kernels = impl->kernels->name;
   const Config& cfg = impl->cfg();
@@ -77,11 +79,13 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   const MemoryPlan plan = plan_memory(needs, options.ram_budget_bytes, info.dir);
   info.ram_budget_bytes = options.ram_budget_bytes;
   if (plan.streaming) {
-    impl->stream = std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, options.on_progress);
+    impl->stream =
+        std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, policy, options.on_progress);
     info.streaming = true;
     info.resident_bytes = impl->stream->resident_bytes();
     info.expert_slot_bytes = impl->stream->experts().slot_bytes();
     info.expert_slots = plan.slots;
+    info.expert_cache_policy = eviction_policy_name(policy);
   }
   // OpenBLAS (its OpenMP build) sizes its own team; it is only called outside our regions.
   openblas_set_num_threads(impl->threads);

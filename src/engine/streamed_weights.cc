@@ -52,7 +52,7 @@ uint64_t expert_slot_bytes(const LayerWeights& lw) {
   return bytes;
 }
 
-StreamedWeights::StreamedWeights(const Checkpoint& ckpt, int slots,
+StreamedWeights::StreamedWeights(const Checkpoint& ckpt, int slots, EvictionPolicy policy,
                                  const std::function<void(const LoadProgress&)>& progress)
     : weights_(ckpt.weights), H_(ckpt.config.hidden) {
   for (const auto& f : ckpt.files) readers_.push_back(std::make_unique<FileReader>(f->path()));
@@ -110,7 +110,8 @@ StreamedWeights::StreamedWeights(const Checkpoint& ckpt, int slots,
   std::vector<const FileReader*> files;
   for (const auto& r : readers_) files.push_back(r.get());
   ExpertView shape = expert_view(ckpt.weights.layers[0], 0);
-  cache_ = std::make_unique<ExpertCache>(files, std::move(pieces), std::move(names), shape, L, E, slots);
+  cache_ = std::make_unique<ExpertCache>(files, std::move(pieces), std::move(names), shape, L, E, slots,
+                                         /*io_threads=*/4, policy);
 
   const Located embed = by_address.at(bytes_of(ckpt.weights.embed.data));
   embed_file_ = embed.file;

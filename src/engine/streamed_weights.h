@@ -35,8 +35,9 @@ uint64_t expert_slot_bytes(const LayerWeights& lw);
 class StreamedWeights {
  public:
   // Copies the dense tensors of `ckpt` (reported as stage "warming") and makes an expert cache of
-  // `slots` slots. Throws gptoss::Error naming the file and tensor when a read fails.
-  StreamedWeights(const Checkpoint& ckpt, int slots,
+  // `slots` slots evicted by `policy`. Throws gptoss::Error naming the file and tensor when a read
+  // fails.
+  StreamedWeights(const Checkpoint& ckpt, int slots, EvictionPolicy policy,
                   const std::function<void(const LoadProgress&)>& progress);
   ~StreamedWeights();
   StreamedWeights(const StreamedWeights&) = delete;

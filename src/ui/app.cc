@@ -50,6 +50,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
   uncapped_reply_budget_ = config_.uncapped_reply_budget;
   session_ = std::make_unique<chat::ChatSession>(config_.backend, config_.tokenizer, std::move(state));
   memory_bytes_ = resident_memory_bytes();
+  memory_figures_ = memory_figures(config_.backend->stats());
   rebuild_transcript();
   if (config_.session_file) {
     notice("Continuing session " + session_name_ + " (" + std::to_string(session_->conversation().messages.size()) +
@@ -400,7 +401,8 @@ void App::send_message(const std::string& text) {
 }
 
 void App::start_turn(TurnJob job) {
-  turn_.begin(turn_label(), session_->settings().max_new_tokens);
+  turn_settings_ = session_->settings();
+  turn_.begin(turn_label(), turn_settings_.max_new_tokens);
   if (prompt_rewritten_ && context_used_ > 0) {
     turn_.set_activity("reading the prompt again (the whole conversation, " + std::to_string(context_used_) +
                        " tokens)");
@@ -450,6 +452,7 @@ void App::finish_turn() {
   turn_.end(Clock::now());
   busy_ = false;
   refresh_context_usage(/*after_turn=*/true);
+  memory_figures_ = memory_figures(config_.backend->stats());  // the worker has ended: safe to read
   std::vector<std::pair<std::string, BlockKind>> held;
   held.swap(deferred_notices_);
   for (const auto& [text, kind] : held) notice(text, kind);
@@ -555,7 +558,8 @@ StatusInfo App::status() const {
   StatusInfo s;
   s.model = config_.model_name;
   s.demo = config_.demo;
-  s.effort = std::string(chat::to_string(session_->settings().effort));
+  // While a turn runs the worker owns the session (it replaces the state): not read from here.
+  s.effort = std::string(chat::to_string((busy_ ? turn_settings_ : session_->settings()).effort));
   s.context_used = context_used_;
   s.context_size = context_size_;
   if (const auto& stats = turn_.last_stats()) {
@@ -565,7 +569,8 @@ StatusInfo App::status() const {
     if (stats->tokens_generated > 0) s.decode_tok_s = stats->decode_tokens_per_second();
   }
   s.memory_bytes = memory_bytes_;
-  s.streaming_budget = config_.backend->info().streaming_budget_bytes;
+  s.memory_mode = memory_mode_field(memory_figures_);
+  s.expert_cache = expert_cache_field(memory_figures_);
   s.activity = hint_.empty() ? turn_.activity() : hint_;
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();

@@ -18,6 +18,7 @@
 #include "ui/event_queue.h"
 #include "ui/input.h"
 #include "ui/keys.h"
+#include "ui/memory_figures.h"
 #include "ui/status_bar.h"
 #include "ui/transcript.h"
 #include "ui/turn_view.h"
@@ -140,6 +141,7 @@ class App {
   std::thread worker_;
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
+  chat::SessionSettings turn_settings_;  // the running turn's, for the screen (the worker owns session_)
   struct SentMessage {
     std::string text;
     size_t transcript_size = 0;  // blocks before the message's
@@ -159,6 +161,7 @@ class App {
   uint64_t context_used_ = 0;
   uint64_t context_size_ = 0;
   uint64_t memory_bytes_ = 0;
+  MemoryFigures memory_figures_;  // read from the backend between turns, never during one
   bool needs_redraw_ = true;
 };
 

@@ -72,6 +72,7 @@ void App::show_stats() {
                                           : std::to_string(config_.backend->info().threads) + " threads") +
           ").";
   text += "\nMemory: " + (config_.backend->info().remote ? std::string("the model runs on the server") : config_.backend->info().memory) + ".";
+  if (const std::string line = memory_stats_line(memory_figures_); !line.empty()) text += "\n" + line;
   notice(text);
 }
 

@@ -37,7 +37,9 @@ constexpr const char* kUsage =
     "  --runs N             repetitions; medians are reported (default 3)\n"
     "  --ram SIZE           memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); below the\n"
     "                       checkpoint's size the experts stream from disk\n"
-    "  --json               one JSON object instead of a table\n";
+    "  --json               one JSON object instead of a table\n"
+    "Environment: GPTOSS_KERNELS=avx512|avx2|baseline forces a kernel set; GPTOSS_CACHE_POLICY=lfu|lru\n"
+    "chooses the expert cache's eviction when streaming (default lfu), to compare the two.\n";
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -238,6 +240,7 @@ int cmd_bench(int argc, char** argv) {
         {"ram_budget_source", budget.source},
         {"mode", mode},
         {"expert_slots", info.expert_slots},
+        {"expert_cache_policy", info.expert_cache_policy},
         {"resident_bytes", info.resident_bytes},
         {"expert_hit_rate", hit_rate},
         {"prefetch_hit_rate", prefetch_rate},
@@ -272,9 +275,11 @@ int cmd_bench(int argc, char** argv) {
     std::printf("memory           %s, budget %s (%s)\n", mode, gib(static_cast<double>(budget.bytes)).c_str(),
                 budget.source.c_str());
     if (info.streaming)
-      std::printf("experts          %d slots; decode: cache hits %.3f, prefetched %.3f, guesses %.3f "
-                  "right, %.1f MB/token from disk\n",
-                  info.expert_slots, hit_rate, prefetch_rate, guess_accuracy, disk_per_token / 1e6);
+      std::printf(
+          "experts          %d slots (%s eviction); decode: cache hits %.3f, prefetched %.3f, guesses "
+          "%.3f right, %.1f MB/token from disk\n",
+          info.expert_slots, info.expert_cache_policy.c_str(), hit_rate, prefetch_rate, guess_accuracy,
+          disk_per_token / 1e6);
     if (cgroup_peak) std::printf("cgroup peak      %s\n", gib(static_cast<double>(cgroup_peak)).c_str());
   }
   return 0;

@@ -61,7 +61,8 @@ std::string format_status(const StatusInfo& s, int width) {
     left.push_back({"prefill " + speed(s.prefill_tok_s) + " decode " + speed(s.decode_tok_s) + " tok/s", 6});
   }
   if (s.memory_bytes > 0) left.push_back({"mem " + format_bytes(s.memory_bytes), 4});
-  if (s.streaming_budget > 0) left.push_back({"streaming, budget " + format_bytes(s.streaming_budget), 3});
+  if (!s.memory_mode.empty()) left.push_back({s.memory_mode, 3});
+  if (!s.expert_cache.empty()) left.push_back({s.expert_cache, 2});
   if (!s.session.empty()) left.push_back({"session " + s.session, 10});  // what /quit saves to: kept longest
 
   std::string right = s.activity;

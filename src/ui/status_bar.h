@@ -16,14 +16,16 @@ struct StatusInfo {
   double prefill_tok_s = 0;      // last turn; 0: no turn yet
   double decode_tok_s = 0;
   uint64_t memory_bytes = 0;     // resident set size
-  uint64_t streaming_budget = 0; // RAM budget when the experts stream from disk; 0: mapped
+  std::string memory_mode;       // "mapped", "streaming, budget 4.0 GiB" (memory_figures.h); empty: remote
+  std::string expert_cache;      // streaming: "cache hits 73%, 425 MB/tok"; empty before a turn
   std::string activity;          // "thinking", "answering"; empty when idle
   std::string session;           // the session's name, if saved
   int rows_below = 0;            // transcript rows hidden below the view
 };
 
 // One row of exactly `width` cells (UTF-8). When the row is too narrow, the least useful fields
-// go first (memory, effort, speed); the session name, the model and the context stay longest.
+// go first (expert cache figures, memory mode, memory, effort, speed); the session name, the model
+// and the context stay longest.
 std::string format_status(const StatusInfo& s, int width);
 
 // "1 token", "2 tokens": a count and its noun (plural with an 's').

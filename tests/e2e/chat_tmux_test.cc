@@ -389,7 +389,12 @@ TEST_F(ChatTmuxTest, ModelFileTruncatedWhileInUseEndsTheChatWithExitOne) {
       [&](const std::string& x) { return x.find("demo (random weights)") != std::string::npos && is_busy(); },
       "the reply, held by the test knob"));
   keys("C-c");
-  ASSERT_TRUE(wait_for([&](const std::string&) { return !is_busy(); }, "the turn to stop"));
+  // Until the turn has ended (the reply marked, no "stopping" in the bar) the worker may still
+  // decode: truncating then fails that turn, and a message typed then is held back.
+  ASSERT_TRUE(wait_text("interrupted"));
+  ASSERT_TRUE(wait_for(
+      [&](const std::string&) { return !is_busy() && status_line().find("stopping") == std::string::npos; },
+      "the turn to stop"));
 
   const fs::path weights = root_ / "cache" / "gpt-oss-chat" / "demo-model" / "model.safetensors";
   ASSERT_TRUE(fs::exists(weights));
@@ -413,6 +418,12 @@ TEST_F(ChatTmuxTest, ModelFileTruncatedWhileInUseEndsTheChatWithExitOne) {
   EXPECT_NE(squeezed(screen()).find(squeezed(weights.string() + ": the model file changed while in use")),
             std::string::npos)
       << screen();
+  // The conversation was kept: the autosave wrote it under the --session name before the exit.
+  const fs::path kept = sessions_dir() / "kept.json";
+  ASSERT_TRUE(fs::exists(kept)) << screen();
+  std::ifstream saved(kept);
+  const std::string json((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("first question"), std::string::npos) << json.substr(0, 2000);
 }
 
 TEST_F(ChatTmuxTest, SigtermRestoresTheTerminal) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "engine/checkpoint.h"
@@ -167,6 +168,59 @@ TEST(ExpertCache, ViewsHoldTheMappedBytesUnderContention) {
   EXPECT_EQ(mismatches.load(), 0);
   EXPECT_GT(hits.load(), 0u);
   EXPECT_GT(requests.load() - hits.load(), 4u);  // evicted: more reads than slots
+}
+
+// Requests expert e of layer l alone, takes it and gives it back; returns whether it was held.
+bool held_when_asked(ExpertCache& cache, int l, int e) {
+  ExpertCounters c;
+  cache.request(l, &e, 1, c);
+  int wanted = e, n_wanted = 1, id = -1;
+  ExpertView view;
+  while (n_wanted > 0) {
+    const int got = cache.take(l, &wanted, &n_wanted, &id, &view);
+    cache.give_back(l, &id, got);
+  }
+  return c.hits == 1;
+}
+
+// GPTOSS_CACHE_POLICY, set for one scope (a benchmarking knob read by Model::open).
+class ScopedPolicy {
+ public:
+  explicit ScopedPolicy(const char* name) { ::setenv("GPTOSS_CACHE_POLICY", name, 1); }
+  ~ScopedPolicy() { ::unsetenv("GPTOSS_CACHE_POLICY"); }
+};
+
+TEST(ExpertCache, PolicyVariable) {
+  EXPECT_EQ(choose_eviction_policy(""), EvictionPolicy::kLfu);
+  EXPECT_EQ(choose_eviction_policy("lfu"), EvictionPolicy::kLfu);
+  EXPECT_EQ(choose_eviction_policy("lru"), EvictionPolicy::kLru);
+  try {
+    choose_eviction_policy("mru");
+    ADD_FAILURE() << "mru was accepted";
+  } catch (const gptoss::Error& e) {
+    EXPECT_STREQ(e.what(), "GPTOSS_CACHE_POLICY: unknown eviction policy 'mru' (expected lfu or lru)");
+  }
+}
+
+// Four slots (K, the fewest a budget may give) and one layer's experts asked for one at a time:
+// 0 twice, then 1, 2, 3 fill the slots and 4 needs one. LFU evicts the least used (1, the oldest
+// of the ones used once) and keeps 0; LRU evicts the least recently used, 0, and keeps 1.
+TEST(ExpertCache, LfuKeepsTheFrequentExpertLruTheRecentOnes) {
+  testing::TempDir dir;
+  write_test_model(dir.str(), streamable_preset(), {.seed = 5});
+  for (const char* policy : {"lfu", "lru"}) {
+    SCOPED_TRACE(policy);
+    ScopedPolicy scoped(policy);
+    const auto model = Model::open(dir.str(), budget_for_slots(dir.str(), 4));
+    ASSERT_TRUE(model->info().streaming);
+    EXPECT_EQ(model->info().expert_cache_policy, policy);
+    ExpertCache& cache = model->impl().stream->experts();
+    ASSERT_EQ(cache.slots(), 4);
+    for (int e : {0, 0, 1, 2, 3, 4}) held_when_asked(cache, 0, e);
+    const bool lfu = std::string(policy) == "lfu";
+    EXPECT_EQ(held_when_asked(cache, 0, 1), !lfu) << "the oldest of those asked for once";
+    EXPECT_EQ(held_when_asked(cache, 0, 0), lfu) << "the expert asked for twice";  // LFU evicted 2 for 1
+  }
 }
 
 // Both read paths (O_DIRECT, and pread + POSIX_FADV_DONTNEED where O_DIRECT is refused) give
