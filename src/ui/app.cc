@@ -213,9 +213,19 @@ void App::handle_keys(const std::vector<Key>& keys) {
         needs_redraw_ = true;
       }
     }
+    if (input_.empty()) replacing_last_ = false;  // the edited message was thrown away
+    const bool up_edits = up_edits_last(k);
+    just_answered_ = false;
     switch (k.kind) {
       case KeyKind::kReadline:
-        input_.feed(k.text);
+        if (up_edits) {
+          edit_last();
+        } else {
+          input_.feed(k.text);
+        }
+        break;
+      case KeyKind::kEditor:
+        open_editor(input_.text());
         break;
       case KeyKind::kPaste:
         input_.insert(k.text);
@@ -331,7 +341,19 @@ void App::run_command(const Command& c) {
   }
   switch (c.kind) {
     case CommandKind::kMessage:
-      send_message(c.arg);
+      if (std::optional<std::string> text = prepare_message(c.arg)) send_message(*text);
+      break;
+    case CommandKind::kEdit:
+      open_editor(c.arg);
+      break;
+    case CommandKind::kEditLast:
+      edit_last();
+      break;
+    case CommandKind::kFile:
+      attach_file(c.arg);
+      break;
+    case CommandKind::kCopy:
+      copy_to_clipboard(c.arg);
       break;
     case CommandKind::kHelp:
       show_help();
@@ -449,6 +471,7 @@ void App::finish_turn() {
   if (worker_.joinable()) worker_.join();
   turn_.end(Clock::now());
   busy_ = false;
+  just_answered_ = true;
   refresh_context_usage(/*after_turn=*/true);
   std::vector<std::pair<std::string, BlockKind>> held;
   held.swap(deferred_notices_);
@@ -611,12 +634,18 @@ void App::redraw() {
   int y = 0;
   for (const ScreenLine* row : transcript_.visible()) draw_row(y++, *row);
 
+  int first = std::max(0, in.cursor_row - input_rows + 1);
   if (separator_y >= 0) {
     attrset(A_DIM);
     mvhline_set(separator_y, 0, WACS_HLINE, W);
+    // A draft taller than the box says what it hides, at the right of the separator.
+    const int below = static_cast<int>(in.rows.size()) - first - input_rows;
+    if (std::string note = hidden_rows_note(first, below);
+        !note.empty() && static_cast<int>(note.size()) + 4 < W) {
+      mvaddstr(separator_y, W - static_cast<int>(note.size()) - 2, (" " + note + " ").c_str());
+    }
     attrset(A_NORMAL);
   }
-  int first = std::max(0, in.cursor_row - input_rows + 1);
   for (int k = 0; k < input_rows && first + k < static_cast<int>(in.rows.size()); ++k) {
     const std::wstring& row = in.rows[static_cast<size_t>(first + k)];
     mvaddnwstr(input_y + k, 0, row.c_str(), static_cast<int>(row.size()));

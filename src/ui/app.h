@@ -105,6 +105,16 @@ class App {
   void set_system(const std::string& arg);
   void set_setting(const std::string& arg);
   std::string recompute_note() const;
+  // Drafts (app_drafts.cc): the editor, the last message again, attached files.
+  void open_editor(const std::string& draft);
+  void edit_last();
+  bool up_edits_last(const Key& k) const;
+  void attach_file(const std::string& arg);
+  std::string count_for_context(const std::string& name, const std::string& block);
+  // What to send for `typed`: with the attached files, replacing the last exchange after
+  // /edit-last. nullopt when it must not go yet (a notice says why; the text is back in the input).
+  std::optional<std::string> prepare_message(const std::string& typed);
+  void copy_to_clipboard(const std::string& arg);  // app_clipboard.cc
   std::optional<std::string> autosave();
   // The worker
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
@@ -154,6 +164,14 @@ class App {
   std::string fatal_error_;  // why the chat ended on its own (exit 1), e.g. the model file changed
   bool last_key_was_idle_interrupt_ = false;
   std::string hint_;  // a transient line in the status bar
+  bool just_answered_ = false;   // no key since a turn ended: Up on an empty input edits the last message
+  bool replacing_last_ = false;  // the input holds the last message again: sending it replaces that exchange
+  struct Attached {
+    std::string name;
+    std::string block;  // fenced
+  };
+  std::vector<Attached> attached_;  // /file: sent with the next message
+  std::string mentions_counted_;    // a message whose @PATH files were shown with their tokens: Enter sends
 
   TurnView turn_{transcript_};  // the running turn's blocks, activity and last stats
   uint64_t context_used_ = 0;

@@ -235,4 +235,36 @@ std::vector<MarkdownLine> render_markdown(std::string_view text) {
   return out;
 }
 
+std::vector<CodeBlock> fenced_code_blocks(std::string_view text) {
+  std::vector<CodeBlock> out;
+  char fence_char = 0;
+  size_t fence_len = 0;  // 0: not inside a fenced block
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = nl + 1;
+    char c = 0;
+    const size_t n = fence_length(line, &c);
+    if (fence_len > 0) {
+      if (n >= fence_len && c == fence_char &&
+          line.find_first_not_of(c, leading_spaces(line) + n) == std::string_view::npos) {
+        fence_len = 0;
+        continue;
+      }
+      out.back().code.append(line).append("\n");
+    } else if (n > 0) {
+      fence_char = c;
+      fence_len = n;
+      std::string_view lang = line.substr(leading_spaces(line) + n);
+      while (!lang.empty() && lang.front() == ' ') lang.remove_prefix(1);
+      while (!lang.empty() && lang.back() == ' ') lang.remove_suffix(1);
+      out.push_back({std::string(lang), {}});
+    }
+  }
+  return out;
+}
+
 }  // namespace gptoss::ui

@@ -5,6 +5,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -153,6 +154,28 @@ void Terminal::suspend() {
   reset_prog_mode();
   write_modes(kModesOn);
   apply_resize();  // the window may have changed meanwhile
+}
+
+void Terminal::lend(const std::function<void()>& run) {
+  write_modes(kModesOff);
+  endwin();
+  if (g_have_saved_tty) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_tty);
+  run();
+  reset_prog_mode();
+  write_modes(kModesOn);
+  apply_resize();  // the editor may have left the screen in any state, or the window changed
+}
+
+void Terminal::write_escape(std::string_view bytes) {
+  std::fflush(stdout);  // after what curses has buffered
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return;  // a terminal that went away: nothing to copy to
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
 }
 
 Terminal::~Terminal() {

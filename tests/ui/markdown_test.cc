@@ -103,5 +103,20 @@ TEST(MarkdownBlocks, NotAHeadingWithoutSpace) {
   EXPECT_EQ(lines[0].spans[0].text, "#hashtag");
 }
 
+// /copy code takes the blocks as written: the language tag apart, lines whole, fences of any
+// length, and a block the reply never closed.
+TEST(MarkdownCodeBlocks, FencedBlocksInOrder) {
+  auto blocks =
+      fenced_code_blocks("Intro\n```python \nprint(1)\n  x = 2\n```\ntext\n~~~~\n```\n~~~~\n```sh\nls -l");
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks[0].lang, "python");
+  EXPECT_EQ(blocks[0].code, "print(1)\n  x = 2\n");
+  EXPECT_EQ(blocks[1].lang, "");
+  EXPECT_EQ(blocks[1].code, "```\n");
+  EXPECT_EQ(blocks[2].lang, "sh");
+  EXPECT_EQ(blocks[2].code, "ls -l\n");
+  EXPECT_TRUE(fenced_code_blocks("no code `here`").empty());
+}
+
 }  // namespace
 }  // namespace gptoss::ui
