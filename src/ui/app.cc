@@ -61,6 +61,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
     notice("Type a message and press Enter. /help lists commands; Ctrl-C stops an answer; Ctrl-D quits.");
   }
   refresh_context_usage();
+  watch_prefill();
 }
 
 App::~App() {
@@ -68,6 +69,7 @@ App::~App() {
     cancel_ = true;
     worker_.join();
   }
+  unwatch_prefill();
 }
 
 // ---- The loop -----------------------------------------------------------------------------
@@ -423,10 +425,7 @@ void App::send_message(const std::string& text) {
 
 void App::start_turn(TurnJob job) {
   turn_.begin(turn_label(), session_->settings().max_new_tokens);
-  if (prompt_rewritten_ && context_used_ > 0) {
-    turn_.set_activity("reading the prompt again (the whole conversation, " + std::to_string(context_used_) +
-                       " tokens)");
-  }
+  if (prompt_rewritten_ && context_used_ > 0) begin_rereading();
   prompt_rewritten_ = false;
   transcript_.scroll_to_bottom();
   busy_ = true;
@@ -589,7 +588,7 @@ StatusInfo App::status() const {
   }
   s.memory_bytes = memory_bytes_;
   s.streaming_budget = config_.backend->info().streaming_budget_bytes;
-  s.activity = hint_.empty() ? turn_.activity() : hint_;
+  s.activity = hint_.empty() ? activity() : hint_;
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();
   return s;

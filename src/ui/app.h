@@ -46,6 +46,9 @@ struct AppConfig {
   // Test knob (GPT_OSS_CHAT_TEST_HOLD_REPLY=1): after a reply's first text the turn waits for
   // Ctrl-C, so an end-to-end test acts on a running reply however fast the engine is.
   bool hold_reply_for_tests = false;
+  // Test knob (GPT_OSS_CHAT_TEST_SLOW_PREFILL_MS): each prefill chunk of the local backend then
+  // takes at least this long, so an end-to-end test sees the progress of a long prompt.
+  int slow_prefill_ms_for_tests = 0;
   // Demo mode caps the reply budget (a random model's replies are noise); the session file keeps
   // this budget instead of the cap, so the conversation is not capped forever. 0: no cap applied.
   int uncapped_reply_budget = 0;
@@ -115,6 +118,12 @@ class App {
   // /edit-last. nullopt when it must not go yet (a notice says why; the text is back in the input).
   std::optional<std::string> prepare_message(const std::string& typed);
   void copy_to_clipboard(const std::string& arg);  // app_clipboard.cc
+  // A prompt read again after /effort, /system or /set context (app_progress.cc): the status bar
+  // counts the tokens done, which the local backend reports after each prefill chunk.
+  void watch_prefill();
+  void unwatch_prefill();
+  void begin_rereading();
+  std::string activity() const;  // the turn's, with that count while it reads the prompt again
   std::optional<std::string> autosave();
   // The worker
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
@@ -174,6 +183,8 @@ class App {
   std::string mentions_counted_;    // a message whose @PATH files were shown with their tokens: Enter sends
 
   TurnView turn_{transcript_};  // the running turn's blocks, activity and last stats
+  std::atomic<size_t> prefill_done_{0};  // set on the worker thread
+  uint64_t rereading_total_ = 0;         // tokens of the conversation being read again; 0: not
   uint64_t context_used_ = 0;
   uint64_t context_size_ = 0;
   uint64_t memory_bytes_ = 0;

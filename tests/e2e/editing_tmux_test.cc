@@ -363,4 +363,49 @@ TEST_F(EditingTmuxTest, CodeBlocksWrapWithAMarkerAndShowTheirLanguage) {
   EXPECT_TRUE(lines[label + 2].starts_with(long_line.substr(99))) << screen();
 }
 
+// /effort in a long conversation: the next answer reads the whole prompt again, and the status bar
+// counts the tokens done (each 128-token prefill chunk is slowed by the test knob to be seen).
+TEST_F(EditingTmuxTest, RereadingThePromptShowsProgress) {
+  {
+    gptoss::chat::SessionFile file;
+    auto& msgs = file.state.conversation.messages;
+    std::string long_text;
+    for (int i = 0; i < 120; ++i) long_text += "word" + std::to_string(i) + " and more ";
+    msgs.push_back({"user", {}, {}, {}, {}, long_text});
+    msgs.push_back({"assistant", {}, {}, "final", {}, "ok"});
+    file.state.turns.push_back({0, {}});
+    fs::create_directories(sessions_dir());
+    gptoss::chat::save_session((sessions_dir() / "long.json").string(), file);
+  }
+  start("--demo --max-tokens 20", "GPT_OSS_CHAT_TEST_SLOW_PREFILL_MS=700");
+  ASSERT_TRUE(wait_text("ctx 0/", 90));
+  line("/load long");
+  ASSERT_TRUE(wait_text("Loaded 'long'"));
+  line("/effort high");
+  ASSERT_TRUE(wait_text("Reasoning effort: high"));
+  unsigned long ctx = 0;  // what the next prompt takes before the message: the conversation read again
+  {
+    const std::string bar = status_line();
+    const size_t at = bar.find("ctx ");
+    ASSERT_NE(at, std::string::npos) << bar;
+    ASSERT_EQ(std::sscanf(bar.c_str() + at, "ctx %lu/", &ctx), 1) << bar;
+  }
+  line("go on");
+  unsigned long done = 0, total = 0;
+  ASSERT_TRUE(wait_for(
+      [&](const std::string&) {
+        const std::string bar = status_line();
+        const size_t at = bar.find("reading the prompt again: ");
+        return at != std::string::npos &&
+               std::sscanf(bar.c_str() + at, "reading the prompt again: %lu/%lu tokens", &done, &total) ==
+                   2 &&
+               done > 0 && done < total;
+      },
+      "the count of tokens read again"));
+  EXPECT_EQ(done % 128, 0u) << "whole prefill chunks";
+  EXPECT_EQ(total, ctx);
+  EXPECT_GT(total, 3 * 128u) << "several chunks";
+  ASSERT_TRUE(wait_idle(90));
+}
+
 }  // namespace
