@@ -89,6 +89,9 @@ enum Pair : short {
   kPairDemo,
   kPairReasoning,
   kPairStatus,
+  kPairCodeKeyword,
+  kPairCodeString,
+  kPairCodeComment,
 };
 
 }  // namespace
@@ -123,9 +126,15 @@ Terminal::Terminal(const WakePipe& wake_pipe, bool colors) {
     if (wide_palette_) {
       init_pair(kPairCode, 215, 236);
       init_pair(kPairCodeBlock, 252, 236);
+      init_pair(kPairCodeKeyword, 75, 236);
+      init_pair(kPairCodeString, 114, 236);
+      init_pair(kPairCodeComment, 244, 236);
     } else {
       init_pair(kPairCode, COLOR_YELLOW, -1);
       init_pair(kPairCodeBlock, COLOR_GREEN, -1);
+      init_pair(kPairCodeKeyword, COLOR_CYAN, -1);
+      init_pair(kPairCodeString, COLOR_YELLOW, -1);
+      init_pair(kPairCodeComment, COLOR_WHITE, -1);
     }
     init_pair(kPairStatus, COLOR_BLACK, COLOR_WHITE);
   }
@@ -218,6 +227,15 @@ attr_t Terminal::attributes(const Style& style) const {
       break;
     case Role::kCodeFence:
       a |= pair(kPairCodeBlock) | A_DIM;
+      break;
+    case Role::kCodeKeyword:
+      a |= pair(kPairCodeKeyword) | A_BOLD;
+      break;
+    case Role::kCodeString:
+      a |= pair(kPairCodeString);
+      break;
+    case Role::kCodeComment:
+      a |= pair(kPairCodeComment) | A_DIM;
       break;
     case Role::kHeading:
       a |= pair(kPairHeading) | A_BOLD | (colors_ ? 0 : A_UNDERLINE);

@@ -341,12 +341,13 @@ TEST_F(EditingTmuxTest, CopyUsesOsc52) {
 }
 
 // A long code line wraps with a marker at the right edge, its characters all kept; the block shows
-// its language.
+// its language and colours its keywords; a table is drawn with aligned columns.
 TEST_F(EditingTmuxTest, CodeBlocksWrapWithAMarkerAndShowTheirLanguage) {
   std::string long_line = "total = compute(";
   for (int i = 0; i < 14; ++i) long_line += "arg" + std::to_string(i) + ", ";
   long_line += "last)";  // 132 cells: two rows at 100 columns
-  write_code_session("```python\n" + long_line + "\n```");
+  write_code_session("```python\n" + long_line + "\ndef f(): return 1\n```\n\n| fruit | n |\n|---|--:|\n" +
+                     "| apple | 3 |\n| kiwi | 12 |\n");
   start("--demo --max-tokens 20");
   ASSERT_TRUE(wait_text("ctx 0/", 90));
   line("/load code");
@@ -361,6 +362,17 @@ TEST_F(EditingTmuxTest, CodeBlocksWrapWithAMarkerAndShowTheirLanguage) {
   ASSERT_TRUE(first.ends_with("\u21A9")) << screen();
   EXPECT_EQ(first.substr(0, 99), long_line.substr(0, 99));
   EXPECT_TRUE(lines[label + 2].starts_with(long_line.substr(99))) << screen();
+
+  // Keywords get their own colour: an attribute change (SGR, ending in 'm') right before each.
+  std::string coloured = run("tmux -L " + socket_ + " capture-pane -p -e");
+  const size_t def_row = coloured.find("def\x1b");
+  ASSERT_NE(def_row, std::string::npos) << coloured;
+  EXPECT_EQ(coloured[def_row - 1], 'm');
+  EXPECT_NE(coloured.find("mreturn\x1b", def_row), std::string::npos);
+
+  const std::string s = screen();
+  EXPECT_NE(s.find("fruit \u2502  n\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("apple \u2502  3\nkiwi  \u2502 12\n"), std::string::npos) << s;
 }
 
 // /effort in a long conversation: the next answer reads the whole prompt again, and the status bar
