@@ -1,46 +1,15 @@
 #include "ui/attach_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
-namespace gptoss::ui {
+#include "tokenizer/utf8.h"
 
-size_t invalid_utf8_offset(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char b = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    uint32_t cp = 0;
-    if (b < 0x80) {
-      ++i;
-      continue;
-    } else if ((b & 0xE0) == 0xC0) {
-      n = 2;
-      cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      n = 3;
-      cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      n = 4;
-      cp = b & 0x07;
-    } else {
-      return i;
-    }
-    if (i + n > s.size()) return i;
-    for (size_t k = 1; k < n; ++k) {
-      const unsigned char c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return i;
-    i += n;
-  }
-  return std::string_view::npos;
-}
+namespace gptoss::ui {
 
 FileRead read_text_file(const std::string& path, size_t max_bytes) {
   namespace fs = std::filesystem;
@@ -79,7 +48,7 @@ FileRead read_text_file(const std::string& path, size_t max_bytes) {
         path + ": byte " + std::to_string(nul) + ": a binary file (NUL byte); only text can be attached";
     return out;
   }
-  if (size_t bad = invalid_utf8_offset(text); bad != std::string_view::npos) {
+  if (size_t bad = tokenizer::first_invalid_utf8(text); bad != std::string_view::npos) {
     out.error = path + ": byte " + std::to_string(bad) + ": not UTF-8 text; only text can be attached";
     return out;
   }

@@ -24,10 +24,6 @@ struct FileRead {
 // `max_bytes`, a NUL byte or invalid UTF-8 (naming the byte offset).
 FileRead read_text_file(const std::string& path, size_t max_bytes = kMaxAttachmentBytes);
 
-// The offset of the first invalid UTF-8 sequence in `s` (overlong forms, surrogates and values
-// past U+10FFFF included), or npos if it is valid.
-size_t invalid_utf8_offset(std::string_view s);
-
 // `contents` in a fenced block whose info string is `name`; the fence is longer than any run of
 // backticks inside, so the block cannot end early.
 std::string fenced_file(std::string_view name, std::string_view contents);

@@ -111,6 +111,14 @@ size_t fence_length(std::string_view line, char* fence_char) {
   return n;
 }
 
+// True if `line` closes a block opened by `fence_len` of `fence_char`: as many or more, nothing after.
+bool closes_fence(std::string_view line, char fence_char, size_t fence_len) {
+  char c = 0;
+  const size_t n = fence_length(line, &c);
+  return n >= fence_len && c == fence_char &&
+         line.find_first_not_of(c, leading_spaces(line) + n) == std::string_view::npos;
+}
+
 bool is_rule(std::string_view line) {
   size_t indent = leading_spaces(line);
   if (indent > 3 || indent >= line.size()) return false;
@@ -336,7 +344,7 @@ std::vector<MarkdownLine> render_markdown(std::string_view text) {
     char c = 0;
     size_t n = fence_length(line, &c);
     if (fence_len > 0) {
-      if (n >= fence_len && c == fence_char && line.find_first_not_of(c, leading_spaces(line) + n) == std::string::npos) {
+      if (closes_fence(line, fence_char, fence_len)) {
         fence_len = 0;  // the closing fence is not drawn
         continue;
       }
@@ -378,8 +386,7 @@ std::vector<CodeBlock> fenced_code_blocks(std::string_view text) {
     char c = 0;
     const size_t n = fence_length(line, &c);
     if (fence_len > 0) {
-      if (n >= fence_len && c == fence_char &&
-          line.find_first_not_of(c, leading_spaces(line) + n) == std::string_view::npos) {
+      if (closes_fence(line, fence_char, fence_len)) {
         fence_len = 0;
         continue;
       }

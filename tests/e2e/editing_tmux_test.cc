@@ -70,7 +70,12 @@ class EditingTmuxTest : public ::testing::Test {
     const char* dir = std::getenv("TMUX_TMPDIR");
     std::error_code ec;
     fs::remove(fs::path(dir && *dir ? dir : "/tmp") / ("tmux-" + std::to_string(::getuid())) / socket_, ec);
-    fs::remove_all(root_);
+    // The killed chat may still be writing its autosave (SIGHUP) into root_: try again briefly.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      fs::remove_all(root_, ec);
+      if (!ec) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 
   fs::path sessions_dir() const { return root_ / "data" / "gpt-oss-chat" / "sessions"; }

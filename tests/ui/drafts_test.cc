@@ -108,14 +108,6 @@ TEST_F(DraftsTest, BinaryOversizedAndMissingFilesAreRefused) {
   EXPECT_NE(r.error.find("not a regular file"), std::string::npos) << r.error;
 }
 
-TEST_F(DraftsTest, InvalidUtf8IsFoundWhereItStarts) {
-  EXPECT_EQ(invalid_utf8_offset("plain \u00e9\u4f60\U0001F600"), std::string_view::npos);
-  EXPECT_EQ(invalid_utf8_offset("ab\xc0\xaf"), 2u);        // overlong '/'
-  EXPECT_EQ(invalid_utf8_offset("a\xed\xa0\x80"), 1u);     // a UTF-16 surrogate
-  EXPECT_EQ(invalid_utf8_offset("abc\xe4\xbd"), 3u);       // cut short
-  EXPECT_EQ(invalid_utf8_offset("\xf4\x90\x80\x80"), 0u);  // past U+10FFFF
-}
-
 TEST_F(DraftsTest, FencedFileCannotEndEarly) {
   EXPECT_EQ(fenced_file("a.py", "print(1)\n"), "```a.py\nprint(1)\n```");
   EXPECT_EQ(fenced_file("a.md", "x\n```\ny"), "````a.md\nx\n```\ny\n````");

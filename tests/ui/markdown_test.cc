@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ui/transcript.h"
+
 namespace gptoss::ui {
 namespace {
 
@@ -133,6 +135,7 @@ TEST(MarkdownTables, AlignedColumns) {
 }
 
 TEST(MarkdownTables, CentredAndWideCells) {
+  ASSERT_TRUE(ensure_utf8_locale()) << "cells are measured with wcwidth";
   auto lines = render_markdown("x | y\n:-:|-\n\u4f60\u597d\u4f60 | 1");
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(joined(lines[0].spans), "  x    \u2502 y");  // CJK cell: 6 cells wide
