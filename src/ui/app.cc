@@ -62,6 +62,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
     notice("Type a message and press Enter. /help lists commands; Ctrl-C stops an answer; Ctrl-D quits.");
   }
   refresh_context_usage();
+  watch_prefill();
 }
 
 App::~App() {
@@ -69,6 +70,7 @@ App::~App() {
     cancel_ = true;
     worker_.join();
   }
+  unwatch_prefill();
 }
 
 // ---- The loop -----------------------------------------------------------------------------
@@ -214,9 +216,19 @@ void App::handle_keys(const std::vector<Key>& keys) {
         needs_redraw_ = true;
       }
     }
+    if (input_.empty()) replacing_last_ = false;  // the edited message was thrown away
+    const bool up_edits = up_edits_last(k);
+    just_answered_ = false;
     switch (k.kind) {
       case KeyKind::kReadline:
-        input_.feed(k.text);
+        if (up_edits) {
+          edit_last();
+        } else {
+          input_.feed(k.text);
+        }
+        break;
+      case KeyKind::kEditor:
+        open_editor(input_.text());
         break;
       case KeyKind::kPaste:
         input_.insert(k.text);
@@ -332,7 +344,19 @@ void App::run_command(const Command& c) {
   }
   switch (c.kind) {
     case CommandKind::kMessage:
-      send_message(c.arg);
+      if (std::optional<std::string> text = prepare_message(c.arg)) send_message(*text);
+      break;
+    case CommandKind::kEdit:
+      open_editor(c.arg);
+      break;
+    case CommandKind::kEditLast:
+      edit_last();
+      break;
+    case CommandKind::kFile:
+      attach_file(c.arg);
+      break;
+    case CommandKind::kCopy:
+      copy_to_clipboard(c.arg);
       break;
     case CommandKind::kHelp:
       show_help();
@@ -403,10 +427,7 @@ void App::send_message(const std::string& text) {
 void App::start_turn(TurnJob job) {
   turn_settings_ = session_->settings();
   turn_.begin(turn_label(), turn_settings_.max_new_tokens);
-  if (prompt_rewritten_ && context_used_ > 0) {
-    turn_.set_activity("reading the prompt again (the whole conversation, " + std::to_string(context_used_) +
-                       " tokens)");
-  }
+  if (prompt_rewritten_ && context_used_ > 0) begin_rereading();
   prompt_rewritten_ = false;
   transcript_.scroll_to_bottom();
   busy_ = true;
@@ -451,6 +472,7 @@ void App::finish_turn() {
   if (worker_.joinable()) worker_.join();
   turn_.end(Clock::now());
   busy_ = false;
+  just_answered_ = true;
   refresh_context_usage(/*after_turn=*/true);
   memory_figures_ = memory_figures(config_.backend->stats());  // the worker has ended: safe to read
   std::vector<std::pair<std::string, BlockKind>> held;
@@ -571,7 +593,7 @@ StatusInfo App::status() const {
   s.memory_bytes = memory_bytes_;
   s.memory_mode = memory_mode_field(memory_figures_);
   s.expert_cache = expert_cache_field(memory_figures_);
-  s.activity = hint_.empty() ? turn_.activity() : hint_;
+  s.activity = hint_.empty() ? activity() : hint_;
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();
   return s;
@@ -616,12 +638,18 @@ void App::redraw() {
   int y = 0;
   for (const ScreenLine* row : transcript_.visible()) draw_row(y++, *row);
 
+  int first = std::max(0, in.cursor_row - input_rows + 1);
   if (separator_y >= 0) {
     attrset(A_DIM);
     mvhline_set(separator_y, 0, WACS_HLINE, W);
+    // A draft taller than the box says what it hides, at the right of the separator.
+    const int below = static_cast<int>(in.rows.size()) - first - input_rows;
+    if (std::string note = hidden_rows_note(first, below);
+        !note.empty() && static_cast<int>(note.size()) + 4 < W) {
+      mvaddstr(separator_y, W - static_cast<int>(note.size()) - 2, (" " + note + " ").c_str());
+    }
     attrset(A_NORMAL);
   }
-  int first = std::max(0, in.cursor_row - input_rows + 1);
   for (int k = 0; k < input_rows && first + k < static_cast<int>(in.rows.size()); ++k) {
     const std::wstring& row = in.rows[static_cast<size_t>(first + k)];
     mvaddnwstr(input_y + k, 0, row.c_str(), static_cast<int>(row.size()));

@@ -47,6 +47,9 @@ struct AppConfig {
   // Test knob (GPT_OSS_CHAT_TEST_HOLD_REPLY=1): after a reply's first text the turn waits for
   // Ctrl-C, so an end-to-end test acts on a running reply however fast the engine is.
   bool hold_reply_for_tests = false;
+  // Test knob (GPT_OSS_CHAT_TEST_SLOW_PREFILL_MS): each prefill chunk of the local backend then
+  // takes at least this long, so an end-to-end test sees the progress of a long prompt.
+  int slow_prefill_ms_for_tests = 0;
   // Demo mode caps the reply budget (a random model's replies are noise); the session file keeps
   // this budget instead of the cap, so the conversation is not capped forever. 0: no cap applied.
   int uncapped_reply_budget = 0;
@@ -106,6 +109,22 @@ class App {
   void set_system(const std::string& arg);
   void set_setting(const std::string& arg);
   std::string recompute_note() const;
+  // Drafts (app_drafts.cc): the editor, the last message again, attached files.
+  void open_editor(const std::string& draft);
+  void edit_last();
+  bool up_edits_last(const Key& k) const;
+  void attach_file(const std::string& arg);
+  std::string count_for_context(const std::string& name, const std::string& block);
+  // What to send for `typed`: with the attached files, replacing the last exchange after
+  // /edit-last. nullopt when it must not go yet (a notice says why; the text is back in the input).
+  std::optional<std::string> prepare_message(const std::string& typed);
+  void copy_to_clipboard(const std::string& arg);  // app_clipboard.cc
+  // A prompt read again after /effort, /system or /set context (app_progress.cc): the status bar
+  // counts the tokens done, which the local backend reports after each prefill chunk.
+  void watch_prefill();
+  void unwatch_prefill();
+  void begin_rereading();
+  std::string activity() const;  // the turn's, with that count while it reads the prompt again
   std::optional<std::string> autosave();
   // The worker
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
@@ -156,8 +175,18 @@ class App {
   std::string fatal_error_;  // why the chat ended on its own (exit 1), e.g. the model file changed
   bool last_key_was_idle_interrupt_ = false;
   std::string hint_;  // a transient line in the status bar
+  bool just_answered_ = false;   // no key since a turn ended: Up on an empty input edits the last message
+  bool replacing_last_ = false;  // the input holds the last message again: sending it replaces that exchange
+  struct Attached {
+    std::string name;
+    std::string block;  // fenced
+  };
+  std::vector<Attached> attached_;  // /file: sent with the next message
+  std::string mentions_counted_;    // a message whose @PATH files were shown with their tokens: Enter sends
 
   TurnView turn_{transcript_};  // the running turn's blocks, activity and last stats
+  std::atomic<size_t> prefill_done_{0};  // set on the worker thread
+  uint64_t rereading_total_ = 0;         // tokens of the conversation being read again; 0: not
   uint64_t context_used_ = 0;
   uint64_t context_size_ = 0;
   uint64_t memory_bytes_ = 0;

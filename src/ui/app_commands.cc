@@ -49,7 +49,9 @@ void App::show_help() {
   text +=
       "\nKeys: Enter sends, Alt-Enter adds a line, pastes keep their lines. PageUp/PageDown, the wheel, and "
       "Home/End (on an empty line) scroll. Ctrl-T shows or hides reasoning. Ctrl-R searches history. Ctrl-C "
-      "stops an answer; twice at the prompt, or Ctrl-D, quits. Ctrl-Z suspends. Shift-drag selects text.";
+      "stops an answer; twice at the prompt, or Ctrl-D, quits. Ctrl-Z suspends. Shift-drag selects text. "
+      "Ctrl-J also adds a line; Ctrl-X Ctrl-E edits the "
+      "message in $VISUAL/$EDITOR; Up right after an answer edits your last message.";
   notice(text);
 }
 

@@ -338,6 +338,8 @@ int cmd_chat(int argc, char** argv) {
   config.session_file = session_file;
   config.settings = settings_from(args, info, demo);
   config.hold_reply_for_tests = env("GPT_OSS_CHAT_TEST_HOLD_REPLY").value_or("") == "1";
+  config.slow_prefill_ms_for_tests =
+      std::atoi(env("GPT_OSS_CHAT_TEST_SLOW_PREFILL_MS").value_or("0").c_str());
   if (config.session_file) {
     // What the command line says wins over what the session saved (as in `generate`).
     chat::SessionSettings& saved = config.session_file->state.settings;

@@ -25,6 +25,8 @@ constexpr CommandSpec kCommands[] = {
     {"stats", CommandKind::kStats, Args::kNone},       {"quit", CommandKind::kQuit, Args::kNone},
     {"exit", CommandKind::kQuit, Args::kNone},         {"save!", CommandKind::kSaveOver, Args::kRequired},
     {"quit!", CommandKind::kQuitNoSave, Args::kNone},  {"set", CommandKind::kSet, Args::kOptional},
+    {"edit", CommandKind::kEdit, Args::kOptional},     {"edit-last", CommandKind::kEditLast, Args::kNone},
+    {"file", CommandKind::kFile, Args::kOptional},     {"copy", CommandKind::kCopy, Args::kOptional},
 };
 
 std::string_view trim(std::string_view s) {
@@ -114,6 +116,12 @@ ParseResult parse_command(std::string_view line) {
         return fail("/effort takes low, medium or high (found '" + std::string(arg) + "')");
       }
       break;
+    case CommandKind::kCopy:
+      if (!arg.empty() && arg != "code") {
+        return fail("/copy takes nothing (the last answer) or 'code' (its last code block), found '" +
+                    std::string(arg) + "'");
+      }
+      break;
     case CommandKind::kThink:
       if (!arg.empty() && arg != "on" && arg != "off") {
         return fail("/think takes on, off or nothing to toggle (found '" + std::string(arg) + "')");
@@ -141,6 +149,10 @@ const std::vector<CommandHelp>& command_help() {
       {"/undo", "remove the last exchange"},
       {"/think [on|off]", "show or hide the reasoning (also Ctrl-T)"},
       {"/stats", "speed, context and memory of the last answer"},
+      {"/edit [TEXT]", "write the message in $VISUAL/$EDITOR (also Ctrl-X Ctrl-E)"},
+      {"/edit-last", "edit the last message and send it again in its place (also Up)"},
+      {"/file PATH", "attach a text file to the next message (also @PATH)"},
+      {"/copy [code]", "copy the last answer (or its last code block) to the clipboard"},
       {"/quit", "leave (also Ctrl-D, or Ctrl-C twice at the prompt)"},
       {"/quit!", "leave without saving"},
   };

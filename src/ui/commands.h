@@ -24,6 +24,10 @@ enum class CommandKind {
   kStats,
   kQuit,
   kQuitNoSave,  // "/quit!": leave without the autosave
+  kEdit,        // arg: text to start from; opens the draft in $VISUAL/$EDITOR
+  kEditLast,    // the last message back in the input; sending it replaces that exchange
+  kFile,        // arg: a path to attach to the next message; empty lists; "--clear" drops them
+  kCopy,        // arg: empty (the last answer) or "code" (its last code block)
 };
 
 struct Command {

@@ -76,6 +76,14 @@ InputLayout layout_input(std::string_view prompt, std::string_view text, size_t 
   return out;
 }
 
+std::string hidden_rows_note(int above, int below) {
+  auto lines = [](int n) { return std::to_string(n) + (n == 1 ? " more line" : " more lines"); };
+  if (above > 0 && below > 0) return lines(above) + " above, " + std::to_string(below) + " below";
+  if (above > 0) return lines(above) + " above";
+  if (below > 0) return lines(below) + " below";
+  return "";
+}
+
 std::string escape_history_entry(std::string_view entry) {
   std::string out;
   for (char c : entry) {

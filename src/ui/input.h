@@ -22,6 +22,10 @@ struct InputLayout {
 // continuation rows are indented by the prompt's width. `point` is a byte offset into text.
 InputLayout layout_input(std::string_view prompt, std::string_view text, size_t point, int width);
 
+// What the input box says about draft rows it cannot show: "3 more lines above", "1 more line
+// below", both, or "" when the whole draft is visible.
+std::string hidden_rows_note(int above, int below);
+
 // History entries may hold newlines; the file keeps one entry per line with '\n' written as
 // "\\n" and '\\' as "\\\\".
 std::string escape_history_entry(std::string_view entry);

@@ -128,8 +128,21 @@ std::vector<Key> KeyDecoder::feed(std::string_view bytes) {
       i += n;
       continue;
     }
+    if (c == 0x18) {  // Ctrl-X: a prefix; Ctrl-X Ctrl-E is ours, the rest readline's (C-x C-u...)
+      if (rest.size() < 2) break;
+      if (rest[1] == 0x05) {
+        out.push_back({KeyKind::kEditor, {}});
+        i += 2;
+      } else {
+        add_readline(out, rest.substr(0, 1));
+        ++i;
+      }
+      continue;
+    }
     if (c == 0x03) {
       out.push_back({KeyKind::kInterrupt, {}});
+    } else if (c == 0x0A) {  // Ctrl-J (Enter sends \r): a new line without Alt
+      out.push_back({KeyKind::kNewline, {}});
     } else if (c == 0x14) {
       out.push_back({KeyKind::kToggleReasoning, {}});
     } else if (c == 0x0C) {
@@ -151,7 +164,7 @@ std::vector<Key> KeyDecoder::feed(std::string_view bytes) {
 
 std::vector<Key> KeyDecoder::flush() {
   std::vector<Key> out;
-  if (in_paste_) return out;
+  if (in_paste_ || buffer_ == kCtrlX) return out;
   add_readline(out, buffer_);
   buffer_.clear();
   return out;

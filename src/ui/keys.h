@@ -12,7 +12,8 @@ namespace gptoss::ui {
 enum class KeyKind {
   kReadline,   // bytes for readline
   kPaste,      // a bracketed paste; text has its newlines as '\n'
-  kNewline,    // Alt-Enter: a newline inside the message
+  kNewline,    // Alt-Enter or Ctrl-J: a newline inside the message
+  kEditor,     // Ctrl-X Ctrl-E: the draft in $VISUAL/$EDITOR
   kInterrupt,  // Ctrl-C
   kToggleReasoning,  // Ctrl-T
   kRedraw,     // Ctrl-L
@@ -38,11 +39,13 @@ class KeyDecoder {
   // character or paste is kept for the next call.
   std::vector<Key> feed(std::string_view bytes);
   // True if bytes are held back (a lone ESC may be the Escape key: call flush() after a pause).
-  bool pending() const { return !buffer_.empty(); }
-  // Emits whatever is held back as plain readline bytes (not an unfinished paste).
+  // A lone Ctrl-X is not: it waits, however long, for the key that completes it.
+  bool pending() const { return !buffer_.empty() && buffer_ != kCtrlX; }
+  // Emits whatever is held back as plain readline bytes (not an unfinished paste, nor a lone Ctrl-X).
   std::vector<Key> flush();
 
  private:
+  static constexpr std::string_view kCtrlX = "\x18";
   std::string buffer_;
   bool in_paste_ = false;
   std::string paste_;

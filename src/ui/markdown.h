@@ -3,6 +3,7 @@
 // marker stays literal until its closer arrives; nothing here needs the terminal.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,15 @@ struct MarkdownLine {
 // Splits `text` into lines and classifies each one. Never fails: anything it does not recognise
 // is ordinary text.
 std::vector<MarkdownLine> render_markdown(std::string_view text);
+
+// A fenced code block of an answer: its language tag ("" if none) and its lines, unwrapped.
+struct CodeBlock {
+  std::string lang;
+  std::string code;
+};
+
+// The fenced code blocks of `text` in order; an unclosed last block (a reply cut short) counts.
+std::vector<CodeBlock> fenced_code_blocks(std::string_view text);
 
 // The inline markup of one line (code, bold, italic) on top of `base`. Markers without a closer
 // on the same line are kept as literal text; `snake_case_names` keep their underscores.

@@ -106,4 +106,10 @@ std::string format_status(const StatusInfo& s, int width) {
   return wide_to_utf8(row);
 }
 
+std::string rereading_progress(uint64_t done, uint64_t total) {
+  if (done > total) total = done;
+  return std::string(kRereadingPrompt) + ": " + std::to_string(done) + "/" + std::to_string(total) +
+         " tokens";
+}
+
 }  // namespace gptoss::ui

@@ -31,6 +31,11 @@ std::string format_status(const StatusInfo& s, int width);
 // "1 token", "2 tokens": a count and its noun (plural with an 's').
 std::string count_noun(uint64_t n, const std::string& noun);
 
+// "reading the prompt again: 384/1200 tokens": the activity while a rewritten prompt is computed;
+// `total` is the conversation's tokens (the new message may add some: done never shows above it).
+inline constexpr const char* kRereadingPrompt = "reading the prompt again";
+std::string rereading_progress(uint64_t done, uint64_t total);
+
 // "812 MiB", "3.4 GiB".
 std::string format_bytes(uint64_t bytes);
 

@@ -14,6 +14,9 @@ enum class Role : uint8_t {
   kCode,            // `inline code`
   kCodeBlock,       // a line inside a fenced block (the whole row takes the block's colour)
   kCodeFence,       // the fence line: the block's language
+  kCodeKeyword,     // syntax colour inside a fenced block (code_highlight.h)
+  kCodeString,
+  kCodeComment,
   kHeading,         // # heading
   kBullet,          // list marker
   kQuote,           // > quoted line

@@ -5,6 +5,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -88,6 +89,9 @@ enum Pair : short {
   kPairDemo,
   kPairReasoning,
   kPairStatus,
+  kPairCodeKeyword,
+  kPairCodeString,
+  kPairCodeComment,
 };
 
 }  // namespace
@@ -122,9 +126,15 @@ Terminal::Terminal(const WakePipe& wake_pipe, bool colors) {
     if (wide_palette_) {
       init_pair(kPairCode, 215, 236);
       init_pair(kPairCodeBlock, 252, 236);
+      init_pair(kPairCodeKeyword, 75, 236);
+      init_pair(kPairCodeString, 114, 236);
+      init_pair(kPairCodeComment, 244, 236);
     } else {
       init_pair(kPairCode, COLOR_YELLOW, -1);
       init_pair(kPairCodeBlock, COLOR_GREEN, -1);
+      init_pair(kPairCodeKeyword, COLOR_CYAN, -1);
+      init_pair(kPairCodeString, COLOR_YELLOW, -1);
+      init_pair(kPairCodeComment, COLOR_WHITE, -1);
     }
     init_pair(kPairStatus, COLOR_BLACK, COLOR_WHITE);
   }
@@ -153,6 +163,28 @@ void Terminal::suspend() {
   reset_prog_mode();
   write_modes(kModesOn);
   apply_resize();  // the window may have changed meanwhile
+}
+
+void Terminal::lend(const std::function<void()>& run) {
+  write_modes(kModesOff);
+  endwin();
+  if (g_have_saved_tty) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_tty);
+  run();
+  reset_prog_mode();
+  write_modes(kModesOn);
+  apply_resize();  // the editor may have left the screen in any state, or the window changed
+}
+
+void Terminal::write_escape(std::string_view bytes) {
+  std::fflush(stdout);  // after what curses has buffered
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return;  // a terminal that went away: nothing to copy to
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
 }
 
 Terminal::~Terminal() {
@@ -195,6 +227,15 @@ attr_t Terminal::attributes(const Style& style) const {
       break;
     case Role::kCodeFence:
       a |= pair(kPairCodeBlock) | A_DIM;
+      break;
+    case Role::kCodeKeyword:
+      a |= pair(kPairCodeKeyword) | A_BOLD;
+      break;
+    case Role::kCodeString:
+      a |= pair(kPairCodeString);
+      break;
+    case Role::kCodeComment:
+      a |= pair(kPairCodeComment) | A_DIM;
       break;
     case Role::kHeading:
       a |= pair(kPairHeading) | A_BOLD | (colors_ ? 0 : A_UNDERLINE);

@@ -6,8 +6,10 @@
 
 #include <curses.h>
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ui/styled_text.h"
 
@@ -43,6 +45,13 @@ class Terminal {
   // Ctrl-Z: gives the terminal back, stops the process, and takes the terminal again when the
   // shell continues it (fg). The caller redraws.
   void suspend();
+
+  // Gives the terminal to another program (the user's editor) while `run` runs, then takes it
+  // back as it was. The caller redraws.
+  void lend(const std::function<void()>& run);
+
+  // Bytes for the terminal itself, past curses (an OSC 52 clipboard request).
+  void write_escape(std::string_view bytes);
 
   // The flags raised since the last call.
   SignalFlags take_signals();

@@ -1,11 +1,13 @@
 #include "ui/transcript.h"
 
+#include <langinfo.h>
+
+#include <algorithm>
 #include <cctype>
 #include <clocale>
 #include <cstdio>
 #include <cstring>
 #include <cwchar>
-#include <langinfo.h>
 
 #include "ui/markdown.h"
 
@@ -316,6 +318,30 @@ void append_guttered(std::vector<ScreenLine>& out, std::string_view text, Style 
   }
 }
 
+int row_width(const ScreenLine& row) {
+  int w = 0;
+  for (const WideSpan& span : row.spans) w += text_width(span.text);
+  return w;
+}
+
+// A code line is never broken silently: one longer than the row breaks a cell early and each
+// broken row ends in a continuation marker at the right edge, so a token cut in two is visibly one
+// (and /copy code gives the line whole).
+std::vector<ScreenLine> layout_code_line(const std::vector<Span>& spans, int width) {
+  std::vector<ScreenLine> rows = wrap_spans(spans, width, 0, false);
+  if (rows.size() > 1 && width > 2) {
+    rows = wrap_spans(spans, width - 1, 0, false);
+    for (size_t k = 0; k + 1 < rows.size(); ++k) {
+      ScreenLine& r = rows[k];
+      r.spans.push_back({std::wstring(static_cast<size_t>(std::max(0, width - 1 - row_width(r))), L' '),
+                         Style{Role::kCodeBlock}});
+      r.spans.push_back({std::wstring(1, kCodeContinuation), Style{Role::kCodeFence}});
+    }
+  }
+  for (ScreenLine& r : rows) r.fill = Role::kCodeBlock;
+  return rows;
+}
+
 std::vector<ScreenLine> layout_markdown(std::string_view text, int width) {
   std::vector<MarkdownLine> lines = render_markdown(text);
   while (!lines.empty() && !lines.back().code && !lines.back().rule &&
@@ -332,10 +358,7 @@ std::vector<ScreenLine> layout_markdown(std::string_view text, int width) {
       continue;
     }
     if (md.code) {
-      for (ScreenLine& r : wrap_spans(md.spans, width, 0, false)) {
-        r.fill = Role::kCodeBlock;
-        out.push_back(std::move(r));
-      }
+      append_rows(out, layout_code_line(md.spans, width));
       continue;
     }
     append_rows(out, wrap_spans(md.spans, width, md.hang, true));

@@ -34,6 +34,9 @@ bool ensure_utf8_locale();
 // dropped; tabs become spaces to the next multiple of 4.
 std::vector<ScreenLine> wrap_spans(const std::vector<Span>& spans, int width, int hang = 0, bool word_wrap = true);
 
+// Ends each row of a code line broken at the edge ('↩').
+constexpr wchar_t kCodeContinuation = L'\u21A9';
+
 // Plain text in one style; '\n' starts a new row.
 std::vector<ScreenLine> wrap_text(std::string_view text, Style style, int width, int hang = 0);
 

@@ -90,6 +90,23 @@ TEST(Commands, HelpListsEveryCommand) {
   }
 }
 
+TEST(Commands, DraftCommands) {
+  EXPECT_EQ(ok("/edit").kind, CommandKind::kEdit);
+  EXPECT_EQ(ok("/edit start here").arg, "start here");
+  EXPECT_EQ(ok("/edit-last").kind, CommandKind::kEditLast);
+  EXPECT_NE(hint("/edit-last x").find("takes no arguments"), std::string::npos);
+  Command file = ok("/file notes/a b.txt");
+  EXPECT_EQ(file.kind, CommandKind::kFile);
+  EXPECT_EQ(file.arg, "notes/a b.txt");
+  EXPECT_EQ(ok("/copy").kind, CommandKind::kCopy);
+  EXPECT_EQ(ok("/copy code").arg, "code");
+  EXPECT_NE(hint("/copy all").find("/copy takes nothing"), std::string::npos);
+  std::string all;
+  for (const CommandHelp& h : command_help()) all += std::string(h.usage) + "\n";
+  for (const char* name : {"/edit", "/edit-last", "/file", "/copy"})
+    EXPECT_NE(all.find(name), std::string::npos);
+}
+
 TEST(Commands, SaveOverAndQuitWithoutSaving) {
   Command over = ok("/save! trip");
   EXPECT_EQ(over.kind, CommandKind::kSaveOver);

@@ -94,5 +94,39 @@ TEST(Keys, HomeEndVariants) {
   EXPECT_EQ(keys[3].kind, KeyKind::kEnd);
 }
 
+// Ctrl-J is a portable new line (no Alt needed); Enter (\r) still goes to readline to send.
+TEST(Keys, CtrlJAddsALine) {
+  KeyDecoder d;
+  auto keys = d.feed("a\nb\r");
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0].text, "a");
+  EXPECT_EQ(keys[1].kind, KeyKind::kNewline);
+  EXPECT_EQ(keys[2].kind, KeyKind::kReadline);
+  EXPECT_EQ(keys[2].text, "b\r");
+}
+
+// Ctrl-X Ctrl-E opens the editor; other Ctrl-X chords stay readline's. A lone Ctrl-X waits for
+// its second key however long it takes (a person types the chord slower than an escape sequence).
+TEST(Keys, CtrlXCtrlEOpensTheEditor) {
+  KeyDecoder d;
+  auto keys = d.feed("x\x18\x05y");
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[1].kind, KeyKind::kEditor);
+  EXPECT_EQ(keys[2].text, "y");
+
+  keys = d.feed("\x18");
+  EXPECT_TRUE(keys.empty());
+  EXPECT_FALSE(d.pending()) << "the event loop must not flush a lone Ctrl-X as a timed-out key";
+  EXPECT_TRUE(d.flush().empty());
+  keys = d.feed("\x05");
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].kind, KeyKind::kEditor);
+
+  keys = d.feed("\x18\x15");  // Ctrl-X Ctrl-U: readline's undo
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].kind, KeyKind::kReadline);
+  EXPECT_EQ(keys[0].text, "\x18\x15");
+}
+
 }  // namespace
 }  // namespace gptoss::ui

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ui/transcript.h"
+
 namespace gptoss::ui {
 namespace {
 
@@ -82,8 +84,9 @@ TEST(MarkdownBlocks, FencedCodeIsPreformatted) {
   EXPECT_EQ(lines[1].spans[0].text, "python");
   EXPECT_EQ(lines[1].spans[0].style.role, Role::kCodeFence);
   EXPECT_TRUE(lines[2].code);
-  EXPECT_EQ(lines[2].spans[0].text, "def f():");
-  EXPECT_EQ(lines[3].spans[0].text, "    return **x**");  // tab expanded, no emphasis
+  EXPECT_EQ(joined(lines[2].spans), "def f():");
+  EXPECT_EQ(joined(lines[3].spans), "    return **x**");  // tab expanded, no emphasis
+  for (const Span& s : lines[3].spans) EXPECT_FALSE(s.style.bold || s.style.italic) << s.text;
   EXPECT_EQ(lines[3].spans[0].style.role, Role::kCodeBlock);
   EXPECT_FALSE(lines[4].code);
   EXPECT_EQ(joined(lines[4].spans), "after");
@@ -101,6 +104,48 @@ TEST(MarkdownBlocks, NotAHeadingWithoutSpace) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].spans[0].style.role, Role::kText);
   EXPECT_EQ(lines[0].spans[0].text, "#hashtag");
+}
+
+// /copy code takes the blocks as written: the language tag apart, lines whole, fences of any
+// length, and a block the reply never closed.
+TEST(MarkdownCodeBlocks, FencedBlocksInOrder) {
+  auto blocks =
+      fenced_code_blocks("Intro\n```python \nprint(1)\n  x = 2\n```\ntext\n~~~~\n```\n~~~~\n```sh\nls -l");
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks[0].lang, "python");
+  EXPECT_EQ(blocks[0].code, "print(1)\n  x = 2\n");
+  EXPECT_EQ(blocks[1].lang, "");
+  EXPECT_EQ(blocks[1].code, "```\n");
+  EXPECT_EQ(blocks[2].lang, "sh");
+  EXPECT_EQ(blocks[2].code, "ls -l\n");
+  EXPECT_TRUE(fenced_code_blocks("no code `here`").empty());
+}
+
+// Tables: columns as wide as their widest cell, aligned as the delimiter row says, the header
+// underlined; inline markup inside cells; pipes in code or escaped are text.
+TEST(MarkdownTables, AlignedColumns) {
+  auto lines = render_markdown("| a | bb |\n|---|--:|\n| **ccc** | d |\n| `x|y` | \\| |\nafter");
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(joined(lines[0].spans), "a   \u2502 bb");
+  EXPECT_TRUE(lines[0].spans[0].style.bold) << "the header is bold";
+  EXPECT_EQ(joined(lines[1].spans), "\u2500\u2500\u2500\u2500\u253C\u2500\u2500\u2500");
+  EXPECT_EQ(joined(lines[2].spans), "ccc \u2502  d");  // bold markers gone; d right-aligned
+  EXPECT_EQ(joined(lines[3].spans), "x|y \u2502  |");
+  EXPECT_EQ(joined(lines[4].spans), "after");
+}
+
+TEST(MarkdownTables, CentredAndWideCells) {
+  ASSERT_TRUE(ensure_utf8_locale()) << "cells are measured with wcwidth";
+  auto lines = render_markdown("x | y\n:-:|-\n\u4f60\u597d\u4f60 | 1");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(joined(lines[0].spans), "  x    \u2502 y");  // CJK cell: 6 cells wide
+  EXPECT_EQ(joined(lines[2].spans), "\u4f60\u597d\u4f60 \u2502 1");
+}
+
+TEST(MarkdownTables, NotATableWithoutDelimiterRow) {
+  auto lines = render_markdown("a | b\nc | d");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(joined(lines[0].spans), "a | b");
 }
 
 }  // namespace

@@ -79,5 +79,12 @@ TEST(StatusBar, Bytes) {
   EXPECT_GT(resident_memory_bytes(), 0u);
 }
 
+TEST(StatusBar, RereadingProgress) {
+  EXPECT_EQ(rereading_progress(0, 1200), "reading the prompt again: 0/1200 tokens");
+  EXPECT_EQ(rereading_progress(384, 1200), "reading the prompt again: 384/1200 tokens");
+  EXPECT_EQ(rereading_progress(1230, 1200),
+            "reading the prompt again: 1230/1230 tokens");  // + the new message
+}
+
 }  // namespace
 }  // namespace gptoss::ui

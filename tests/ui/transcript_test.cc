@@ -202,3 +202,39 @@ TEST_F(WrapTest, InterruptedAnswerIsMarked) {
 
 }  // namespace
 }  // namespace gptoss::ui
+
+namespace gptoss::ui {
+namespace {
+
+// A code line longer than the row breaks with a continuation marker at the right edge; the rows
+// without their markers give the line back whole, and a line that fits is left alone.
+TEST_F(WrapTest, LongCodeLinesWrapWithAMarker) {
+  Transcript t;
+  Block a;
+  a.kind = BlockKind::kAnswer;
+  const std::string line = "result = compute_something(alpha, beta)";  // 39 cells
+  a.text = "```python\n" + line + "\nshort = 1\n```";
+  t.add(a);
+  t.layout(20, 20);
+  std::vector<std::string> rows;
+  for (const ScreenLine* r : t.visible()) rows.push_back(row_text(*r));
+  ASSERT_EQ(rows.size(), 5u);  // label, three rows of the long line, the short line
+  EXPECT_EQ(rows[0].substr(0, 6), "python");
+  const std::string marker = wide_to_utf8(std::wstring(1, kCodeContinuation));
+  std::string joined;
+  for (size_t k = 1; k <= 3; ++k) {
+    if (k < 3) {
+      ASSERT_TRUE(rows[k].ends_with(marker)) << rows[k];
+      EXPECT_EQ(text_width(utf8_to_wide(rows[k])), 20) << "the marker sits at the right edge";
+      joined += rows[k].substr(0, rows[k].size() - marker.size());
+    } else {
+      EXPECT_EQ(rows[k].find(marker), std::string::npos);
+      joined += rows[k];
+    }
+  }
+  EXPECT_EQ(joined, line);
+  EXPECT_EQ(rows[4], "short = 1");
+}
+
+}  // namespace
+}  // namespace gptoss::ui
