@@ -17,6 +17,7 @@
 
 #include "engine/engine.h"
 #include "ui/cli.h"
+#include "ui/precision_option.h"
 #include "ui/ram_option.h"
 #include "ui/subcommands.h"
 
@@ -25,7 +26,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--kv-fill N] [--threads N]\n"
-    "                          [--runs N] [--ram SIZE] [--json]\n"
+    "                          [--runs N] [--ram SIZE] [--precision exact|fast] [--json]\n"
     "\n"
     "Measures load time, prefill and decode speed, memory and checkpoint I/O (medians of the runs).\n"
     "  --model DIR          checkpoint folder\n"
@@ -37,6 +38,7 @@ constexpr const char* kUsage =
     "  --runs N             repetitions; medians are reported (default 3)\n"
     "  --ram SIZE           memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); below the\n"
     "                       checkpoint's size the experts stream from disk\n"
+    "  --precision P        fast (default: as close to the f64 reference as a bf16 one is) or exact\n"
     "  --json               one JSON object instead of a table\n";
 
 double median(std::vector<double> v) {
@@ -128,6 +130,7 @@ int cmd_bench(int argc, char** argv) {
                                   {"--threads", true},
                                   {"--runs", true},
                                   {"--ram", true},
+                                  {"--precision", true},
                                   {"--json", false}});
   if (args.help) {
     std::fputs(kUsage, stdout);
@@ -142,6 +145,7 @@ int cmd_bench(int argc, char** argv) {
   const int runs = static_cast<int>(args.get_int("--runs", 3, 1, 1000));
   const bool json = args.has("--json");
   const chat::RamBudgetChoice budget = ram_budget_from(args);
+  const engine::Precision precision = engine::parse_precision(precision_from(args, "fast"), "--precision");
 
   const uint64_t read_before = storage_read_bytes();
   std::vector<Run> results;
@@ -153,6 +157,7 @@ int cmd_bench(int argc, char** argv) {
     load.threads = threads;
     load.ram_budget_bytes = budget.bytes;
     load.context_tokens = prompt_tokens + gen_tokens;
+    load.precision = precision;
     const auto start = std::chrono::steady_clock::now();
     auto model = engine::Model::open(dir, load);
     const double load_seconds =
@@ -219,6 +224,7 @@ int cmd_bench(int argc, char** argv) {
         {"layout", info.layout},
         {"threads", used_threads},
         {"kernels", info.kernels},
+        {"precision", engine::precision_name(info.precision)},
         {"kv_fill", kv_fill},
         {"runs", runs},
         {"prompt_tokens", prompt_tokens},
@@ -252,6 +258,7 @@ int cmd_bench(int argc, char** argv) {
                 info.layout.c_str(), cfg.n_layers, cfg.n_experts);
     std::printf("threads          %d\n", used_threads);
     std::printf("kernels          %s\n", info.kernels.c_str());
+    std::printf("precision        %s\n", engine::precision_name(info.precision));
     std::printf("runs             %d (medians below)\n", runs);
     std::printf("load             %.3f s\n", load_s);
     std::printf("prefill          %.2f tok/s (%d tokens)\n", prefill, prompt_tokens);
