@@ -103,14 +103,14 @@ struct Run {
 double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
 
 // Bytes of keys and values one decode step reads at `context` positions: every held position of a
-// full layer, the last W of a sliding one; f32 keys and values.
-double kv_bytes_per_token(const engine::Config& cfg, double context) {
+// full layer, the last W of a sliding one; f32 keys and values (exact), bf16 (fast).
+double kv_bytes_per_token(const engine::Config& cfg, double context, engine::Precision precision) {
   double positions = 0;
   for (int l = 0; l < cfg.n_layers; ++l)
     positions += cfg.layer_types[l] == engine::AttentionKind::kSliding && cfg.sliding_window > 0
                      ? std::min<double>(context, cfg.sliding_window)
                      : context;
-  return positions * 2.0 * cfg.n_kv_heads * cfg.head_dim * sizeof(float);
+  return positions * 2.0 * cfg.n_kv_heads * cfg.head_dim * (precision == engine::Precision::kFast ? 2 : 4);
 }
 
 std::string gib(double bytes) {
@@ -214,7 +214,7 @@ int cmd_bench(int argc, char** argv) {
   // What one decode step reads: the dense bf16 weights, one embedding row, the picked experts and
   // the keys and values (at the middle of the decoded stretch).
   const double expert_bytes = gen_tokens ? med(&Run::decode_expert_bytes) / gen_tokens : 0.0;
-  const double kv_bytes = kv_bytes_per_token(cfg, kv_fill + prompt_tokens + gen_tokens / 2.0);
+  const double kv_bytes = kv_bytes_per_token(cfg, kv_fill + prompt_tokens + gen_tokens / 2.0, precision);
   const double bytes_per_token = static_cast<double>(info.dense_bytes_per_token) +
                                  cfg.hidden * sizeof(uint16_t) + expert_bytes + kv_bytes;
 

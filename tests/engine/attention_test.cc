@@ -123,6 +123,52 @@ TEST_P(Attention, DecodeOverKeyRangesMatchesDoubleTwin) {
   }
 }
 
+// A bf16 cache (the fast profile): keys and values stored rounded, read widened. The twin gets the
+// rounded numbers (key_at), so the kernel's only error is its f32 arithmetic, as above.
+Filled fill_bf16(int positions, std::mt19937& rng, int capacity) {
+  Filled f{KvCache(attention_config(), capacity, 8, KvType::kBf16), {}, {}};
+  std::normal_distribution<float> normal;
+  for (int p = 0; p < positions; ++p) {
+    std::vector<float> k(kNKV * kD), v(kNKV * kD);
+    for (auto& x : k) x = normal(rng);
+    for (auto& x : v) x = normal(rng);
+    for (int l = 0; l < 2; ++l) f.cache.store(l, p, k.data(), v.data());
+    for (size_t i = 0; i < k.size(); ++i) {
+      k[i] = f.cache.key_at(0, p, i);
+      v[i] = bf16_to_f32(f.cache.value_bf16(0, p)[i]);
+    }
+    f.keys.push_back(k);
+    f.values.push_back(v);
+  }
+  f.cache.append(positions);
+  return f;
+}
+
+TEST_P(Attention, Bf16CacheMatchesDoubleTwinInBatchAndDecode) {
+  std::mt19937 rng(14);
+  const int P = 700;
+  Filled f = fill_bf16(P, rng, P);
+  const float sinks[kNH] = {0.5f, -1.0f, 2.0f, 0.0f};
+  std::normal_distribution<float> normal;
+  const int p0 = P - 5, n = 5;  // a batch of 5, then one decode query over 2 ranges of >= 256 keys
+  std::vector<float> q(static_cast<size_t>(n) * kNH * kD), out(q.size());
+  for (auto& x : q) x = 2.0f * normal(rng);
+  for (int l = 0; l < 2; ++l) {
+    kernels().attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, scratch.data(), 2);
+    for (int t = 0; t < n; ++t) {
+      std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
+      const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
+      for (int i = 0; i < kNH * kD; ++i)
+        ASSERT_NEAR(out[t * kNH * kD + i], want[i], 1e-5) << "batch " << l << " " << t << " " << i;
+    }
+    kernels().attention_f32(out.data(), q.data(), f.cache, l, P - 1, 1, sinks, kNH, kNKV, kD, scratch.data(),
+                            2);
+    const auto want =
+        twin(std::vector<float>(q.begin(), q.begin() + kNH * kD), f.keys, f.values, P - 1, l == 0, sinks);
+    for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << "decode " << l << " " << i;
+  }
+}
+
 // One visible key and q = 0: a = exp(0) / (exp(0) + exp(sink)), so out = v / (1 + e^sink).
 TEST_P(Attention, SinkTakesItsShareAndGivesNothing) {
   std::mt19937 rng(12);
