@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 // Last: everything below is compiled for this copy's target.
 #include "engine/kernel_target_begin.h"
 
@@ -45,24 +46,14 @@ inline float exp_nonpositive(float x) {
 
 // A key or value row of the cache as stored (f32, or bf16 bits widened as they are read).
 template <class T>
-const T* key_row(const KvCache& cache, int l, int p);
-template <>
-const float* key_row<float>(const KvCache& cache, int l, int p) {
-  return cache.key(l, p);
-}
-template <>
-const uint16_t* key_row<uint16_t>(const KvCache& cache, int l, int p) {
-  return cache.key_bf16(l, p);
+const T* key_row(const KvCache& cache, int l, int p) {
+  if constexpr (std::is_same_v<T, float>) return cache.key(l, p);
+  else return cache.key_bf16(l, p);
 }
 template <class T>
-const T* value_row(const KvCache& cache, int l, int p);
-template <>
-const float* value_row<float>(const KvCache& cache, int l, int p) {
-  return cache.value(l, p);
-}
-template <>
-const uint16_t* value_row<uint16_t>(const KvCache& cache, int l, int p) {
-  return cache.value_bf16(l, p);
+const T* value_row(const KvCache& cache, int l, int p) {
+  if constexpr (std::is_same_v<T, float>) return cache.value(l, p);
+  else return cache.value_bf16(l, p);
 }
 inline float widen(float x) { return x; }
 inline float widen(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }

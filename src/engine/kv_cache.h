@@ -74,6 +74,9 @@ class KvCache {
   float key_at(int l, int p, size_t i) const {
     return type_ == KvType::kBf16 ? bf16_to_f32(key_bf16(l, p)[i]) : key(l, p)[i];
   }
+  float value_at(int l, int p, size_t i) const {
+    return type_ == KvType::kBf16 ? bf16_to_f32(value_bf16(l, p)[i]) : value(l, p)[i];
+  }
 
   // Records that positions [size, size + n) have been written in every layer.
   void append(int n);

@@ -62,17 +62,17 @@ struct Filled {
   std::vector<std::vector<float>> keys, values;  // [position][NKV * D]
 };
 
-Filled fill(int positions, std::mt19937& rng, int capacity = 64) {
-  Filled f{KvCache(attention_config(), capacity, 8), {}, {}};
+// Random keys and values at positions [0, positions) of both layers. The twin gets them as stored
+// (key_at: a bf16 cache rounds them), so a kernel's only error is its f32 arithmetic.
+Filled fill(int positions, std::mt19937& rng, int capacity = 64, KvType type = KvType::kF32) {
+  Filled f{KvCache(attention_config(), capacity, 8, type), {}, {}};
   std::normal_distribution<float> normal;
   for (int p = 0; p < positions; ++p) {
     std::vector<float> k(kNKV * kD), v(kNKV * kD);
     for (auto& x : k) x = normal(rng);
     for (auto& x : v) x = normal(rng);
-    for (int l = 0; l < 2; ++l) {
-      std::copy(k.begin(), k.end(), f.cache.key(l, p));
-      std::copy(v.begin(), v.end(), f.cache.value(l, p));
-    }
+    for (int l = 0; l < 2; ++l) f.cache.store(l, p, k.data(), v.data());
+    for (size_t i = 0; i < k.size(); ++i) k[i] = f.cache.key_at(0, p, i), v[i] = f.cache.value_at(0, p, i);
     f.keys.push_back(k);
     f.values.push_back(v);
   }
@@ -123,31 +123,10 @@ TEST_P(Attention, DecodeOverKeyRangesMatchesDoubleTwin) {
   }
 }
 
-// A bf16 cache (the fast profile): keys and values stored rounded, read widened. The twin gets the
-// rounded numbers (key_at), so the kernel's only error is its f32 arithmetic, as above.
-Filled fill_bf16(int positions, std::mt19937& rng, int capacity) {
-  Filled f{KvCache(attention_config(), capacity, 8, KvType::kBf16), {}, {}};
-  std::normal_distribution<float> normal;
-  for (int p = 0; p < positions; ++p) {
-    std::vector<float> k(kNKV * kD), v(kNKV * kD);
-    for (auto& x : k) x = normal(rng);
-    for (auto& x : v) x = normal(rng);
-    for (int l = 0; l < 2; ++l) f.cache.store(l, p, k.data(), v.data());
-    for (size_t i = 0; i < k.size(); ++i) {
-      k[i] = f.cache.key_at(0, p, i);
-      v[i] = bf16_to_f32(f.cache.value_bf16(0, p)[i]);
-    }
-    f.keys.push_back(k);
-    f.values.push_back(v);
-  }
-  f.cache.append(positions);
-  return f;
-}
-
 TEST_P(Attention, Bf16CacheMatchesDoubleTwinInBatchAndDecode) {
   std::mt19937 rng(14);
   const int P = 700;
-  Filled f = fill_bf16(P, rng, P);
+  Filled f = fill(P, rng, P, KvType::kBf16);  // the fast profile's cache, read widened
   const float sinks[kNH] = {0.5f, -1.0f, 2.0f, 0.0f};
   std::normal_distribution<float> normal;
   const int p0 = P - 5, n = 5;  // a batch of 5, then one decode query over 2 ranges of >= 256 keys
