@@ -39,6 +39,7 @@ struct BackendInfo {
   std::string fingerprint;  // the engine's checkpoint digest; empty for a remote model
   int max_context = 0;      // the most tokens one context may hold; 0: not known (remote)
   int threads = 0;          // compute threads; 0: not computed here
+  std::string precision;    // the engine's profile, "exact" or "fast"; empty for a remote model
   bool remote = false;
   uint64_t streaming_budget_bytes = 0;  // local and streaming experts under this budget; 0: mapped
   std::string memory;                   // one line on where the weights live, for /stats

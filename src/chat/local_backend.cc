@@ -51,6 +51,7 @@ LocalModel open_local_model(const std::string& dir, const LocalModelOptions& opt
   load.threads = options.threads;
   load.ram_budget_bytes = options.ram_budget_bytes;
   load.context_tokens = options.context_tokens;
+  load.precision = engine::parse_precision(options.precision, "precision");
   if (options.on_progress) {
     load.on_progress = [&](const engine::LoadProgress& p) { options.on_progress(p.stage, p.fraction); };
   }
@@ -61,6 +62,7 @@ LocalModel open_local_model(const std::string& dir, const LocalModelOptions& opt
   out.info.fingerprint = out.model->info().fingerprint;
   out.info.max_context = out.model->config().max_context;
   out.info.threads = out.model->threads();
+  out.info.precision = engine::precision_name(out.model->info().precision);
   const engine::ModelInfo& mi = out.model->info();
   if (mi.streaming) {
     out.info.streaming_budget_bytes = mi.ram_budget_bytes;

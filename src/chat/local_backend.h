@@ -29,6 +29,7 @@ struct LocalModelOptions {
   bool demo = false;  // a tiny random model: named "demo"
   uint64_t ram_budget_bytes = 0;  // 0: none; else experts stream from disk when the model does not fit
   int context_tokens = 8192;      // the context the budget sets aside a KV cache for
+  std::string precision = "exact";  // engine profile: "exact" or "fast" (engine::Precision)
   // Called from the loading thread with a stage name ("mapping", "validating", "warming") and a
   // fraction in 0..1.
   std::function<void(const std::string& stage, double fraction)> on_progress;

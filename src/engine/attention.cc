@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 // Last: everything below is compiled for this copy's target.
 #include "engine/kernel_target_begin.h"
 
@@ -43,12 +44,27 @@ inline float exp_nonpositive(float x) {
   return x < -86.0f ? 0.0f : x != x ? x : e;
 }
 
+// A key or value row of the cache as stored (f32, or bf16 bits widened as they are read).
+template <class T>
+const T* key_row(const KvCache& cache, int l, int p) {
+  if constexpr (std::is_same_v<T, float>) return cache.key(l, p);
+  else return cache.key_bf16(l, p);
+}
+template <class T>
+const T* value_row(const KvCache& cache, int l, int p) {
+  if constexpr (std::is_same_v<T, float>) return cache.value(l, p);
+  else return cache.value_bf16(l, p);
+}
+inline float widen(float x) { return x; }
+inline float widen(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
+
 // Keys [j_begin, j_end) of every head of one query at position p, added into the running state
 // of an online softmax: per head h the running max m[h], the denominator denom[h] and the
 // unnormalised output acc[h*D ..] = sum_j e^(s_j - m) v_j (the caller starts them: with the sink,
 // m = sink and denom = e^0 = 1; without, m = lowest and denom = 0). Positions are visited in
 // order, every KV head of a position together, so keys and values are read as two sequential
 // streams; each block of kKeyBlock keys rescales what came before by e^(m_old - m_new).
+template <class T>
 void attend_range(float* acc, float* m, float* denom, const float* q, const KvCache& cache, int l,
                   int j_begin, int j_end, int NH, int NKV, int D) {
   const int group = NH / NKV;
@@ -61,12 +77,12 @@ void attend_range(float* acc, float* m, float* denom, const float* q, const KvCa
         const int G = std::min(kHeadsPerItem, (g + 1) * group - h0);
         // s_j = (q_h . k_{g,j}) / sqrt(D)
         for (int j = 0; j < nb; ++j) {
-          const float* k = cache.key(l, j0 + j) + g * D;
+          const T* k = key_row<T>(cache, l, j0 + j) + g * D;
           for (int i = 0; i < G; ++i) {
             const float* q_h = q + (h0 + i) * D;
             float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-            for (int d = 0; d < D; ++d) dot += q_h[d] * k[d];
+            for (int d = 0; d < D; ++d) dot += q_h[d] * widen(k[d]);
             s[i][j] = dot * inv_sqrt_d;
           }
         }
@@ -93,12 +109,12 @@ void attend_range(float* acc, float* m, float* denom, const float* q, const KvCa
         }
         // acc_h += sum_j a_j v_{g,j}
         for (int j = 0; j < nb; ++j) {
-          const float* v = cache.value(l, j0 + j) + g * D;
+          const T* v = value_row<T>(cache, l, j0 + j) + g * D;
           for (int i = 0; i < G; ++i) {
             const float a = s[i][j];
             float* o = acc + (h0 + i) * D;
 #pragma omp simd
-            for (int d = 0; d < D; ++d) o[d] += a * v[d];
+            for (int d = 0; d < D; ++d) o[d] += a * widen(v[d]);
           }
         }
       }
@@ -121,10 +137,10 @@ int first_visible(const KvCache& cache, int l, int p) {
   return W > 0 ? std::max(0, p - W + 1) : 0;
 }
 
-}  // namespace
-
-void attention_f32(float* out, const float* q, const KvCache& cache, int l, int p0, int n, const float* sinks,
-                   int NH, int NKV, int D, float* scratch, int threads) {
+// attention_f32 for a cache of element type T (float or bf16 bits).
+template <class T>
+void attention(float* out, const float* q, const KvCache& cache, int l, int p0, int n, const float* sinks,
+               int NH, int NKV, int D, float* scratch, int threads) {
   const size_t row = static_cast<size_t>(NH) * D;
   const size_t slot = attention_scratch_slot_floats(NH, D);
   if (n == 1) {
@@ -136,9 +152,9 @@ void attention_f32(float* out, const float* q, const KvCache& cache, int l, int 
       float* acc = scratch + r * slot;
       float *m = acc + row, *denom = m + NH;
       start_state(acc, m, denom, r == 0 ? sinks : nullptr, NH, D);
-      attend_range(acc, m, denom, q, cache, l,
-                   j_first + static_cast<int>(static_cast<long>(visible) * r / ranges),
-                   j_first + static_cast<int>(static_cast<long>(visible) * (r + 1) / ranges), NH, NKV, D);
+      attend_range<T>(acc, m, denom, q, cache, l,
+                      j_first + static_cast<int>(static_cast<long>(visible) * r / ranges),
+                      j_first + static_cast<int>(static_cast<long>(visible) * (r + 1) / ranges), NH, NKV, D);
     }
     // out_h = sum_r acc_r e^(m_r - M) / sum_r denom_r e^(m_r - M), M the largest m_r
     for (int h = 0; h < NH; ++h) {
@@ -169,13 +185,23 @@ void attention_f32(float* out, const float* q, const KvCache& cache, int l, int 
     float* denom = m + NH;
     const int p = p0 + t;
     start_state(acc, m, denom, sinks, NH, D);
-    attend_range(acc, m, denom, q + t * row, cache, l, first_visible(cache, l, p), p + 1, NH, NKV, D);
+    attend_range<T>(acc, m, denom, q + t * row, cache, l, first_visible(cache, l, p), p + 1, NH, NKV, D);
     for (int h = 0; h < NH; ++h) {
       const float inv_denom = 1.0f / denom[h];
 #pragma omp simd
       for (int d = 0; d < D; ++d) acc[h * D + d] *= inv_denom;
     }
   }
+}
+
+}  // namespace
+
+void attention_f32(float* out, const float* q, const KvCache& cache, int l, int p0, int n, const float* sinks,
+                   int NH, int NKV, int D, float* scratch, int threads) {
+  if (cache.type() == KvType::kBf16)
+    attention<uint16_t>(out, q, cache, l, p0, n, sinks, NH, NKV, D, scratch, threads);
+  else
+    attention<float>(out, q, cache, l, p0, n, sinks, NH, NKV, D, scratch, threads);
 }
 
 }  // namespace gptoss::engine::GPTOSS_KERNEL_NS

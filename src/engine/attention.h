@@ -29,7 +29,8 @@ namespace GPTOSS_KERNEL_NS {
 //   a = softmax([s_j ..., sinks[h]]), the sink's share dropped.
 // q, out: [n, NH*D] f32; sinks: [NH] f32; scratch: attention_scratch_floats(NH, D, threads).
 // One pass over the keys and values with an online softmax, all heads of a position together
-// (sequential reads). A batch runs its queries in parallel; a single query (decode) splits its
+// (sequential reads). Keys and values are read as the cache stores them (f32, or bf16 widened).
+// A batch runs its queries in parallel; a single query (decode) splits its
 // keys into contiguous ranges in parallel and merges their partial softmaxes.
 void attention_f32(float* out, const float* q, const KvCache& cache, int l, int p0, int n, const float* sinks,
                    int NH, int NKV, int D, float* scratch, int threads);

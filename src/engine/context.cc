@@ -20,7 +20,8 @@ constexpr int kMaxBatch = 128;  // tokens per forward call in prefill; bounds th
 struct Context::Impl {
   Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
       : model(std::move(m)),
-        cache(model->config(), options.max_tokens, options.rewind_tokens),
+        cache(model->config(), options.max_tokens, options.rewind_tokens,
+              model->info().precision == Precision::kFast ? KvType::kBf16 : KvType::kF32),
         acts(model->config(), std::min({kMaxBatch, options.max_tokens, cache.max_batch()}), model->threads()),
         logits(model->config().vocab, 0.0f) {
     tokens.reserve(options.max_tokens);
@@ -207,11 +208,11 @@ void Context::fill_synthetic(size_t n) {
     state ^= state << 13, state ^= state >> 17, state ^= state << 5;
     return static_cast<float>(state) * (2.0f / 4294967296.0f) - 1.0f;
   };
+  std::vector<float> k(row), v(row);
   for (int l = 0; l < cfg.n_layers; ++l)
     for (int p = std::max(p0, p1 - c.cache.ring(l)); p < p1; ++p) {  // a ring keeps only its last slots
-      float* k = c.cache.key(l, p);
-      float* v = c.cache.value(l, p);
       for (size_t i = 0; i < row; ++i) k[i] = next(), v[i] = next();
+      c.cache.store(l, p, k.data(), v.data());
     }
   c.cache.append(static_cast<int>(n));
   c.tokens.insert(c.tokens.end(), n, 0);

@@ -58,8 +58,23 @@ struct LoadProgress {
   double fraction;    // 0..1 within the stage
 };
 
+// How closely the forward pass follows the f32 reference.
+//   exact: f32 activations and KV cache, bf16 weights widened; logits within 1e-3 of the f32
+//          reference.
+//   fast:  approximations that keep the logits as close to the f64 reference as a forward pass with
+//          bf16 activations (OpenAI's torch reference) is, within a factor of 2 on each measure
+//          (tests/engine/precision_band_test.cc): the KV cache in bf16.
+enum class Precision { kExact, kFast };
+
+// "exact" or "fast".
+const char* precision_name(Precision precision);
+// The profile `text` names ("exact" or "fast"). Throws gptoss::Error
+// "<what>: unknown precision '<text>' (expected exact or fast)".
+Precision parse_precision(const std::string& text, const std::string& what);
+
 struct LoadOptions {
   int threads = 0;  // 0: one per core
+  Precision precision = Precision::kExact;
   // 0: no budget (everything mapped). Otherwise all the memory the process may use; when the
   // whole checkpoint does not fit beside the KV cache and scratch, the dense weights are copied
   // into memory of our own and the experts stream from disk through a cache of slots.
@@ -106,6 +121,7 @@ struct ModelInfo {
   uint64_t file_bytes = 0;         // their total size
   std::string fingerprint;         // hex digest of the config and tensor directory
   std::string kernels;             // kernel set in use: "avx512", "avx2" or "baseline"
+  Precision precision = Precision::kExact;  // LoadOptions::precision
   uint64_t dense_bytes_per_token = 0;  // bf16 weights every token reads (all but experts, embedding)
   double load_seconds = 0;
   // Memory (see LoadOptions::ram_budget_bytes).

@@ -107,8 +107,7 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
       const float* sin = a.sin.data() + i * (D / 2);
       rope_rotate_f32(a.q.data() + i * q_row, cos, sin, NH, D);
       rope_rotate_f32(a.k.data() + i * kv_row, cos, sin, NKV, D);
-      std::memcpy(cache.key(l, p0 + i), a.k.data() + i * kv_row, kv_row * sizeof(float));
-      std::memcpy(cache.value(l, p0 + i), a.v.data() + i * kv_row, kv_row * sizeof(float));
+      cache.store(l, p0 + i, a.k.data() + i * kv_row, a.v.data() + i * kv_row);
     }
     // out_h = softmax([s_j ..., sink_h]) . v  over visible j (window on sliding layers)
     kernels.attention_f32(a.attn.data(), a.q.data(), cache, l, p0, n,

@@ -25,9 +25,9 @@ void sink_shares_f32(float* shares, const float* q, const KvCache& cache, int l,
     // s_j = (q_h . k_{g,j}) / sqrt(D); in double, as this is a measurement, not the hot path
     double m = sinks[h];
     for (int j = j_first; j <= p; ++j) {
-      const float* k = cache.key(l, j) + static_cast<size_t>(g) * D;
       double dot = 0;
-      for (int d = 0; d < D; ++d) dot += static_cast<double>(q_h[d]) * k[d];
+      for (int d = 0; d < D; ++d)
+        dot += static_cast<double>(q_h[d]) * cache.key_at(l, j, static_cast<size_t>(g) * D + d);
       s[j - j_first] = dot * inv_sqrt_d;
       m = std::max(m, s[j - j_first]);
     }

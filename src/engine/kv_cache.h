@@ -1,4 +1,5 @@
-// The KV cache: f32 keys and values at absolute positions. A full layer keeps every position;
+// The KV cache: keys and values at absolute positions, f32 (exact) or bf16 (fast: half the
+// memory and half the bytes attention reads per key). A full layer keeps every position;
 // a sliding layer keeps a ring of W + rewind_tokens positions (position p lives in slot
 // p mod ring), enough for its window plus the rewind that truncate() can undo for free.
 #pragma once
@@ -9,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/bf16.h"
 #include "engine/engine.h"
 
 namespace gptoss::engine {
@@ -34,13 +36,17 @@ struct UninitialisedAllocator : std::allocator<T> {
   }
 };
 
-// Bytes a KvCache(cfg, capacity, rewind_tokens) holds once every slot has been written.
-uint64_t kv_cache_bytes(const Config& cfg, int capacity, int rewind_tokens);
+enum class KvType { kF32, kBf16 };
+
+inline size_t kv_element_bytes(KvType type) { return type == KvType::kBf16 ? 2 : 4; }
+
+// Bytes a KvCache(cfg, capacity, rewind_tokens, type) holds once every slot has been written.
+uint64_t kv_cache_bytes(const Config& cfg, int capacity, int rewind_tokens, KvType type = KvType::kF32);
 
 class KvCache {
  public:
   // capacity: the most positions ever held (ContextOptions::max_tokens).
-  KvCache(const Config& cfg, int capacity, int rewind_tokens);
+  KvCache(const Config& cfg, int capacity, int rewind_tokens, KvType type = KvType::kF32);
 
   int capacity() const { return capacity_; }
   int size() const { return size_; }              // positions [0, size) have been written
@@ -52,11 +58,25 @@ class KvCache {
   // batch, a position that the batch's first query still sees.
   int max_batch() const { return max_batch_; }
 
-  // Key / value of layer l at absolute position p: [NKV * D] f32.
+  KvType type() const { return type_; }
+
+  // Key / value of layer l at absolute position p: [NKV * D] f32 (type kF32 only).
   float* key(int l, int p) { return keys_[l].data() + slot(l, p) * row_; }
   float* value(int l, int p) { return values_[l].data() + slot(l, p) * row_; }
   const float* key(int l, int p) const { return keys_[l].data() + slot(l, p) * row_; }
   const float* value(int l, int p) const { return values_[l].data() + slot(l, p) * row_; }
+  // The same as bf16 bits (type kBf16 only).
+  const uint16_t* key_bf16(int l, int p) const { return keys_bf16_[l].data() + slot(l, p) * row_; }
+  const uint16_t* value_bf16(int l, int p) const { return values_bf16_[l].data() + slot(l, p) * row_; }
+  // Key k and value v [NKV * D] of layer l at position p, rounded to nearest (even) when bf16.
+  void store(int l, int p, const float* k, const float* v);
+  // Key / value element i of layer l at position p, widened: for tests and measurements.
+  float key_at(int l, int p, size_t i) const {
+    return type_ == KvType::kBf16 ? bf16_to_f32(key_bf16(l, p)[i]) : key(l, p)[i];
+  }
+  float value_at(int l, int p, size_t i) const {
+    return type_ == KvType::kBf16 ? bf16_to_f32(value_bf16(l, p)[i]) : value(l, p)[i];
+  }
 
   // Records that positions [size, size + n) have been written in every layer.
   void append(int n);
@@ -79,10 +99,13 @@ class KvCache {
   int max_batch_ = 1;
   int sliding_window_ = 0;  // W, 0 when no layer slides
   size_t row_ = 0;          // NKV * D
+  KvType type_ = KvType::kF32;
   std::vector<int> slots_;
   std::vector<int> window_;
   using Buffer = std::vector<float, UninitialisedAllocator<float>>;
-  std::vector<Buffer> keys_, values_;  // [L][slots * NKV * D]
+  std::vector<Buffer> keys_, values_;  // [L][slots * NKV * D] when kF32, else empty
+  using Buffer16 = std::vector<uint16_t, UninitialisedAllocator<uint16_t>>;
+  std::vector<Buffer16> keys_bf16_, values_bf16_;  // [L][slots * NKV * D] when kBf16, else empty
 };
 
 }  // namespace gptoss::engine

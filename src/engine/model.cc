@@ -60,6 +60,14 @@ uint64_t dense_bytes_per_token(const Weights& w) {
 
 }  // namespace
 
+const char* precision_name(Precision precision) { return precision == Precision::kFast ? "fast" : "exact"; }
+
+Precision parse_precision(const std::string& text, const std::string& what) {
+  if (text == "exact") return Precision::kExact;
+  if (text == "fast") return Precision::kFast;
+  throw gptoss::Error(what + ": unknown precision '" + text + "' (expected exact or fast)");
+}
+
 std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
@@ -72,6 +80,7 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   impl->checkpoint->info.kernels = impl->kernels->name;
   const Config& cfg = impl->cfg();
   impl->threads = options.threads > 0 ? options.threads : omp_get_num_procs();
+  impl->precision = impl->checkpoint->info.precision = options.precision;
   // Mapped when everything fits the budget; else the dense part is copied and experts stream.
   // Decided from the headers alone: a budget too small fails before any weight is read.
   ModelInfo& info = impl->checkpoint->info;

@@ -19,6 +19,7 @@ struct Model::Impl {
   YarnRope rope;                           // inv_freq and concentration, fixed at load
   std::vector<float> sinks;                // [L, NH] widened once
   int threads = 1;
+  Precision precision = Precision::kExact;
   const Kernels* kernels = nullptr;  // the copy for this CPU, chosen at open
   ~Impl();
 

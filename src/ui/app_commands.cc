@@ -71,7 +71,8 @@ void App::show_stats() {
   text += "\nContext: " + std::to_string(context_used_) + " / " + std::to_string(context_size_) +
           " tokens. Memory in use: " + format_bytes(memory_bytes_) + ". Model: " + config_.model_path + " (" +
           (config_.backend->info().remote ? std::string("remote")
-                                          : std::to_string(config_.backend->info().threads) + " threads") +
+                                          : std::to_string(config_.backend->info().threads) + " threads, " +
+                                                config_.backend->info().precision + " precision") +
           ").";
   text += "\nMemory: " + (config_.backend->info().remote ? std::string("the model runs on the server") : config_.backend->info().memory) + ".";
   if (const std::string line = memory_stats_line(memory_figures_); !line.empty()) text += "\n" + line;

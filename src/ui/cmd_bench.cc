@@ -17,6 +17,7 @@
 
 #include "engine/engine.h"
 #include "ui/cli.h"
+#include "ui/precision_option.h"
 #include "ui/ram_option.h"
 #include "ui/subcommands.h"
 
@@ -25,7 +26,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--kv-fill N] [--threads N]\n"
-    "                          [--runs N] [--ram SIZE] [--json]\n"
+    "                          [--runs N] [--ram SIZE] [--precision exact|fast] [--json]\n"
     "\n"
     "Measures load time, prefill and decode speed, memory and checkpoint I/O (medians of the runs).\n"
     "  --model DIR          checkpoint folder\n"
@@ -37,6 +38,7 @@ constexpr const char* kUsage =
     "  --runs N             repetitions; medians are reported (default 3)\n"
     "  --ram SIZE           memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); below the\n"
     "                       checkpoint's size the experts stream from disk\n"
+    "  --precision P        fast (default: as close to the f64 reference as a bf16 one is) or exact\n"
     "  --json               one JSON object instead of a table\n"
     "Environment: GPTOSS_KERNELS=avx512|avx2|baseline forces a kernel set; GPTOSS_CACHE_POLICY=lfu|lru\n"
     "chooses the expert cache's eviction when streaming (default lfu), to compare the two.\n";
@@ -103,14 +105,14 @@ struct Run {
 double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
 
 // Bytes of keys and values one decode step reads at `context` positions: every held position of a
-// full layer, the last W of a sliding one; f32 keys and values.
-double kv_bytes_per_token(const engine::Config& cfg, double context) {
+// full layer, the last W of a sliding one; f32 keys and values (exact), bf16 (fast).
+double kv_bytes_per_token(const engine::Config& cfg, double context, engine::Precision precision) {
   double positions = 0;
   for (int l = 0; l < cfg.n_layers; ++l)
     positions += cfg.layer_types[l] == engine::AttentionKind::kSliding && cfg.sliding_window > 0
                      ? std::min<double>(context, cfg.sliding_window)
                      : context;
-  return positions * 2.0 * cfg.n_kv_heads * cfg.head_dim * sizeof(float);
+  return positions * 2.0 * cfg.n_kv_heads * cfg.head_dim * (precision == engine::Precision::kFast ? 2 : 4);
 }
 
 std::string gib(double bytes) {
@@ -130,6 +132,7 @@ int cmd_bench(int argc, char** argv) {
                                   {"--threads", true},
                                   {"--runs", true},
                                   {"--ram", true},
+                                  {"--precision", true},
                                   {"--json", false}});
   if (args.help) {
     std::fputs(kUsage, stdout);
@@ -144,6 +147,7 @@ int cmd_bench(int argc, char** argv) {
   const int runs = static_cast<int>(args.get_int("--runs", 3, 1, 1000));
   const bool json = args.has("--json");
   const chat::RamBudgetChoice budget = ram_budget_from(args);
+  const engine::Precision precision = engine::parse_precision(precision_from(args, "fast"), "--precision");
 
   const uint64_t read_before = storage_read_bytes();
   std::vector<Run> results;
@@ -155,6 +159,7 @@ int cmd_bench(int argc, char** argv) {
     load.threads = threads;
     load.ram_budget_bytes = budget.bytes;
     load.context_tokens = prompt_tokens + gen_tokens;
+    load.precision = precision;
     const auto start = std::chrono::steady_clock::now();
     auto model = engine::Model::open(dir, load);
     const double load_seconds =
@@ -211,7 +216,7 @@ int cmd_bench(int argc, char** argv) {
   // What one decode step reads: the dense bf16 weights, one embedding row, the picked experts and
   // the keys and values (at the middle of the decoded stretch).
   const double expert_bytes = gen_tokens ? med(&Run::decode_expert_bytes) / gen_tokens : 0.0;
-  const double kv_bytes = kv_bytes_per_token(cfg, kv_fill + prompt_tokens + gen_tokens / 2.0);
+  const double kv_bytes = kv_bytes_per_token(cfg, kv_fill + prompt_tokens + gen_tokens / 2.0, precision);
   const double bytes_per_token = static_cast<double>(info.dense_bytes_per_token) +
                                  cfg.hidden * sizeof(uint16_t) + expert_bytes + kv_bytes;
 
@@ -221,6 +226,7 @@ int cmd_bench(int argc, char** argv) {
         {"layout", info.layout},
         {"threads", used_threads},
         {"kernels", info.kernels},
+        {"precision", engine::precision_name(info.precision)},
         {"kv_fill", kv_fill},
         {"runs", runs},
         {"prompt_tokens", prompt_tokens},
@@ -255,6 +261,7 @@ int cmd_bench(int argc, char** argv) {
                 info.layout.c_str(), cfg.n_layers, cfg.n_experts);
     std::printf("threads          %d\n", used_threads);
     std::printf("kernels          %s\n", info.kernels.c_str());
+    std::printf("precision        %s\n", engine::precision_name(info.precision));
     std::printf("runs             %d (medians below)\n", runs);
     std::printf("load             %.3f s\n", load_s);
     std::printf("prefill          %.2f tok/s (%d tokens)\n", prefill, prompt_tokens);

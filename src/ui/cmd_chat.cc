@@ -18,6 +18,7 @@
 #include "tokenizer/tokenizer.h"
 #include "ui/app.h"
 #include "ui/cli.h"
+#include "ui/precision_option.h"
 #include "ui/ram_option.h"
 #include "ui/commands.h"
 #include "ui/event_queue.h"
@@ -56,6 +57,8 @@ constexpr const char* kUsage =
     "  --context N         context window in tokens (default 8192, at least 256, at most the model's)\n"
     "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the model\n"
     "                      does not fit, its experts stream from disk\n"
+    "  --precision P       fast (default: as close to the f64 reference as a bf16 one is, and quicker)\n"
+    "                      or exact (f32 activations and KV cache)\n"
     "  --max-tokens N      reply budget per answer (default 2048; 80 with --demo)\n"
     "  --temperature T     sampling temperature (default 1.0; 0 is greedy)\n"
     "  --top-p P           nucleus sampling mass in (0, 1] (default 1.0)\n"
@@ -203,7 +206,8 @@ bool colors_wanted() {
 int cmd_chat(int argc, char** argv) {
   CliArgs args = parse_cli(
       argc, argv,
-      with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}, {"--ram", true}}));
+      with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}, {"--ram", true},
+                           {"--precision", true}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -221,6 +225,7 @@ int cmd_chat(int argc, char** argv) {
         "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
   }
   const int threads = threads_flag(args);
+  const std::string precision = precision_from(args, "fast");
   // Validate the numeric flags before anything slow happens.
   if (args.has("--context")) {
     const int64_t context = args.get_int("--context", 0, kMinContext, 1 << 24);
@@ -313,7 +318,8 @@ int cmd_chat(int argc, char** argv) {
   const chat::LocalModelOptions load{.threads = threads,
                                      .demo = demo,
                                      .ram_budget_bytes = loaded.backend ? 0 : ram_budget_from(args).bytes,
-                                     .context_tokens = context};
+                                     .context_tokens = context,
+                                     .precision = precision};
   if (tty && !terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
   if (loaded.backend) {
     // A remote model: connected above.

@@ -19,6 +19,7 @@
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
 #include "ui/settings_flags.h"
+#include "ui/precision_option.h"
 #include "ui/ram_option.h"
 #include "ui/subcommands.h"
 
@@ -50,6 +51,8 @@ constexpr const char* kUsage =
     "  --context N           context window in tokens (default 8192)\n"
     "  --ram SIZE            memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the\n"
     "                        model does not fit, its experts stream from disk\n"
+    "  --precision P         fast (default: as close to the f64 reference as a bf16 one is, and\n"
+    "                        quicker) or exact (f32 activations and KV cache)\n"
     "  --stats               write the turn's counters and speeds to stderr\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -75,6 +78,7 @@ int cmd_generate(int argc, char** argv) {
                                                       {"--show-reasoning", false},
                                                       {"--session", true},
                                                       {"--ram", true},
+                                                      {"--precision", true},
                                                       {"--stats", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
@@ -85,6 +89,7 @@ int cmd_generate(int argc, char** argv) {
   const std::string model_dir = args.has("--remote") ? "" : args.require("--model");
   std::string prompt = args.require("--prompt");
   const int threads = threads_flag(args);
+  const std::string precision = precision_from(args, "fast");
 
   // The session first: a broken or unwritable session file is reported before the model loads.
   std::optional<std::string> session_path;
@@ -105,7 +110,8 @@ int cmd_generate(int argc, char** argv) {
     backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(
         model_dir, {.threads = threads,
                     .ram_budget_bytes = budget.bytes,
-                    .context_tokens = file.state.settings.context_tokens}));
+                    .context_tokens = file.state.settings.context_tokens,
+                    .precision = precision}));
   }
   const chat::BackendInfo& info = backend->info();
   if (!file.model_fingerprint.empty() && file.model_fingerprint != info.fingerprint) {

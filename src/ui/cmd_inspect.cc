@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
+#include "ui/precision_option.h"
 #include "ui/npy.h"
 #include "ui/subcommands.h"
 #include "ui/token_ids.h"
@@ -29,7 +30,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: gpt-oss-chat inspect --model DIR (--prompt TEXT | --session FILE | --tokens IDS)\n"
     "                            [--what LIST] [--layers LIST] [--positions LIST] [--top N]\n"
-    "                            [--out FILE.json] [--threads N]\n"
+    "                            [--out FILE.json] [--threads N] [--precision exact|fast]\n"
     "\n"
     "Runs the prompt through the model and reports what happened inside, per token and layer.\n"
     "  --model DIR       checkpoint folder (HF layout or original/)\n"
@@ -44,6 +45,7 @@ constexpr const char* kUsage =
     "  --out FILE.json   write the JSON there (default: stdout); arrays go to FILE.resid.npy and\n"
     "                    FILE.router.npy\n"
     "  --threads N       worker threads (default: all cores)\n"
+    "  --precision P     exact (default: f32 activations) or fast (as close as a bf16 reference)\n"
     "\n"
     "docs/inspect.md describes the JSON and has a Python example that reads it.\n";
 
@@ -200,7 +202,8 @@ int cmd_inspect(int argc, char** argv) {
                                   {"--positions", true},
                                   {"--top", true},
                                   {"--out", true},
-                                  {"--threads", true}});
+                                  {"--threads", true},
+                                  {"--precision", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -216,7 +219,8 @@ int cmd_inspect(int argc, char** argv) {
   const auto tok = tokenizer::Tokenizer::load_default();
   const std::vector<int32_t> ids = prompt_ids(args, *tok);
 
-  auto model = engine::Model::open(dir, {.threads = threads});
+  const engine::Precision precision = engine::parse_precision(precision_from(args, "exact"), "--precision");
+  auto model = engine::Model::open(dir, {.threads = threads, .precision = precision});
   const engine::Config& cfg = model->config();
   for (int32_t id : ids)
     if (id >= cfg.vocab)

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "ui/cli.h"
 #include "ui/npy.h"
+#include "ui/precision_option.h"
 #include "ui/ram_option.h"
 #include "ui/subcommands.h"
 #include "ui/token_ids.h"
@@ -19,7 +20,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gpt-oss-chat logits --model DIR (--tokens IDS | --tokens-file FILE) --out F.npy [--decode]\n"
-    "                           [--threads N] [--ram SIZE]\n"
+    "                           [--threads N] [--ram SIZE] [--precision exact|fast]\n"
     "\n"
     "Writes the logits of every position of a token sequence as float32 .npy [n_tokens, vocab].\n"
     "  --model DIR         checkpoint folder (HF layout or original/)\n"
@@ -28,7 +29,8 @@ constexpr const char* kUsage =
     "  --out F.npy         output file\n"
     "  --decode            one token at a time through the KV cache (default: one batched prefill)\n"
     "  --threads N         worker threads (default: all cores)\n"
-    "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected)\n";
+    "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected)\n"
+    "  --precision P       exact (default: f32 activations) or fast (as close as a bf16 reference)\n";
 
 // The ids of --tokens or --tokens-file (exactly one of them). A file is read only when named by
 // --tokens-file, so `--tokens 7` never reads a file that happens to be called "7".
@@ -57,7 +59,8 @@ int cmd_logits(int argc, char** argv) {
                                   {"--out", true},
                                   {"--decode", false},
                                   {"--threads", true},
-                                  {"--ram", true}});
+                                  {"--ram", true},
+                                  {"--precision", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -73,6 +76,7 @@ int cmd_logits(int argc, char** argv) {
   load.threads = threads;
   load.ram_budget_bytes = ram_budget_from(args).bytes;
   load.context_tokens = static_cast<int>(ids.size());
+  load.precision = engine::parse_precision(precision_from(args, "exact"), "--precision");
   auto model = engine::Model::open(dir, load);
   const size_t V = model->config().vocab;
   for (int32_t id : ids)

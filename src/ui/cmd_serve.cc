@@ -8,6 +8,7 @@
 #include "chat/openai_server.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
+#include "ui/precision_option.h"
 #include "ui/settings_flags.h"
 #include "ui/subcommands.h"
 
@@ -28,6 +29,8 @@ constexpr const char* kUsage =
     "  --max-queue N      requests that may wait behind the running one (default 8); more get 429\n"
     "  --queue-timeout S  seconds a request may wait for its turn before a 503 (default 600)\n"
     "  --threads N        compute threads (default: one per core)\n"
+    "  --precision P      fast (default: as close to the f64 reference as a bf16 one is, and quicker)\n"
+    "                     or exact (f32 activations and KV cache)\n"
     "\n"
     "Limits: a body of at most 4 MiB, 1024 messages, 128 tools, 4 stop sequences, max_tokens up to\n"
     "32768 and below the context (default: 2048 or what the context has left).\n"
@@ -44,7 +47,8 @@ int cmd_serve(int argc, char** argv) {
                                   {"--context", true},
                                   {"--max-queue", true},
                                   {"--queue-timeout", true},
-                                  {"--threads", true}});
+                                  {"--threads", true},
+                                  {"--precision", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -60,10 +64,11 @@ int cmd_serve(int argc, char** argv) {
   options.max_waiting = static_cast<size_t>(args.get_int("--max-queue", 8, 0, 1024));
   options.queue_timeout_seconds = args.get_double("--queue-timeout", 600, 0, 86400, /*lo_exclusive=*/true);
   const int threads = threads_flag(args);
+  const std::string precision = precision_from(args, "fast");
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
   auto backend =
-      std::make_shared<chat::LocalBackend>(chat::open_local_model(model_dir, {.threads = threads}));
+      std::make_shared<chat::LocalBackend>(chat::open_local_model(model_dir, {.threads = threads, .precision = precision}));
   const int max_context = backend->info().max_context;
   if (max_context > 0 && options.context_tokens > max_context) {
     throw UsageError("--context " + std::to_string(options.context_tokens) + " is more than this model's " +

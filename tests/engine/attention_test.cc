@@ -62,17 +62,17 @@ struct Filled {
   std::vector<std::vector<float>> keys, values;  // [position][NKV * D]
 };
 
-Filled fill(int positions, std::mt19937& rng, int capacity = 64) {
-  Filled f{KvCache(attention_config(), capacity, 8), {}, {}};
+// Random keys and values at positions [0, positions) of both layers. The twin gets them as stored
+// (key_at: a bf16 cache rounds them), so a kernel's only error is its f32 arithmetic.
+Filled fill(int positions, std::mt19937& rng, int capacity = 64, KvType type = KvType::kF32) {
+  Filled f{KvCache(attention_config(), capacity, 8, type), {}, {}};
   std::normal_distribution<float> normal;
   for (int p = 0; p < positions; ++p) {
     std::vector<float> k(kNKV * kD), v(kNKV * kD);
     for (auto& x : k) x = normal(rng);
     for (auto& x : v) x = normal(rng);
-    for (int l = 0; l < 2; ++l) {
-      std::copy(k.begin(), k.end(), f.cache.key(l, p));
-      std::copy(v.begin(), v.end(), f.cache.value(l, p));
-    }
+    for (int l = 0; l < 2; ++l) f.cache.store(l, p, k.data(), v.data());
+    for (size_t i = 0; i < k.size(); ++i) k[i] = f.cache.key_at(0, p, i), v[i] = f.cache.value_at(0, p, i);
     f.keys.push_back(k);
     f.values.push_back(v);
   }
@@ -120,6 +120,31 @@ TEST_P(Attention, DecodeOverKeyRangesMatchesDoubleTwin) {
     // A weighted mean of O(1) values with f32 weights summed over 1000 terms: 1e-5 is ~100x the
     // rounding, and far below what a dropped range or a wrong rescale would change.
     for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << l << " " << i;
+  }
+}
+
+TEST_P(Attention, Bf16CacheMatchesDoubleTwinInBatchAndDecode) {
+  std::mt19937 rng(14);
+  const int P = 700;
+  Filled f = fill(P, rng, P, KvType::kBf16);  // the fast profile's cache, read widened
+  const float sinks[kNH] = {0.5f, -1.0f, 2.0f, 0.0f};
+  std::normal_distribution<float> normal;
+  const int p0 = P - 5, n = 5;  // a batch of 5, then one decode query over 2 ranges of >= 256 keys
+  std::vector<float> q(static_cast<size_t>(n) * kNH * kD), out(q.size());
+  for (auto& x : q) x = 2.0f * normal(rng);
+  for (int l = 0; l < 2; ++l) {
+    kernels().attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, scratch.data(), 2);
+    for (int t = 0; t < n; ++t) {
+      std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
+      const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
+      for (int i = 0; i < kNH * kD; ++i)
+        ASSERT_NEAR(out[t * kNH * kD + i], want[i], 1e-5) << "batch " << l << " " << t << " " << i;
+    }
+    kernels().attention_f32(out.data(), q.data(), f.cache, l, P - 1, 1, sinks, kNH, kNKV, kD, scratch.data(),
+                            2);
+    const auto want =
+        twin(std::vector<float>(q.begin(), q.begin() + kNH * kD), f.keys, f.values, P - 1, l == 0, sinks);
+    for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << "decode " << l << " " << i;
   }
 }
 

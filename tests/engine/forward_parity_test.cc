@@ -16,6 +16,7 @@
 #include "engine/test_model.h"
 #include "reference/reference_forward.h"
 #include "reference/temp_dir.h"
+#include "reference/token_ids.h"
 
 namespace gptoss::engine {
 namespace {
@@ -44,16 +45,7 @@ class ForwardParity : public ::testing::Test {
     delete dir_;
   }
 
-  // Deterministic token ids over the whole vocabulary, with harmony specials mixed in.
-  static std::vector<int32_t> tokens(int n, uint32_t seed) {
-    std::vector<int32_t> out;
-    uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-    for (int i = 0; i < n; ++i) {
-      s = s * 6364136223846793005ull + 1442695040888963407ull;
-      out.push_back(i % 11 == 3 ? 200006 : static_cast<int32_t>((s >> 33) % 201088));
-    }
-    return out;
-  }
+  static std::vector<int32_t> tokens(int n, uint32_t seed) { return testing::mixed_token_ids(n, seed); }
 
   struct Errors {
     double prefill = 0, decode = 0;  // max abs logit error

@@ -94,3 +94,37 @@ TEST(KvCache, NoSlidingLayersNeverLoses) {
 
 }  // namespace
 }  // namespace gptoss::engine
+
+namespace gptoss::engine {
+namespace {
+
+// The fast profile's cache: store() rounds to the nearest bf16, ties to even (hand-built bits),
+// through the sliding ring as in f32; the byte count halves.
+TEST(KvCache, Bf16StoreRoundsToNearestEvenAndWraps) {
+  KvCache cache(two_layer_config(4), 20, 3, KvType::kBf16);
+  EXPECT_EQ(cache.type(), KvType::kBf16);
+  // 1 + 2^-8 lies halfway between bf16 1 (0x3F80) and 1 + 2^-7 (0x3F81): ties to even, 0x3F80.
+  // 1 + 3 * 2^-8 lies halfway between 0x3F81 and 0x3F82: to even, 0x3F82.
+  // 1 + 2^-8 + 2^-20 is above the halfway point: 0x3F81. -2.0 is exact: 0xC000.
+  const float k[2] = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f}, v[2] = {1.0f + 0x1p-8f + 0x1p-20f, -2.0f};
+  cache.store(1, 0, k, v);
+  EXPECT_EQ(cache.key_bf16(1, 0)[0], 0x3F80);
+  EXPECT_EQ(cache.key_bf16(1, 0)[1], 0x3F82);
+  EXPECT_EQ(cache.value_bf16(1, 0)[0], 0x3F81);
+  EXPECT_EQ(cache.value_bf16(1, 0)[1], 0xC000);
+  EXPECT_EQ(cache.key_at(1, 0, 1), 1.0f + 2 * 0x1p-7f);
+  // Ring of 7 on the sliding layer: position 9 lands on position 2's slot.
+  for (int p = 0; p < 10; ++p) {
+    const float kp[2] = {static_cast<float>(p), 0.0f}, vp[2] = {static_cast<float>(-p), 0.0f};
+    for (int l = 0; l < 2; ++l) cache.store(l, p, kp, vp);
+  }
+  cache.append(10);
+  EXPECT_EQ(cache.key_at(0, 9, 0), 9.0f);
+  EXPECT_EQ(cache.key_at(0, 2, 0), 9.0f);  // same slot
+  EXPECT_EQ(cache.key_at(1, 2, 0), 2.0f);  // the full layer keeps it
+  EXPECT_EQ(kv_cache_bytes(two_layer_config(4), 20, 3, KvType::kBf16) * 2,
+            kv_cache_bytes(two_layer_config(4), 20, 3, KvType::kF32));
+}
+
+}  // namespace
+}  // namespace gptoss::engine

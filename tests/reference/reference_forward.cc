@@ -76,6 +76,17 @@ double bf16_value(uint16_t bits) {
   return f;
 }
 
+double round_bf16(double x) {
+  const float f = static_cast<float>(x);
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7f800000u) == 0x7f800000u) return f;  // inf and NaN stay as they are
+  u = ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16) << 16;
+  float r;
+  std::memcpy(&r, &u, 4);
+  return r;
+}
+
 RefConfig parse_reference_config(const std::string& json_text) {
   const json j = json::parse(json_text);
   RefConfig c;
@@ -280,10 +291,43 @@ const RefConfig& ReferenceModel::config() const { return w_->c; }
 
 void ReferenceModel::forward(const std::vector<int32_t>& tokens,
                              const std::function<void(int, const std::vector<double>&)>& on_logits,
-                             const ReferenceTrace& trace) const {
+                             const ReferenceTrace& trace, const ReferenceRun& run) const {
   const Weights& w = *w_;
   const RefConfig& c = w.c;
   const int H = c.H, NH = c.NH, NKV = c.NKV, D = c.D, V = c.V;
+  // act(): where the bf16 reference holds a bf16 tensor (see RefActivations); identity in f64.
+  const bool bf16 = run.acts == RefActivations::kBf16;
+  auto act = [bf16](double x) { return bf16 ? round_bf16(x) : x; };
+  auto act_all = [&](std::vector<double> v) {
+    for (double& x : v) x = act(x);
+    return v;
+  };
+  // rope() with every product and sum rounded: out_i = act(act(a cos) - act(b sin)) and so on.
+  auto rope_acts = [&](const std::vector<double>& x, int64_t pos) {
+    if (!bf16) return rope(x, w.rope, pos);
+    const size_t half = x.size() / 2;
+    std::vector<double> out(x.size());
+    for (size_t i = 0; i < half; ++i) {
+      const double angle = static_cast<double>(pos) * w.rope.inv_freq[i];
+      const double cos = act(w.rope.concentration * std::cos(angle)),
+                   sin = act(w.rope.concentration * std::sin(angle));
+      const double a = x[i], b = x[half + i];
+      out[i] = act(act(a * cos) - act(b * sin));
+      out[half + i] = act(act(b * cos) + act(a * sin));
+    }
+    return out;
+  };
+  // swiglu() with its sigmoid, gate product, linear + 1 and result rounded.
+  auto swiglu_acts = [&](const std::vector<double>& u) {
+    if (!bf16) return swiglu(u, c.limit);
+    std::vector<double> h(u.size() / 2);
+    for (size_t i = 0; i < h.size(); ++i) {
+      const double g = std::min(u[2 * i], c.limit);
+      const double l = std::clamp(u[2 * i + 1], -c.limit, c.limit);
+      h[i] = act(act(g * act(1.0 / (1.0 + std::exp(-1.702 * g)))) * act(l + 1.0));
+    }
+    return h;
+  };
   // keys[l][j] and values[l][j]: [NKV*D] of position j, all positions kept
   std::vector<std::vector<std::vector<double>>> keys(c.L), values(c.L);
 
@@ -296,17 +340,18 @@ void ReferenceModel::forward(const std::vector<int32_t>& tokens,
     for (int l = 0; l < c.L; ++l) {
       const Weights::Layer& y = w.layers[l];
       // t = rmsnorm(x, input_layernorm); q, k, v = W t + b
-      const std::vector<double> t = rmsnorm(x, y.attn_norm, c.eps);
-      std::vector<double> q = affine(y.wq, t, y.bq), k = affine(y.wk, t, y.bk), v = affine(y.wv, t, y.bv);
+      const std::vector<double> t = act_all(rmsnorm(x, y.attn_norm, c.eps));
+      std::vector<double> q = act_all(affine(y.wq, t, y.bq)), k = act_all(affine(y.wk, t, y.bk)),
+                          v = act_all(affine(y.wv, t, y.bv));
       // rotate q, k by position p, per head
       for (int h = 0; h < NH; ++h) {
         const std::vector<double> r =
-            rope(std::vector<double>(q.begin() + h * D, q.begin() + (h + 1) * D), w.rope, p);
+            rope_acts(std::vector<double>(q.begin() + h * D, q.begin() + (h + 1) * D), p);
         std::copy(r.begin(), r.end(), q.begin() + h * D);
       }
       for (int g = 0; g < NKV; ++g) {
         const std::vector<double> r =
-            rope(std::vector<double>(k.begin() + g * D, k.begin() + (g + 1) * D), w.rope, p);
+            rope_acts(std::vector<double>(k.begin() + g * D, k.begin() + (g + 1) * D), p);
         std::copy(r.begin(), r.end(), k.begin() + g * D);
       }
       keys[l].push_back(k);
@@ -324,58 +369,61 @@ void ReferenceModel::forward(const std::vector<int32_t>& tokens,
         for (int j : visible) {
           double dot = 0;
           for (int d = 0; d < D; ++d) dot += q[h * D + d] * keys[l][j][g * D + d];
-          s.push_back(dot / std::sqrt(static_cast<double>(D)));
+          // (the bf16 reference rounds q.k, then multiplies by the scale as np_forward.py does)
+          s.push_back(bf16 ? act(act(dot) * (1.0 / std::sqrt(static_cast<double>(D))))
+                           : dot / std::sqrt(static_cast<double>(D)));
         }
-        const std::vector<double> a = softmax_with_sink(s, y.sinks[h]);
+        const std::vector<double> a = act_all(softmax_with_sink(s, y.sinks[h]));
         sink_shares[h] = 1.0 - std::accumulate(a.begin(), a.end(), 0.0);
         for (size_t n = 0; n < visible.size(); ++n)
           for (int d = 0; d < D; ++d) attn[h * D + d] += a[n] * values[l][visible[n]][g * D + d];
+        for (int d = 0; d < D; ++d) attn[h * D + d] = act(attn[h * D + d]);
       }
       if (trace.on_sink_shares) trace.on_sink_shares(p, l, sink_shares);
       // x = x + Wo concat(out_h) + bo
-      const std::vector<double> o = affine(y.wo, attn, y.bo);
-      for (int i = 0; i < H; ++i) x[i] += o[i];
+      const std::vector<double> o = act_all(affine(y.wo, attn, y.bo));
+      for (int i = 0; i < H; ++i) x[i] = act(x[i] + o[i]);
 
       // MoE: router top-k, softmax over the picked logits, clamped SwiGLU experts
-      const std::vector<double> t2 = rmsnorm(x, y.mlp_norm, c.eps);
-      const std::vector<double> r = affine(y.router, t2, y.router_bias);
+      const std::vector<double> t2 = act_all(rmsnorm(x, y.mlp_norm, c.eps));
+      const std::vector<double> r = act_all(affine(y.router, t2, y.router_bias));
       const std::vector<int> picked = top_k(r, c.K);
       std::vector<double> pick_logits;
       for (int e : picked) pick_logits.push_back(r[e]);
       const double m = *std::max_element(pick_logits.begin(), pick_logits.end());
       double total = 0;
       for (double& z : pick_logits) total += z = std::exp(z - m);
-      if (trace.on_routing) {
-        std::vector<double> weights;
-        for (double z : pick_logits) weights.push_back(z / total);
-        trace.on_routing(p, l, picked, weights);
-      }
+      std::vector<double> weights;
+      for (double z : pick_logits) weights.push_back(act(z / total));
+      if (trace.on_routing) trace.on_routing(p, l, picked, weights);
       std::vector<double> moe(H, 0.0);
       for (size_t n = 0; n < picked.size(); ++n) {
         const int e = picked[n];
-        const std::vector<double> u = affine(y.w1[e], t2, y.b1[e]);
-        const std::vector<double> ye = affine(y.w2[e], swiglu(u, c.limit), y.b2[e]);
-        for (int i = 0; i < H; ++i) moe[i] += (pick_logits[n] / total) * ye[i];
+        const std::vector<double> u = act_all(affine(y.w1[e], t2, y.b1[e]));
+        const std::vector<double> ye = act_all(affine(y.w2[e], swiglu_acts(u), y.b2[e]));
+        for (int i = 0; i < H; ++i) moe[i] += act(weights[n] * ye[i]);
       }
-      for (int i = 0; i < H; ++i) x[i] += moe[i];
+      for (int i = 0; i < H; ++i) x[i] = act(x[i] + act(moe[i]));
       if (trace.on_residual) trace.on_residual(p, l, x);
     }
+    if (run.logits_at && !run.logits_at(p)) continue;
     // logits = lm_head rmsnorm(x, norm)
-    const std::vector<double> t = rmsnorm(x, w.final_norm, c.eps);
+    const std::vector<double> t = act_all(rmsnorm(x, w.final_norm, c.eps));
     std::vector<double> logits(V);
     for (int vtok = 0; vtok < V; ++vtok) {
       double s = 0;
       const double* row = w.lm_head.row(vtok);
       for (int i = 0; i < H; ++i) s += row[i] * t[i];
-      logits[vtok] = s;
+      logits[vtok] = act(s);
     }
     on_logits(p, logits);
   }
 }
 
-std::vector<std::vector<double>> ReferenceModel::logits(const std::vector<int32_t>& tokens) const {
+std::vector<std::vector<double>> ReferenceModel::logits(const std::vector<int32_t>& tokens,
+                                                        RefActivations acts) const {
   std::vector<std::vector<double>> out;
-  forward(tokens, [&](int, const std::vector<double>& z) { out.push_back(z); });
+  forward(tokens, [&](int, const std::vector<double>& z) { out.push_back(z); }, {}, {.acts = acts});
   return out;
 }
 

@@ -26,6 +26,27 @@ double mxfp4_block_value(const uint8_t* block16, uint8_t scale, int col);
 // bf16 bits -> value (exact).
 double bf16_value(uint16_t bits);
 
+// x rounded to the nearest bf16, ties to even, by way of the nearest f32 (as np_forward.py's
+// round_bf16 and torch's .to(bfloat16) of an f32 tensor do).
+double round_bf16(double x);
+
+// The activations of a reference forward pass:
+//   kF64:  every intermediate kept in double (the reference the engine is checked against);
+//   kBf16: rounded to bf16 wherever OpenAI's torch reference (gpt_oss/torch/model.py) holds a bf16
+//          tensor, at the points np_forward.py --acts bf16 rounds: each matmul's output (q, k, v,
+//          attention scores, attention output, projections, router, expert in/out, logits), each
+//          rmsnorm's output, RoPE's cos/sin and products, softmax weights, SwiGLU's parts, and the
+//          residual after each add. Sums inside a dot product stay exact. Its distance from kF64 is
+//          the band the `fast` profile must stay within (tests/engine/precision_band_test.cc).
+enum class RefActivations { kF64, kBf16 };
+
+struct ReferenceRun {
+  RefActivations acts = RefActivations::kF64;
+  // Positions whose logits are computed and passed to on_logits (empty: every position). The
+  // unembedding is most of a small model's cost; a band over a few positions skips the rest.
+  std::function<bool(int p)> logits_at;
+};
+
 struct RefConfig {
   int L = 0, H = 0, I = 0, E = 0, K = 0, NH = 0, NKV = 0, D = 0, V = 0, W = 0;
   std::vector<bool> sliding;  // [L]
@@ -78,13 +99,15 @@ class ReferenceModel {
 
   const RefConfig& config() const;
 
-  // Runs tokens at positions 0, 1, ... and calls on_logits(p, logits [V]) after each.
+  // Runs tokens at positions 0, 1, ... and calls on_logits(p, logits [V]) after each (each that
+  // run.logits_at wants).
   void forward(const std::vector<int32_t>& tokens,
                const std::function<void(int p, const std::vector<double>& logits)>& on_logits,
-               const ReferenceTrace& trace = {}) const;
+               const ReferenceTrace& trace = {}, const ReferenceRun& run = {}) const;
 
   // Logits of every position, [n][V].
-  std::vector<std::vector<double>> logits(const std::vector<int32_t>& tokens) const;
+  std::vector<std::vector<double>> logits(const std::vector<int32_t>& tokens,
+                                          RefActivations acts = RefActivations::kF64) const;
 
  private:
   struct Weights;
