@@ -57,6 +57,8 @@ LocalModel open_local_model(const std::string& dir, const LocalModelOptions& opt
 // after each file. Throws gptoss::Error if the folder cannot be written.
 void write_demo_model(const std::string& dir, const std::function<void()>& on_file = nullptr);
 
+class TurnRecorder;
+
 class LocalBackend : public Backend {
  public:
   explicit LocalBackend(LocalModel model);
@@ -67,6 +69,14 @@ class LocalBackend : public Backend {
                           const std::atomic<bool>& cancel) override;
   size_t cached_tokens() const override;
   std::vector<std::pair<std::string, std::string>> stats() const override;
+  // The last generate() round's reply (a turn that called tools shows its last round).
+  std::shared_ptr<const TurnInspection> last_inspection() const override { return last_reply_; }
+  // The lens needs each layer's residual, which is not kept while generating (H floats per layer
+  // per token: 276 KB a token on 20b). The first call recomputes the reply's steps once on a copy
+  // of the cache (a prefill of the reply; the cache itself stays bit for bit as it was) and keeps
+  // their residuals [n, L, H] until the next generate().
+  std::vector<LensTop> lens(int row, int top) override;
+  ExpertUsage expert_usage() const override;
 
   // Replaces the sampler: returns the next token given the logits. Tests use it to script the
   // model's output on a random-weight model; nullptr restores the sampler.
@@ -90,6 +100,8 @@ class LocalBackend : public Backend {
   // Prefills what the cache lacks of `prompt` in chunks (cancel checked between them); returns
   // false if the prompt does not fit or the prefill was cancelled.
   bool prefill(std::span<const int32_t> prompt, GenerateResult& result, const std::atomic<bool>& cancel);
+  // Fills lens_residuals_ for last_reply_; false if the cache no longer holds that reply.
+  bool recompute_reply_residuals();
 
   std::shared_ptr<const engine::Model> model_;
   BackendInfo info_;
@@ -98,6 +110,9 @@ class LocalBackend : public Backend {
   TokenPicker token_picker_;
   PrefillHook prefill_hook_;
   std::span<const float> logits_;  // of the last prefilled or decoded token
+  std::unique_ptr<TurnRecorder> recorder_;  // attached to context_ for its whole life
+  std::shared_ptr<const TurnInspection> last_reply_;
+  std::vector<float> lens_residuals_;  // [n, L, H] of last_reply_'s steps, once lens() asked
 };
 
 }  // namespace gptoss::chat
