@@ -104,11 +104,11 @@ class Backend {
   virtual std::vector<std::pair<std::string, std::string>> stats() const { return {}; }
 
   // What the model did for each token of the last reply (routing and sink shares), or nullptr:
-  // no reply yet, or not known here (a remote server).
-  virtual std::shared_ptr<const TurnInspection> last_inspection() const { return nullptr; }
-  // The logit lens of row `row` of last_inspection(): for each layer, its `top` tokens. Empty if
-  // it cannot be computed (remote; the cache no longer holds that reply). The first call after a
-  // reply may take a while (see LocalBackend::lens). Throws gptoss::Error as generate() does.
+  // no reply yet, or not known here (a remote server). The first call after a reply may take a
+  // while (see LocalBackend). Throws gptoss::Error as generate() does.
+  virtual std::shared_ptr<const TurnInspection> inspect_last_reply() { return nullptr; }
+  // The logit lens of row `row` of inspect_last_reply(): for each layer, its `top` tokens. Empty
+  // if it cannot be computed (remote; the cache no longer holds that reply). Throws as above.
   virtual std::vector<LensTop> lens(int row, int top) {
     (void)row, (void)top;
     return {};

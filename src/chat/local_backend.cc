@@ -46,19 +46,34 @@ std::string display_name(const engine::Model& model, const std::string& dir, boo
   return p.filename().string();
 }
 
-// Keeps the residual after every layer of the steps at positions [first, first + n).
-struct ResidualRows : engine::Observer {
-  ResidualRows(const engine::Config& cfg, size_t first_position, size_t rows)
-      : L(cfg.n_layers), H(cfg.hidden), first(first_position), n(rows), x(n * L * H) {}
+// Keeps the residual after every layer and the sink shares of the steps at positions
+// [first, first + n).
+struct ReplySteps : engine::Observer {
+  ReplySteps(const engine::Config& cfg, size_t first_position, size_t rows)
+      : L(cfg.n_layers),
+        H(cfg.hidden),
+        NH(cfg.n_heads),
+        first(first_position),
+        n(rows),
+        x(n * L * H),
+        sinks(n * L * NH) {}
   bool wants_residual() const override { return true; }
+  bool wants_sink_shares() const override { return true; }
   void on_residual(int layer, int position, std::span<const float> r) override {
+    if (const size_t t = row(position); t < n) std::copy(r.begin(), r.end(), x.begin() + (t * L + layer) * H);
+  }
+  void on_sink_shares(int layer, int position, std::span<const float> s) override {
+    if (const size_t t = row(position); t < n)
+      std::copy(s.begin(), s.end(), sinks.begin() + (t * L + layer) * NH);
+  }
+  size_t row(int position) const {
     const size_t p = static_cast<size_t>(position);
-    if (p < first || p >= first + n) return;
-    std::copy(r.begin(), r.end(), x.begin() + ((p - first) * L + layer) * H);
+    return p < first ? n : p - first;
   }
 
-  size_t L, H, first, n;
-  std::vector<float> x;  // [n, L, H]
+  size_t L, H, NH, first, n;
+  std::vector<float> x;      // [n, L, H]
+  std::vector<float> sinks;  // [n, L, NH]
 };
 
 }  // namespace
@@ -169,6 +184,7 @@ GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, con
                                              const std::atomic<bool>& cancel) {
   GenerateResult result;
   last_reply_.reset();
+  reply_recomputed_ = false;
   lens_residuals_ = {};
   recorder_->stop();
   ensure_context(request.context_tokens);
@@ -215,7 +231,15 @@ GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, con
 
 ExpertUsage LocalBackend::expert_usage() const { return recorder_->usage(); }
 
-bool LocalBackend::recompute_reply_residuals() {
+std::shared_ptr<const TurnInspection> LocalBackend::inspect_last_reply() {
+  if (last_reply_ && !reply_recomputed_) {
+    reply_recomputed_ = true;
+    recompute_reply();
+  }
+  return last_reply_;
+}
+
+bool LocalBackend::recompute_reply() {
   const TurnInspection& r = *last_reply_;
   const size_t p0 = static_cast<size_t>(r.first_position), n = static_cast<size_t>(r.rows());
   // Row t's step read the token at p0 + t: the last prompt token, then the reply's tokens.
@@ -227,18 +251,21 @@ bool LocalBackend::recompute_reply_residuals() {
   // round differently from decode, and the next reply must not depend on having inspected.
   engine::Context copy = context_->clone();
   const size_t kept = copy.truncate(p0);
-  ResidualRows rows(model_->config(), p0, n);
-  copy.set_observer(&rows);
+  ReplySteps steps(model_->config(), p0, n);
+  copy.set_observer(&steps);
   const std::span<const int32_t> again(held.data() + kept, p0 + n - kept);
   for (size_t done = 0; done < again.size(); done += kPrefillChunk)
     copy.prefill(again.subspan(done, std::min(kPrefillChunk, again.size() - done)));
-  lens_residuals_ = std::move(rows.x);
+  auto with_sinks = std::make_shared<TurnInspection>(r);
+  with_sinks->sink_shares = std::move(steps.sinks);
+  last_reply_ = std::move(with_sinks);
+  lens_residuals_ = std::move(steps.x);
   return true;
 }
 
 std::vector<LensTop> LocalBackend::lens(int row, int top) {
-  if (!last_reply_ || row < 0 || row >= last_reply_->rows() || top <= 0) return {};
-  if (lens_residuals_.empty() && !recompute_reply_residuals()) return {};
+  if (!inspect_last_reply() || row < 0 || row >= last_reply_->rows() || top <= 0 || lens_residuals_.empty())
+    return {};
   const engine::Config& cfg = model_->config();
   const size_t L = cfg.n_layers, H = cfg.hidden, V = cfg.vocab;
   const size_t k = std::min<size_t>(top, V);

@@ -5,7 +5,7 @@
 namespace gptoss::chat {
 
 float TurnInspection::mean_sink_share(int t, int l) const {
-  if (heads == 0) return 0;
+  if (heads == 0 || !has_sinks()) return 0;
   const std::span<const float> s = sinks_at(t, l);
   return std::accumulate(s.begin(), s.end(), 0.0f) / static_cast<float>(heads);
 }

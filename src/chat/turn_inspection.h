@@ -1,7 +1,7 @@
 // What the model did while writing the last reply, and which experts it used over the session:
 // plain data the local backend records (turn_recorder.h) and the chat's /inspect and /stats show.
 //
-//   std::shared_ptr<const TurnInspection> r = backend.last_inspection();  // nullptr: remote
+//   std::shared_ptr<const TurnInspection> r = backend.inspect_last_reply();  // nullptr: remote
 //   r->experts_at(t, l)   // [K] experts layer l routed the step that sampled reply token t to
 #pragma once
 
@@ -23,7 +23,8 @@ struct TurnInspection {
   std::vector<int32_t> tokens;     // [n] the sampled tokens
   std::vector<int> picked;         // [n, L, K] experts, largest weight first
   std::vector<float> weights;      // [n, L, K] their weights (softmax over the K picked)
-  std::vector<float> sink_shares;  // [n, L, NH] the sink's share of each head's softmax mass
+  std::vector<float> sink_shares;  // [n, L, NH] the sink's share of each head's softmax mass; empty:
+                                   // not known (the cache no longer held the reply to recompute it)
 
   int rows() const { return static_cast<int>(tokens.size()); }
   std::span<const int> experts_at(int t, int l) const { return {&picked[cell(t, l) * K()], K()}; }
@@ -31,7 +32,9 @@ struct TurnInspection {
   std::span<const float> sinks_at(int t, int l) const {
     return {&sink_shares[cell(t, l) * static_cast<size_t>(heads)], static_cast<size_t>(heads)};
   }
-  // The sink share averaged over the heads: how much of layer l's attention went nowhere.
+  bool has_sinks() const { return !sink_shares.empty(); }
+  // The sink share averaged over the heads: how much of layer l's attention went nowhere; 0 if
+  // !has_sinks().
   float mean_sink_share(int t, int l) const;
 
  private:

@@ -32,7 +32,6 @@ TurnInspection TurnRecorder::finish() {
   const size_t cells = n * reply_.layers;
   reply_.picked.resize(cells * reply_.experts_per_token);
   reply_.weights.resize(cells * reply_.experts_per_token);
-  reply_.sink_shares.resize(cells * reply_.heads);
   return reply_;
 }
 
@@ -44,7 +43,6 @@ int TurnRecorder::row(int position) {
     const size_t cells = static_cast<size_t>(recorded_rows_) * reply_.layers;
     reply_.picked.resize(cells * reply_.experts_per_token, -1);
     reply_.weights.resize(cells * reply_.experts_per_token);
-    reply_.sink_shares.resize(cells * reply_.heads);
   }
   return t;
 }
@@ -59,13 +57,6 @@ void TurnRecorder::on_routing(int layer, int position, std::span<const int> expe
   const size_t at = (static_cast<size_t>(t) * reply_.layers + layer) * reply_.experts_per_token;
   std::copy(experts.begin(), experts.end(), reply_.picked.begin() + at);
   std::copy(weights.begin(), weights.end(), reply_.weights.begin() + at);
-}
-
-void TurnRecorder::on_sink_shares(int layer, int position, std::span<const float> shares) {
-  const int t = row(position);
-  if (t < 0) return;
-  const size_t at = (static_cast<size_t>(t) * reply_.layers + layer) * reply_.heads;
-  std::copy(shares.begin(), shares.end(), reply_.sink_shares.begin() + at);
 }
 
 }  // namespace gptoss::chat

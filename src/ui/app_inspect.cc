@@ -29,7 +29,11 @@ void App::inspect(const std::string& arg) {
         "answer.");
     return;
   }
-  const std::shared_ptr<const chat::TurnInspection> record = config_.backend->last_inspection();
+  // The first look at a reply re-runs it to measure the sinks (seconds for a long one on 20b).
+  hint_ = "reading the last answer again to look inside it";
+  redraw();
+  hint_.clear();
+  const std::shared_ptr<const chat::TurnInspection> record = config_.backend->inspect_last_reply();
   if (!record || record->rows() == 0) {
     notice("Nothing to inspect yet: /inspect shows how the model wrote its last answer.");
     return;

@@ -182,6 +182,7 @@ InspectCell InspectView::cell(int t, int l) const {
     case InspectMeasure::kTopWeight:
       return ramp(record_->weights_at(t, l)[0]);
     case InspectMeasure::kSinkShare:
+      if (!record_->has_sinks()) return {right_aligned("-", w), 0};
       return ramp(record_->mean_sink_share(t, l));
   }
   return {};
@@ -230,7 +231,8 @@ std::string InspectView::detail_line(int t, int l) const {
   const auto weights = record_->weights_at(t, l);
   for (size_t k = 0; k < experts.size(); ++k)
     s += "  e" + std::to_string(experts[k]) + " " + std::to_string(percent(weights[k])) + "%";
-  s += "  sink " + std::to_string(percent(record_->mean_sink_share(t, l))) + "%";
+  s += record_->has_sinks() ? "  sink " + std::to_string(percent(record_->mean_sink_share(t, l))) + "%"
+                            : std::string("  sink -");
   if (const auto* top = lens(t); top && static_cast<size_t>(l) < top->size()) {
     s += "  lens";
     for (int32_t id : (*top)[l].ids) {

@@ -13,7 +13,7 @@ void plain_inspect(chat::Backend& backend, const tokenizer::Tokenizer& tokenizer
                  "/inspect needs the local engine: a remote server does not say how it made its answer\n");
     return;
   }
-  const auto record = backend.last_inspection();
+  const auto record = backend.inspect_last_reply();
   if (!record || record->rows() == 0) {
     std::fprintf(err, "nothing to inspect yet: /inspect shows how the model wrote its last answer\n");
     return;

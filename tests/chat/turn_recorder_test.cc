@@ -35,22 +35,20 @@ void route(TurnRecorder& r, int layer, int position, std::vector<int> experts, s
 
 TEST(TurnRecorderTest, CountsEveryPickButRecordsOnlyTheReply) {
   TurnRecorder r(small_config());
-  EXPECT_FALSE(r.wants_sink_shares()) << "sink shares cost work: only while a reply is recorded";
+  // Sink shares and residuals cost decode time or memory: LocalBackend computes them on demand.
+  EXPECT_FALSE(r.wants_sink_shares());
+  EXPECT_FALSE(r.wants_residual());
   route(r, 0, 0, {4, 1}, {0.7f, 0.3f});  // a prompt token: counted, not recorded
   route(r, 1, 0, {2, 4}, {0.6f, 0.4f});
   r.begin_reply(1);
-  EXPECT_TRUE(r.wants_sink_shares());
   for (int p = 1; p <= 3; ++p) {  // the last prompt token's step, then two decodes
     route(r, 0, p, {p, 5}, {0.9f, 0.1f});
     route(r, 1, p, {0, p}, {0.5f, 0.5f});
-    const std::vector<float> shares = {0.1f * p, 0.2f, 0.3f};
-    r.on_sink_shares(0, p, shares);
-    r.on_sink_shares(1, p, shares);
   }
   r.add_token(100);
   r.add_token(101);  // position 3's step ran (a budget's last decode) but sampled nothing
   const TurnInspection rec = r.finish();
-  EXPECT_FALSE(r.wants_sink_shares());
+  EXPECT_FALSE(rec.has_sinks());
 
   ASSERT_EQ(rec.rows(), 2);
   EXPECT_EQ(rec.first_position, 1);
@@ -60,7 +58,6 @@ TEST(TurnRecorderTest, CountsEveryPickButRecordsOnlyTheReply) {
   EXPECT_EQ(std::vector<int>(rec.experts_at(1, 1).begin(), rec.experts_at(1, 1).end()),
             (std::vector<int>{0, 2}));
   EXPECT_FLOAT_EQ(rec.weights_at(1, 0)[0], 0.9f);
-  EXPECT_FLOAT_EQ(rec.mean_sink_share(1, 0), (0.2f + 0.2f + 0.3f) / 3);
 
   // Every step counts, the prompt's and the unsampled one's too: the cache reads them all.
   const ExpertUsage& u = r.usage();
@@ -147,11 +144,12 @@ LocalModel* BackendInspectionTest::model_ = nullptr;
 
 TEST_F(BackendInspectionTest, RecordsTheStepThatSampledEachReplyToken) {
   LocalBackend b(*model_);
-  EXPECT_EQ(b.last_inspection(), nullptr);
+  EXPECT_EQ(b.inspect_last_reply(), nullptr);
   constexpr int n = 7;  // past the tiny model's window W = 4
   const std::vector<int32_t> reply = generate(b, kPrompt, n);
-  const auto rec = b.last_inspection();
+  const auto rec = b.inspect_last_reply();
   ASSERT_NE(rec, nullptr);
+  ASSERT_TRUE(rec->has_sinks());
   ASSERT_EQ(rec->rows(), n);
   EXPECT_EQ(rec->tokens, reply);
   const int P = static_cast<int>(kPrompt.size());

@@ -59,6 +59,16 @@ TEST(InspectViewTest, CellsShowTheChosenMeasure) {
   EXPECT_EQ(v.measure(), InspectMeasure::kExpert);
 }
 
+TEST(InspectViewTest, SinksThatCouldNotBeMeasuredShowAsADash) {
+  auto r = std::make_shared<chat::TurnInspection>(*record());
+  r->sink_shares.clear();  // the cache no longer held the reply
+  InspectView v(r, piece);
+  v.next_measure();
+  v.next_measure();
+  EXPECT_EQ(v.cell(2, 1).text, " -");
+  EXPECT_EQ(v.detail_line(2, 1), "L1  e11 60%  e13 40%  sink -");
+}
+
 TEST(InspectViewTest, CellsAreWideEnoughForEveryExpertId) {
   auto r = std::make_shared<chat::TurnInspection>(*record());
   r->experts = 128;  // 120b
