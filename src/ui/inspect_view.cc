@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ui/transcript.h"
+
 namespace gptoss::ui {
 namespace {
 
@@ -18,22 +20,12 @@ std::string right_aligned(const std::string& s, int width) {
   return s.size() >= static_cast<size_t>(width) ? s : std::string(width - s.size(), ' ') + s;
 }
 
-// The first `max_chars` UTF-8 characters of `s`.
+// The first `max_chars` characters of UTF-8 `s` (an invalid byte becomes U+FFFD).
 std::string clip(const std::string& s, size_t max_chars) {
-  size_t cut = 0, chars = 0;
-  while (cut < s.size() && chars < max_chars) {
-    ++cut;
-    while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;
-    ++chars;
-  }
-  return s.substr(0, cut);
+  return wide_to_utf8(utf8_to_wide(s).substr(0, max_chars));
 }
 
-size_t utf8_chars(const std::string& s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
+size_t utf8_chars(const std::string& s) { return utf8_to_wide(s).size(); }
 
 constexpr size_t kLensPieceChars = 10;
 
