@@ -14,12 +14,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "chat/sampler.h"
+#include "chat/turn_inspection.h"
 #include "common/error.h"
 
 namespace gptoss::chat {
@@ -101,6 +103,20 @@ class Backend {
 
   // Counters worth showing (/stats), as name/value pairs the chat does not interpret.
   virtual std::vector<std::pair<std::string, std::string>> stats() const { return {}; }
+
+  // What the model did for each token of the last reply (routing and sink shares), or nullptr:
+  // no reply yet, or not known here (a remote server). The first call after a reply may take a
+  // while (see LocalBackend). Throws gptoss::Error as generate() does.
+  virtual std::shared_ptr<const TurnInspection> inspect_last_reply() { return nullptr; }
+  // The logit lens of row `row` of inspect_last_reply(): for each layer, its `top` tokens. Empty
+  // if it cannot be computed (remote; the cache no longer holds that reply). Throws as above.
+  virtual std::vector<LensTop> lens(int row, int top) {
+    (void)row, (void)top;
+    return {};
+  }
+  // How often each layer's router picked each expert since the backend was made; empty if not
+  // known (remote).
+  virtual ExpertUsage expert_usage() const { return {}; }
 };
 
 }  // namespace gptoss::chat

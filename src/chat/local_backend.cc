@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <numeric>
 
+#include "chat/turn_recorder.h"
 #include "engine/engine.h"
 #include "engine/model_writer.h"
 #include "engine/test_model.h"
@@ -43,6 +45,36 @@ std::string display_name(const engine::Model& model, const std::string& dir, boo
   if (p.filename() == "original") p = p.parent_path();
   return p.filename().string();
 }
+
+// Keeps the residual after every layer and the sink shares of the steps at positions
+// [first, first + n).
+struct ReplySteps : engine::Observer {
+  ReplySteps(const engine::Config& cfg, size_t first_position, size_t rows)
+      : L(cfg.n_layers),
+        H(cfg.hidden),
+        NH(cfg.n_heads),
+        first(first_position),
+        n(rows),
+        x(n * L * H),
+        sinks(n * L * NH) {}
+  bool wants_residual() const override { return true; }
+  bool wants_sink_shares() const override { return true; }
+  void on_residual(int layer, int position, std::span<const float> r) override {
+    if (const size_t t = row(position); t < n) std::copy(r.begin(), r.end(), x.begin() + (t * L + layer) * H);
+  }
+  void on_sink_shares(int layer, int position, std::span<const float> s) override {
+    if (const size_t t = row(position); t < n)
+      std::copy(s.begin(), s.end(), sinks.begin() + (t * L + layer) * NH);
+  }
+  size_t row(int position) const {
+    const size_t p = static_cast<size_t>(position);
+    return p < first ? n : p - first;
+  }
+
+  size_t L, H, NH, first, n;
+  std::vector<float> x;      // [n, L, H]
+  std::vector<float> sinks;  // [n, L, NH]
+};
 
 }  // namespace
 
@@ -91,7 +123,10 @@ void write_demo_model(const std::string& dir, const std::function<void()>& on_fi
   engine::write_test_model_atomically(dir, *preset, options);  // Ctrl-C leaves no half model
 }
 
-LocalBackend::LocalBackend(LocalModel model) : model_(std::move(model.model)), info_(std::move(model.info)) {}
+LocalBackend::LocalBackend(LocalModel model)
+    : model_(std::move(model.model)),
+      info_(std::move(model.info)),
+      recorder_(std::make_unique<TurnRecorder>(model_->config())) {}
 
 LocalBackend::~LocalBackend() = default;
 
@@ -130,6 +165,7 @@ void LocalBackend::ensure_context(int tokens) {
   if (context_ && context_->capacity() == static_cast<size_t>(tokens)) return;
   context_.reset();  // free the old cache before the new one is allocated
   context_ = std::make_unique<engine::Context>(model_, engine::ContextOptions{.max_tokens = tokens});
+  context_->set_observer(recorder_.get());
 }
 
 bool LocalBackend::prefill(std::span<const int32_t> prompt, GenerateResult& result,
@@ -146,6 +182,8 @@ bool LocalBackend::prefill(std::span<const int32_t> prompt, GenerateResult& resu
   size_t done = 0;
   while (done < rest.size() && !cancel.load()) {
     const size_t n = std::min(kPrefillChunk, rest.size() - done);
+    // The chunk with the last prompt token: its step samples the reply's first token.
+    if (done + n == rest.size()) recorder_->begin_reply(static_cast<int>(prompt.size()) - 1);
     logits_ = context_->prefill(rest.subspan(done, n));
     done += n;
     if (prefill_hook_) prefill_hook_(done);
@@ -168,6 +206,10 @@ GenerateResult LocalBackend::generate(const GenerateRequest& request, const Gene
 GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, const GenerateCallbacks& callbacks,
                                              const std::atomic<bool>& cancel) {
   GenerateResult result;
+  last_reply_.reset();
+  reply_recomputed_ = false;
+  lens_residuals_ = {};
+  recorder_->stop();
   ensure_context(request.context_tokens);
   if (!sampler_ || request.fresh_sampler || !same_sampling(sampler_->options(), request.sampling)) {
     sampler_.emplace(request.sampling);
@@ -194,6 +236,7 @@ GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, con
     }
     const int32_t token = token_picker_ ? token_picker_(logits) : sampler_->sample(logits);
     ++result.tokens_generated;
+    recorder_->add_token(token);
     if (callbacks.on_token(token) == TokenAction::kStop) {
       result.end = GenerateEnd::kStopped;
       break;
@@ -205,7 +248,66 @@ GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, con
     logits = context_->decode(token);
   }
   result.decode_seconds = seconds_since(start);
+  last_reply_ = std::make_shared<const TurnInspection>(recorder_->finish());
   return result;
+}
+
+ExpertUsage LocalBackend::expert_usage() const { return recorder_->usage(); }
+
+std::shared_ptr<const TurnInspection> LocalBackend::inspect_last_reply() {
+  if (last_reply_ && !reply_recomputed_) {
+    reply_recomputed_ = true;
+    recompute_reply();
+  }
+  return last_reply_;
+}
+
+bool LocalBackend::recompute_reply() {
+  const TurnInspection& r = *last_reply_;
+  const size_t p0 = static_cast<size_t>(r.first_position), n = static_cast<size_t>(r.rows());
+  // Row t's step read the token at p0 + t: the last prompt token, then the reply's tokens.
+  if (!context_ || context_->size() < p0 + n) return false;
+  const std::vector<int32_t>& held = context_->tokens();
+  for (size_t t = 0; t + 1 < n; ++t)
+    if (held[p0 + 1 + t] != r.tokens[t]) return false;
+  // A copy, so that the cache keeps the very numbers the reply was decoded with: a prefill may
+  // round differently from decode, and the next reply must not depend on having inspected.
+  engine::Context copy = context_->clone();
+  const size_t kept = copy.truncate(p0);
+  ReplySteps steps(model_->config(), p0, n);
+  copy.set_observer(&steps);
+  const std::span<const int32_t> again(held.data() + kept, p0 + n - kept);
+  for (size_t done = 0; done < again.size(); done += kPrefillChunk)
+    copy.prefill(again.subspan(done, std::min(kPrefillChunk, again.size() - done)));
+  auto with_sinks = std::make_shared<TurnInspection>(r);
+  with_sinks->sink_shares = std::move(steps.sinks);
+  last_reply_ = std::move(with_sinks);
+  lens_residuals_ = std::move(steps.x);
+  return true;
+}
+
+std::vector<LensTop> LocalBackend::lens(int row, int top) {
+  if (!inspect_last_reply() || row < 0 || row >= last_reply_->rows() || top <= 0 || lens_residuals_.empty())
+    return {};
+  const engine::Config& cfg = model_->config();
+  const size_t L = cfg.n_layers, H = cfg.hidden, V = cfg.vocab;
+  const size_t k = std::min<size_t>(top, V);
+  std::vector<float> z(L * V);
+  engine::lens_logits(*model_, {lens_residuals_.data() + static_cast<size_t>(row) * L * H, L * H}, z);
+  std::vector<LensTop> out(L);
+  std::vector<int32_t> order(V);
+  for (size_t l = 0; l < L; ++l) {
+    const float* logit = z.data() + l * V;
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
+      return logit[a] > logit[b] || (logit[a] == logit[b] && a < b);
+    });
+    for (size_t i = 0; i < k; ++i) {
+      out[l].ids.push_back(order[i]);
+      out[l].logits.push_back(logit[order[i]]);
+    }
+  }
+  return out;
 }
 
 }  // namespace gptoss::chat

@@ -58,6 +58,8 @@ LocalModel open_local_model(const std::string& dir, const LocalModelOptions& opt
 // after each file. Throws gptoss::Error if the folder cannot be written.
 void write_demo_model(const std::string& dir, const std::function<void()>& on_file = nullptr);
 
+class TurnRecorder;
+
 class LocalBackend : public Backend {
  public:
   explicit LocalBackend(LocalModel model);
@@ -68,6 +70,15 @@ class LocalBackend : public Backend {
                           const std::atomic<bool>& cancel) override;
   size_t cached_tokens() const override;
   std::vector<std::pair<std::string, std::string>> stats() const override;
+  // The last generate() round's reply (a turn that called tools shows its last round). Its
+  // routing is recorded while generating; the sink shares, and the residuals the lens reads (H
+  // floats per layer per token: 276 KB a token on 20b), are not, as they cost every reply time or
+  // memory. The first call after a reply recomputes its steps once on a copy of the cache (a
+  // prefill of the reply; the cache itself stays bit for bit as it was) and keeps the residuals
+  // until the next generate(). If the cache no longer holds the reply, the record has no sinks.
+  std::shared_ptr<const TurnInspection> inspect_last_reply() override;
+  std::vector<LensTop> lens(int row, int top) override;
+  ExpertUsage expert_usage() const override;
 
   // Replaces the sampler: returns the next token given the logits. Tests use it to script the
   // model's output on a random-weight model; nullptr restores the sampler.
@@ -93,6 +104,9 @@ class LocalBackend : public Backend {
   // Prefills what the cache lacks of `prompt` in chunks (cancel checked between them); returns
   // false if the prompt does not fit or the prefill was cancelled.
   bool prefill(std::span<const int32_t> prompt, GenerateResult& result, const std::atomic<bool>& cancel);
+  // Adds the sink shares to last_reply_ and fills lens_residuals_; false if the cache no longer
+  // holds that reply.
+  bool recompute_reply();
 
   std::shared_ptr<const engine::Model> model_;
   BackendInfo info_;
@@ -101,6 +115,10 @@ class LocalBackend : public Backend {
   TokenPicker token_picker_;
   PrefillHook prefill_hook_;
   std::span<const float> logits_;  // of the last prefilled or decoded token
+  std::unique_ptr<TurnRecorder> recorder_;  // attached to context_ for its whole life
+  std::shared_ptr<const TurnInspection> last_reply_;
+  bool reply_recomputed_ = false;      // inspect_last_reply() has run since the reply
+  std::vector<float> lens_residuals_;  // [n, L, H] of last_reply_'s steps, once recomputed
 };
 
 }  // namespace gptoss::chat

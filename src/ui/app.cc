@@ -399,7 +399,10 @@ void App::run_command(const Command& c) {
                                           : "Reasoning is hidden (/think or Ctrl-T shows it).");
       break;
     case CommandKind::kStats:
-      show_stats();
+      c.arg == "experts" ? show_expert_table() : show_stats();
+      break;
+    case CommandKind::kInspect:
+      inspect(c.arg);
       break;
     case CommandKind::kQuit:
       quit_ = true;

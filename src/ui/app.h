@@ -97,6 +97,8 @@ class App {
   // Commands
   void show_help();
   void show_stats();
+  void show_expert_table();              // app_inspect.cc: /stats experts
+  void inspect(const std::string& arg);  // app_inspect.cc: /inspect [N]
   void show_sessions();
   void new_conversation();
   // Saves under `name` (or the current or an automatic name); unless `replace`, refuses (false, with

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "ui/app.h"
+#include "ui/expert_usage_text.h"
 #include "ui/session_names.h"
 #include "ui/settings_command.h"
 #include "ui/terminal.h"
@@ -51,7 +52,10 @@ void App::show_help() {
       "Home/End (on an empty line) scroll. Ctrl-T shows or hides reasoning. Ctrl-R searches history. Ctrl-C "
       "stops an answer; twice at the prompt, or Ctrl-D, quits. Ctrl-Z suspends. Shift-drag selects text. "
       "Ctrl-J also adds a line; Ctrl-X Ctrl-E edits the "
-      "message in $VISUAL/$EDITOR; Up right after an answer edits your last message.";
+      "message in $VISUAL/$EDITOR; Up right after an answer edits your last message."
+      "\nIn /inspect: \u2190\u2192 or h l move along the tokens, \u2191\u2193 or j k along the layers, "
+      "PgUp/PgDn by a screen, Home/End to the first/last token, m changes what the colours show (top-1 "
+      "expert, its weight, sink share), q or Esc closes.";
   notice(text);
 }
 
@@ -76,6 +80,8 @@ void App::show_stats() {
           ").";
   text += "\nMemory: " + (config_.backend->info().remote ? std::string("the model runs on the server") : config_.backend->info().memory) + ".";
   if (const std::string line = memory_stats_line(memory_figures_); !line.empty()) text += "\n" + line;
+  if (const std::string usage = expert_usage_summary(config_.backend->expert_usage()); !usage.empty())
+    text += "\n" + usage;
   notice(text);
 }
 

@@ -22,11 +22,12 @@ constexpr CommandSpec kCommands[] = {
     {"sessions", CommandKind::kSessions, Args::kNone}, {"effort", CommandKind::kEffort, Args::kOptional},
     {"system", CommandKind::kSystem, Args::kOptional}, {"retry", CommandKind::kRetry, Args::kNone},
     {"undo", CommandKind::kUndo, Args::kNone},         {"think", CommandKind::kThink, Args::kOptional},
-    {"stats", CommandKind::kStats, Args::kNone},       {"quit", CommandKind::kQuit, Args::kNone},
+    {"stats", CommandKind::kStats, Args::kOptional},   {"quit", CommandKind::kQuit, Args::kNone},
     {"exit", CommandKind::kQuit, Args::kNone},         {"save!", CommandKind::kSaveOver, Args::kRequired},
     {"quit!", CommandKind::kQuitNoSave, Args::kNone},  {"set", CommandKind::kSet, Args::kOptional},
     {"edit", CommandKind::kEdit, Args::kOptional},     {"edit-last", CommandKind::kEditLast, Args::kNone},
     {"file", CommandKind::kFile, Args::kOptional},     {"copy", CommandKind::kCopy, Args::kOptional},
+    {"inspect", CommandKind::kInspect, Args::kOptional},
 };
 
 std::string_view trim(std::string_view s) {
@@ -127,6 +128,18 @@ ParseResult parse_command(std::string_view line) {
         return fail("/think takes on, off or nothing to toggle (found '" + std::string(arg) + "')");
       }
       break;
+    case CommandKind::kStats:
+      if (!arg.empty() && arg != "experts") {
+        return fail("/stats takes nothing or 'experts' (found '" + std::string(arg) + "')");
+      }
+      break;
+    case CommandKind::kInspect:
+      if (!arg.empty() && (arg.size() > 9 || arg.find_first_not_of("0123456789") != std::string_view::npos ||
+                           arg.find_first_not_of('0') == std::string_view::npos)) {
+        return fail("/inspect takes nothing or a token number of the last answer, from 1 (found '" +
+                    std::string(arg) + "')");
+      }
+      break;
     default:
       break;
   }
@@ -148,11 +161,12 @@ const std::vector<CommandHelp>& command_help() {
       {"/retry", "answer the last message again"},
       {"/undo", "remove the last exchange"},
       {"/think [on|off]", "show or hide the reasoning (also Ctrl-T)"},
-      {"/stats", "speed, context and memory of the last answer"},
-      {"/edit [TEXT]", "write the message in $VISUAL/$EDITOR (also Ctrl-X Ctrl-E)"},
+            {"/edit [TEXT]", "write the message in $VISUAL/$EDITOR (also Ctrl-X Ctrl-E)"},
       {"/edit-last", "edit the last message and send it again in its place (also Up)"},
       {"/file PATH", "attach a text file to the next message (also @PATH)"},
       {"/copy [code]", "copy the last answer (or its last code block) to the clipboard"},
+      {"/stats [experts]", "speed, context, memory; expert usage (experts: every count)"},
+      {"/inspect [N]", "look inside the last answer: experts, logit lens, sinks (at token N)"},
       {"/quit", "leave (also Ctrl-D, or Ctrl-C twice at the prompt)"},
       {"/quit!", "leave without saving"},
   };

@@ -20,8 +20,9 @@ enum class CommandKind {
   kSet,     // arg: "NAME VALUE", or empty to list the settings
   kRetry,
   kUndo,
-  kThink,  // arg: on|off, or empty to toggle
-  kStats,
+  kThink,    // arg: on|off, or empty to toggle
+  kStats,    // arg: empty, or "experts" for the full expert-usage table
+  kInspect,  // arg: empty, or a token number (1-based) of the last reply
   kQuit,
   kQuitNoSave,  // "/quit!": leave without the autosave
   kEdit,        // arg: text to start from; opens the draft in $VISUAL/$EDITOR

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "ui/plain_inspect.h"
 #include "ui/session_names.h"
 #include "ui/settings_command.h"
 #include "ui/transcript.h"
@@ -19,7 +20,8 @@ void on_interrupt(int) { g_cancel = true; }
 
 // The commands run_plain_chat acts on (the others need the full screen).
 bool plain_mode_has(std::string_view usage) {
-  for (const char* c : {"/help", "/new", "/save", "/effort", "/system", "/set", "/quit"}) {
+  for (const char* c :
+       {"/help", "/new", "/save", "/effort", "/system", "/set", "/quit", "/stats", "/inspect"}) {
     const std::string_view name(c);
     if (usage.starts_with(name) &&
         (usage.size() == name.size() || usage[name.size()] == ' ' || usage[name.size()] == '!'))
@@ -230,6 +232,12 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
                : !current_name.empty() ? current_name
                                        : automatic_session_name(),
                c.kind == CommandKind::kSaveOver);
+          break;
+        case CommandKind::kInspect:
+          plain_inspect(session.backend(), *config.tokenizer, c.arg, out, err);
+          break;
+        case CommandKind::kStats:
+          plain_stats(session, c.arg, out, err);
           break;
         case CommandKind::kHelp:
           for (const CommandHelp& h : command_help()) {
