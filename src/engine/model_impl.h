@@ -11,6 +11,7 @@
 
 namespace gptoss::engine {
 
+class PageWarmer;
 class StreamedWeights;
 
 struct Model::Impl {
@@ -20,6 +21,8 @@ struct Model::Impl {
   std::vector<float> sinks;                // [L, NH] widened once
   int threads = 1;
   const Kernels* kernels = nullptr;  // the copy for this CPU, chosen at open
+  // Mapped mode: reads the weights in the background; last, so it stops before the unmapping.
+  std::unique_ptr<PageWarmer> warmer;
   ~Impl();
 
   const Config& cfg() const { return checkpoint->config; }
