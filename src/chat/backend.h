@@ -78,6 +78,13 @@ struct GenerateResult {
 
 enum class TokenAction { kContinue, kStop };
 
+// The background read of a local model's weights after load (cold start).
+struct WeightsWarmup {
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;  // 0: nothing is read in the background (remote, streaming, or done before)
+  bool running = false;
+};
+
 struct GenerateCallbacks {
   // The prompt is in the cache (or the server answered); sampling starts. Optional.
   std::function<void(uint64_t tokens_reused, uint64_t tokens_prefilled, double seconds)> on_prefilled;
@@ -117,6 +124,21 @@ class Backend {
   // How often each layer's router picked each expert since the backend was made; empty if not
   // known (remote).
   virtual ExpertUsage expert_usage() const { return {}; }
+
+  // Computes `prompt` (the start of the prompts to come) into the cache without sampling, so
+  // that a later generate() whose prompt starts with it computes only the rest. Unlike generate()
+  // it keeps all of a cached prefix (it needs no logits), so calling it again costs nothing.
+  // Returns the tokens reused and computed and the seconds (prompt_done: all of it is cached).
+  // Same thread rules as generate(); `cancel` is checked between prefill chunks. The default does
+  // nothing (a server renders its own prompt). Throws as generate().
+  virtual GenerateResult prefill_ahead(std::span<const int32_t> prompt, int context_tokens,
+                                       const std::atomic<bool>& cancel) {
+    (void)prompt, (void)context_tokens, (void)cancel;
+    return {};
+  }
+
+  // How far the background read of the weights has got. Safe from any thread at any time.
+  virtual WeightsWarmup weights_warmup() const { return {}; }
 };
 
 }  // namespace gptoss::chat

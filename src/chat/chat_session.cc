@@ -93,6 +93,23 @@ ChatSession::~ChatSession() = default;
 
 std::vector<int32_t> ChatSession::next_prompt() const { return render_next_prompt(state_, *tokenizer_); }
 
+std::vector<int32_t> ChatSession::next_prompt_prefix() const {
+  // Two questions that differ in their first token: the prompts agree up to the question's text.
+  auto prompt_asking = [&](const char* text) {
+    SessionState next = state_;
+    next.conversation.messages.push_back(Message{.role = "user", .content = text});
+    return render_next_prompt(next, *tokenizer_);
+  };
+  const std::vector<int32_t> a = prompt_asking("a"), b = prompt_asking("b");
+  const auto differ = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  return {a.begin(), differ.first};
+}
+
+void ChatSession::prefill_next_prompt_prefix(const std::atomic<bool>& cancel) {
+  // Not counted here: the turn's stats count what it reuses of it.
+  backend_->prefill_ahead(next_prompt_prefix(), state_.settings.context_tokens, cancel);
+}
+
 void ChatSession::set_settings(const SessionSettings& settings) {
   check_settings(settings, *backend_);
   state_.settings = settings;
@@ -126,7 +143,7 @@ TurnStats ChatSession::run_turn(const std::string& user_text, const ChatEventSin
   question.role = "user";
   question.content = replace_invalid_utf8(user_text);
   next.conversation.messages.push_back(std::move(question));
-  return answer_last_question(std::move(next), sink, cancel);
+  return answer_last_question(std::move(next), sink, cancel, next_prompt_prefix());
 }
 
 TurnStats ChatSession::complete(const ChatEventSink& sink, const std::atomic<bool>& cancel) {
@@ -146,7 +163,8 @@ TurnStats ChatSession::retry(const ChatEventSink& sink, const std::atomic<bool>&
 }
 
 TurnStats ChatSession::answer_last_question(SessionState next, const ChatEventSink& sink,
-                                            const std::atomic<bool>& cancel) {
+                                            const std::atomic<bool>& cancel,
+                                            std::span<const int32_t> typed_prefix) {
   const size_t question_index = next.conversation.messages.size() - 1;
   const size_t old_first = next.first_message;
   const int dropped = fit_window(next);  // throws before anything changes
@@ -161,7 +179,7 @@ TurnStats ChatSession::answer_last_question(SessionState next, const ChatEventSi
                         static_cast<uint64_t>(next_prompt().size())});
   }
   try {
-    return generate_reply(std::move(record), sink, cancel);
+    return generate_reply(std::move(record), sink, cancel, typed_prefix);
   } catch (const gptoss::Error&) {
     state_ = before;  // the engine refused (the cache is unchanged): so is the conversation
     throw;
@@ -231,11 +249,19 @@ void ChatSession::append_tool_result(const Message& call_message, TurnStats& sta
   sink(ToolAnswered{result});
 }
 
-std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_round,
-                                                   TurnParserSink& parser_sink, const ChatEventSink& sink,
-                                                   const std::atomic<bool>& cancel, bool& ended) {
+std::optional<Message> ChatSession::generate_round(TurnStats& stats, std::span<const int32_t> typed_prefix,
+                                                   bool first_round, TurnParserSink& parser_sink,
+                                                   const ChatEventSink& sink, const std::atomic<bool>& cancel,
+                                                   bool& ended) {
   const SessionSettings& s = state_.settings;
   const std::vector<int32_t> prompt = next_prompt();
+  GenerateResult ahead;  // the typed prefix's batch
+  if (first_round && !typed_prefix.empty()) {
+    const auto starts = std::mismatch(typed_prefix.begin(), typed_prefix.end(), prompt.begin(), prompt.end());
+    const size_t n = static_cast<size_t>(starts.first - typed_prefix.begin());
+    if (n > 0 && n < prompt.size())
+      ahead = backend_->prefill_ahead(typed_prefix.first(n), s.context_tokens, cancel);
+  }
   GenerateRequest request;
   request.prompt = prompt;
   request.conversation = &state_;
@@ -259,7 +285,8 @@ std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_
 
   GenerateCallbacks callbacks;
   callbacks.on_prefilled = [&](uint64_t reused, uint64_t prefilled, double seconds) {
-    sink(PrefillFinished{reused, prefilled, seconds});
+    if (ahead.tokens_reused + ahead.tokens_prefilled > 0) reused = ahead.tokens_reused;  // the prompt's start
+    sink(PrefillFinished{reused, ahead.tokens_prefilled + prefilled, ahead.prefill_seconds + seconds});
   };
   callbacks.on_token = [&](int32_t token) {
     if (!parser.push(token, parser_sink)) parser = HarmonyParser(*tokenizer_, lenient);
@@ -271,9 +298,11 @@ std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_
     return TokenAction::kContinue;
   };
   const GenerateResult r = backend_->generate(request, callbacks, cancel);
-  if (first_round) stats.tokens_reused = r.tokens_reused;  // a server reports it only at the end
-  stats.tokens_prefilled += r.tokens_prefilled;
-  stats.prefill_seconds += r.prefill_seconds;
+  if (first_round)  // a server reports it only at the end
+    stats.tokens_reused =
+        ahead.tokens_reused + ahead.tokens_prefilled > 0 ? ahead.tokens_reused : r.tokens_reused;
+  stats.tokens_prefilled += ahead.tokens_prefilled + r.tokens_prefilled;
+  stats.prefill_seconds += ahead.prefill_seconds + r.prefill_seconds;
   stats.tokens_generated += r.tokens_generated;
   stats.decode_seconds += r.decode_seconds;
 
@@ -307,7 +336,8 @@ std::optional<Message> ChatSession::generate_round(TurnStats& stats, bool first_
 }
 
 TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& sink,
-                                      const std::atomic<bool>& cancel) {
+                                      const std::atomic<bool>& cancel,
+                                      std::span<const int32_t> typed_prefix) {
   TurnStats& stats = record.stats;
   TurnParserSink parser_sink(state_.conversation, sink);
   bool ended = false;
@@ -317,7 +347,8 @@ TurnStats ChatSession::generate_reply(TurnRecord record, const ChatEventSink& si
       stats.end = TurnEnd::kCancelled;
       break;
     }
-    std::optional<Message> call = generate_round(stats, first_round, parser_sink, sink, cancel, ended);
+    std::optional<Message> call =
+        generate_round(stats, typed_prefix, first_round, parser_sink, sink, cancel, ended);
     first_round = false;
     if (ended) break;
     if (tool_calls_end_turn_) {

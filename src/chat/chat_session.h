@@ -238,6 +238,14 @@ class ChatSession {
   // What the next assistant turn would see (render_next_prompt of the state).
   std::vector<int32_t> next_prompt() const;
 
+  // The tokens the next turn's prompt starts with whatever the user types: the system and
+  // developer messages and the conversation so far, up to the user's text ("<|start|>user<|message|>").
+  std::vector<int32_t> next_prompt_prefix() const;
+  // Computes next_prompt_prefix() into the backend's cache while the user types (Backend::
+  // prefill_ahead), so that the next run_turn computes only the user's own tokens. Changes no
+  // logit. Thread rules as run_turn; `cancel` is checked between prefill chunks. Throws as run_turn.
+  void prefill_next_prompt_prefix(const std::atomic<bool>& cancel);
+
   Backend& backend() const { return *backend_; }
 
  private:
@@ -246,12 +254,19 @@ class ChatSession {
   int fit_window(SessionState& state) const;
   // The shared tail of run_turn and retry: `next` ends with the question to answer. Fits the
   // window, installs `next`, generates the reply; on an engine error the previous state returns.
+  // `typed_prefix`: see generate_round.
   TurnStats answer_last_question(SessionState next, const ChatEventSink& sink,
-                                 const std::atomic<bool>& cancel);
-  TurnStats generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel);
+                                 const std::atomic<bool>& cancel, std::span<const int32_t> typed_prefix = {});
+  TurnStats generate_reply(TurnRecord record, const ChatEventSink& sink, const std::atomic<bool>& cancel,
+                           std::span<const int32_t> typed_prefix);
   // One backend round: renders the next prompt, generates into `parser` until <|return|>, a tool
-  // call (returned), the budget, the context, or cancel (stats.end set, nullopt returned).
-  std::optional<Message> generate_round(TurnStats& stats, bool first_round, TurnParserSink& parser_sink,
+  // call (returned), the budget, the context, or cancel (stats.end set, nullopt returned). The
+  // part of `typed_prefix` (next_prompt_prefix before the question) that starts the prompt is
+  // computed first as a batch of its own, as prefill_next_prompt_prefix computes it while the user
+  // types: a batched prefill sums in an order that depends on the batch's bounds, and this way the
+  // logits are the same bits whether the pre-fill ran, ran in part, or not at all.
+  std::optional<Message> generate_round(TurnStats& stats, std::span<const int32_t> typed_prefix,
+                                        bool first_round, TurnParserSink& parser_sink,
                                         const ChatEventSink& sink, const std::atomic<bool>& cancel,
                                         bool& ended);
   // Answers a tool call (handler, "not available", or "too many calls") with a tool message.

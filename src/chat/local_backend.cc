@@ -108,9 +108,9 @@ LocalModel open_local_model(const std::string& dir, const LocalModelOptions& opt
 }
 
 RamBudgetChoice choose_local_ram_budget(const std::optional<std::string>& flag) {
-  const engine::RamBudget b = flag ? engine::choose_ram_budget(*flag, nullptr, {})
-                                   : engine::choose_ram_budget("", std::getenv("GPT_OSS_RAM"),
-                                                               engine::read_memory_limits());
+  const engine::RamBudget b =
+      flag ? engine::choose_ram_budget(*flag, nullptr, {})
+           : engine::choose_ram_budget("", std::getenv("GPT_OSS_RAM"), engine::read_memory_limits());
   return {b.bytes, b.source};
 }
 
@@ -161,6 +161,23 @@ std::vector<std::pair<std::string, std::string>> LocalBackend::memory_stats() co
   return out;
 }
 
+GenerateResult LocalBackend::prefill_ahead(std::span<const int32_t> prompt, int context_tokens,
+                                           const std::atomic<bool>& cancel) {
+  GenerateResult result;
+  try {
+    ensure_context(context_tokens);
+    result.prompt_done = prompt.empty() || prefill(prompt, prompt.size(), result, cancel);
+    return result;
+  } catch (const engine::LoadError& e) {  // the model file changed
+    throw BackendUnusable(e.what());
+  }
+}
+
+WeightsWarmup LocalBackend::weights_warmup() const {
+  const engine::WarmupProgress p = model_->warmup_progress();
+  return {p.bytes_done, p.bytes_total, p.running};
+}
+
 void LocalBackend::ensure_context(int tokens) {
   if (context_ && context_->capacity() == static_cast<size_t>(tokens)) return;
   context_.reset();  // free the old cache before the new one is allocated
@@ -168,12 +185,12 @@ void LocalBackend::ensure_context(int tokens) {
   context_->set_observer(recorder_.get());
 }
 
-bool LocalBackend::prefill(std::span<const int32_t> prompt, GenerateResult& result,
+bool LocalBackend::prefill(std::span<const int32_t> prompt, size_t max_reused, GenerateResult& result,
                            const std::atomic<bool>& cancel) {
   if (prompt.empty() || prompt.size() >= context_->capacity()) return false;
   // Reuse the longest common prefix of the cache; the engine may keep fewer tokens (sliding
-  // layers), and at least the last prompt token is recomputed for its logits.
-  const size_t reusable = std::min(common_prefix(context_->tokens(), prompt), prompt.size() - 1);
+  // layers).
+  const size_t reusable = std::min(common_prefix(context_->tokens(), prompt), max_reused);
   const size_t kept = context_->truncate(reusable);
   const std::span<const int32_t> rest = prompt.subspan(kept);
   // In chunks, so that a cancel during a long prompt takes effect within one chunk; the cache
@@ -203,7 +220,8 @@ GenerateResult LocalBackend::generate(const GenerateRequest& request, const Gene
   }
 }
 
-GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, const GenerateCallbacks& callbacks,
+GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request,
+                                             const GenerateCallbacks& callbacks,
                                              const std::atomic<bool>& cancel) {
   GenerateResult result;
   last_reply_.reset();
@@ -214,7 +232,8 @@ GenerateResult LocalBackend::generate_tokens(const GenerateRequest& request, con
   if (!sampler_ || request.fresh_sampler || !same_sampling(sampler_->options(), request.sampling)) {
     sampler_.emplace(request.sampling);
   }
-  const bool prefilled = prefill(request.prompt, result, cancel);
+  // At least the last prompt token is recomputed, for its logits.
+  const bool prefilled = prefill(request.prompt, request.prompt.size() - 1, result, cancel);
   if (callbacks.on_prefilled) {
     callbacks.on_prefilled(result.tokens_reused, result.tokens_prefilled, result.prefill_seconds);
   }

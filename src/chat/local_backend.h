@@ -25,8 +25,8 @@ class Context;
 namespace gptoss::chat {
 
 struct LocalModelOptions {
-  int threads = 0;    // 0: one per core
-  bool demo = false;  // a tiny random model: named "demo"
+  int threads = 0;                // 0: one per core
+  bool demo = false;              // a tiny random model: named "demo"
   uint64_t ram_budget_bytes = 0;  // 0: none; else experts stream from disk when the model does not fit
   int context_tokens = 8192;      // the context the budget sets aside a KV cache for
   std::string precision = "exact";  // engine profile: "exact" or "fast" (engine::Precision)
@@ -79,6 +79,9 @@ class LocalBackend : public Backend {
   std::shared_ptr<const TurnInspection> inspect_last_reply() override;
   std::vector<LensTop> lens(int row, int top) override;
   ExpertUsage expert_usage() const override;
+  GenerateResult prefill_ahead(std::span<const int32_t> prompt, int context_tokens,
+                               const std::atomic<bool>& cancel) override;
+  WeightsWarmup weights_warmup() const override;
 
   // Replaces the sampler: returns the next token given the logits. Tests use it to script the
   // model's output on a random-weight model; nullptr restores the sampler.
@@ -101,9 +104,11 @@ class LocalBackend : public Backend {
   std::vector<std::pair<std::string, std::string>> memory_stats() const;
   // Makes the cache if there is none or its capacity differs from `tokens`.
   void ensure_context(int tokens);
-  // Prefills what the cache lacks of `prompt` in chunks (cancel checked between them); returns
-  // false if the prompt does not fit or the prefill was cancelled.
-  bool prefill(std::span<const int32_t> prompt, GenerateResult& result, const std::atomic<bool>& cancel);
+  // Prefills what the cache lacks of `prompt` in chunks (cancel checked between them), keeping at
+  // most `max_reused` tokens of the cache; returns false if the prompt does not fit or the
+  // prefill was cancelled.
+  bool prefill(std::span<const int32_t> prompt, size_t max_reused, GenerateResult& result,
+               const std::atomic<bool>& cancel);
   // Adds the sink shares to last_reply_ and fills lens_residuals_; false if the cache no longer
   // holds that reply.
   bool recompute_reply();

@@ -81,6 +81,17 @@ struct LoadOptions {
   uint64_t ram_budget_bytes = 0;
   int context_tokens = 8192;  // the KV cache (one Context of this many tokens) the budget sets aside
   std::function<void(const LoadProgress&)> on_progress;  // called from the loading thread
+  // Mapped mode only: once open, one background thread reads the weights from disk in the order
+  // the first prefill reads them (see Model::warmup_progress), so a cold start (page cache empty,
+  // as after a boot) is not paced by page faults. Under a budget the expert cache's reads do this.
+  bool warm_in_background = true;
+};
+
+// The background read of the weights that Model::open starts (LoadOptions::warm_in_background).
+struct WarmupProgress {
+  uint64_t bytes_done = 0;   // read, or found already in memory
+  uint64_t bytes_total = 0;  // 0: there is no background read (streaming mode, or turned off)
+  bool running = false;      // false once it finished, was stopped, or met a read error
 };
 
 // --- RAM budget ---
@@ -147,6 +158,12 @@ class Model {
   const Config& config() const;
   const ModelInfo& info() const;
   int threads() const;
+
+  // How far the background read of the weights has got. Thread-safe.
+  WarmupProgress warmup_progress() const;
+  // Stops the background read after the chunk in progress (32 MiB) and waits for its thread; what
+  // was read stays in memory. Idempotent and thread-safe; ~Model calls it before unmapping.
+  void stop_warmup() const;
 
   struct Impl;  // engine-internal: weights, mappings, precomputed tables
   const Impl& impl() const { return *impl_; }

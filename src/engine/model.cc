@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
+#include "engine/page_warmer.h"
 #include "engine/ram_budget.h"
 #include "engine/rope.h"
 #include "engine/streamed_weights.h"
@@ -103,7 +104,14 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   for (int l = 0; l < cfg.n_layers; ++l)
     widen_bf16_f32(impl->sinks.data() + static_cast<size_t>(l) * cfg.n_heads,
                    impl->weights().layers[l].sinks.data, cfg.n_heads);
-  if (!impl->stream) warm_dense_weights(impl->weights(), options.on_progress);
+  // The background reader takes the dense weights in its stride (their advice alone would read them
+  // out of order, ahead of the first layer's experts the prefill waits for).
+  if (!impl->stream && options.warm_in_background) {
+    impl->warmer = std::make_unique<PageWarmer>(forward_read_order(impl->weights()));
+    if (options.on_progress) options.on_progress({"warming", 1.0});  // the rest goes on in the background
+  } else if (!impl->stream) {
+    warm_dense_weights(impl->weights(), options.on_progress);
+  }
   impl->checkpoint->info.dense_bytes_per_token = dense_bytes_per_token(impl->weights());
   impl->checkpoint->info.load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -119,5 +127,12 @@ Model::~Model() = default;
 const Config& Model::config() const { return impl_->cfg(); }
 const ModelInfo& Model::info() const { return impl_->checkpoint->info; }
 int Model::threads() const { return impl_->threads; }
+
+WarmupProgress Model::warmup_progress() const {
+  return impl_->warmer ? impl_->warmer->progress() : WarmupProgress{};
+}
+void Model::stop_warmup() const {
+  if (impl_->warmer) impl_->warmer->stop();
+}
 
 }  // namespace gptoss::engine

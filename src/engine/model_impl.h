@@ -11,6 +11,7 @@
 
 namespace gptoss::engine {
 
+class PageWarmer;
 class StreamedWeights;
 
 struct Model::Impl {
@@ -21,6 +22,8 @@ struct Model::Impl {
   int threads = 1;
   Precision precision = Precision::kExact;
   const Kernels* kernels = nullptr;  // the copy for this CPU, chosen at open
+  // Mapped mode: reads the weights in the background; last, so it stops before the unmapping.
+  std::unique_ptr<PageWarmer> warmer;
   ~Impl();
 
   const Config& cfg() const { return checkpoint->config; }

@@ -76,6 +76,7 @@ App::~App() {
 // ---- The loop -----------------------------------------------------------------------------
 
 AppResult App::run() {
+  start_prefix_prefill();
   AppResult result = run_and_save();
   if (!fatal_error_.empty()) {  // e.g. the model file changed: the chat cannot go on
     result.exit_code = 1;
@@ -151,6 +152,8 @@ void App::run_until_quit() {
             fatal_error_ = failed->message;
             quit_ = true;
           }
+        } else if (std::holds_alternative<PrefixPrefilled>(e)) {
+          prefix_prefilled();
         } else {
           finish_turn();
         }
@@ -185,6 +188,8 @@ void App::run_until_quit() {
     }
     worker_.join();
     busy_ = false;
+    prefilling_ = false;
+    queued_turn_.reset();  // sent during the pre-fill and never started: not in the conversation
     turn_.end(Clock::now());
     refresh_context_usage(/*after_turn=*/true);
   }
@@ -198,7 +203,7 @@ bool App::wait_for_turn(std::chrono::milliseconds limit) {
     ::poll(&p, 1, std::max(left, 1));
     wake_.drain();
     for (UiEvent& e : events_.take_all()) {
-      if (std::holds_alternative<TurnDone>(e)) return true;
+      if (std::holds_alternative<TurnDone>(e) || std::holds_alternative<PrefixPrefilled>(e)) return true;
     }
   }
   return false;
@@ -342,6 +347,10 @@ void App::run_command(const Command& c) {
     hint_ = kStillAnswering;
     return;
   }
+  if (prefilling_ && c.kind == CommandKind::kStats) {  // the worker is filling the cache it reports
+    hint_ = "Reading the system prompt: /stats in a moment";
+    return;
+  }
   switch (c.kind) {
     case CommandKind::kMessage:
       if (std::optional<std::string> text = prepare_message(c.arg)) send_message(*text);
@@ -436,6 +445,15 @@ void App::start_turn(TurnJob job) {
   busy_ = true;
   dirty_ = true;
   cancel_ = false;
+  if (prefilling_) {  // it computes the start of this turn's prompt: the turn follows it
+    queued_turn_ = std::move(job);
+    turn_.set_activity("reading the system prompt");
+    return;
+  }
+  launch_turn(std::move(job));
+}
+
+void App::launch_turn(TurnJob job) {
   chat::ChatSession* session = session_.get();
   worker_ = std::thread([this, session, job = std::move(job)] {
     const bool hold = config_.hold_reply_for_tests;
@@ -455,6 +473,40 @@ void App::start_turn(TurnJob job) {
     }
     events_.push(TurnDone{});
   });
+}
+
+// Pressing Enter then computes only the message: the system and developer messages (and a continued
+// session's history) are in the cache already. Rendered here on the main thread, so commands may
+// change the session meanwhile (the turn then recomputes what differs); the worker touches only
+// the backend, which no turn uses until this ends.
+void App::start_prefix_prefill() {
+  const std::vector<int32_t> prefix = session_->next_prompt_prefix();
+  const int context_tokens = session_->settings().context_tokens;
+  prefilling_ = true;
+  cancel_ = false;
+  worker_ = std::thread([this, prefix, context_tokens] {
+    try {
+      config_.backend->prefill_ahead(prefix, context_tokens, cancel_);
+    } catch (const gptoss::Error&) {
+      // The first turn meets the same error and reports it.
+    }
+    events_.push(PrefixPrefilled{});
+  });
+}
+
+void App::prefix_prefilled() {
+  if (worker_.joinable()) worker_.join();
+  prefilling_ = false;
+  if (!queued_turn_) return;
+  TurnJob job = std::move(*queued_turn_);
+  queued_turn_.reset();
+  launch_turn(std::move(job));  // a Ctrl-C meanwhile left cancel_ set: the turn ends at once, cancelled
+}
+
+std::string App::warmup_activity() const {
+  const chat::WeightsWarmup w = config_.backend->weights_warmup();
+  if (!w.running || w.bytes_total == 0) return "";
+  return "reading the model " + format_bytes(w.bytes_done) + " of " + format_bytes(w.bytes_total);
 }
 
 // A turn that failed before taking the message (too long for the context, or the engine refused)
@@ -597,6 +649,7 @@ StatusInfo App::status() const {
   s.memory_mode = memory_mode_field(memory_figures_);
   s.expert_cache = expert_cache_field(memory_figures_);
   s.activity = hint_.empty() ? activity() : hint_;
+  if (s.activity.empty()) s.activity = warmup_activity();
   s.session = session_name_;
   s.rows_below = transcript_.rows_below();
   return s;

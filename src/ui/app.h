@@ -67,7 +67,8 @@ struct TurnFailed {
   bool model_unusable = false;  // the model file changed while in use: the chat ends with exit 1
 };
 struct TurnDone {};
-using UiEvent = std::variant<chat::ChatEvent, TurnFailed, TurnDone>;
+struct PrefixPrefilled {};  // the pre-fill of the system and developer messages ended
+using UiEvent = std::variant<chat::ChatEvent, TurnFailed, TurnDone, PrefixPrefilled>;
 
 class App {
  public:
@@ -131,7 +132,12 @@ class App {
   // The worker
   using TurnJob = std::function<void(chat::ChatSession&, const chat::ChatEventSink&, const std::atomic<bool>&)>;
   void start_turn(TurnJob job);
+  void launch_turn(TurnJob job);  // start_turn's worker thread
   void finish_turn();
+  // While the user types, the worker computes the prompt's start (system, developer, history).
+  void start_prefix_prefill();
+  void prefix_prefilled();  // then: the turn sent meanwhile, if any, starts
+  std::string warmup_activity() const;  // "reading the model 3.1 GiB of 12.8 GiB" while it runs
   void take_back_refused_message();
   // Waits up to `limit` for the running turn to post TurnDone (other events are dropped).
   bool wait_for_turn(std::chrono::milliseconds limit);
@@ -163,6 +169,8 @@ class App {
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
   chat::SessionSettings turn_settings_;  // the running turn's, for the screen (the worker owns session_)
+  bool prefilling_ = false;             // the worker runs start_prefix_prefill's job
+  std::optional<TurnJob> queued_turn_;  // sent while prefilling_: starts when it ends
   struct SentMessage {
     std::string text;
     size_t transcript_size = 0;  // blocks before the message's

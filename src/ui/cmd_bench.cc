@@ -1,5 +1,6 @@
 // gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--kv-fill N] [--threads N]
 //                    [--runs N] [--json]
+// gpt-oss-chat bench --cold --model DIR [--threads N] [--ram SIZE] [--json]: see bench_cold.h.
 // End-to-end speed of the engine: load, batched prefill, one-token decode, memory and I/O, and
 // decode's bytes per token beside the machine's measured memory read bandwidth.
 // Each run loads the model afresh, prefills a fixed token sequence and decodes greedily; the
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "ui/bench_cold.h"
 #include "ui/cli.h"
 #include "ui/precision_option.h"
 #include "ui/ram_option.h"
@@ -40,6 +42,10 @@ constexpr const char* kUsage =
     "                       checkpoint's size the experts stream from disk\n"
     "  --precision P        fast (default: as close to the f64 reference as a bf16 one is) or exact\n"
     "  --json               one JSON object instead of a table\n"
+    "  --cold               instead: one cold start, as after a boot: time to ready (model open until the\n"
+    "                       chat takes input) and to the first token of the prompt 'hi'. It drops\n"
+    "                       nothing itself: as root, drop the page cache right before, e.g.\n"
+    "                       sync; echo 3 > /proc/sys/vm/drop_caches; gpt-oss-chat bench --cold --model DIR\n"
     "Environment: GPTOSS_KERNELS=avx512|avx2|baseline forces a kernel set; GPTOSS_CACHE_POLICY=lfu|lru\n"
     "chooses the expert cache's eviction when streaming (default lfu), to compare the two.\n";
 
@@ -69,16 +75,6 @@ uint64_t anon_rss_bytes() {
   std::string line;
   while (std::getline(status, line))
     if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;  // "RssAnon: N kB"
-  return 0;
-}
-
-// Bytes this process caused to be fetched from storage (page-cache misses), from /proc/self/io.
-uint64_t storage_read_bytes() {
-  std::ifstream io("/proc/self/io");
-  std::string key;
-  uint64_t value = 0;
-  while (io >> key >> value)
-    if (key == "read_bytes:") return value;
   return 0;
 }
 
@@ -133,12 +129,20 @@ int cmd_bench(int argc, char** argv) {
                                   {"--runs", true},
                                   {"--ram", true},
                                   {"--precision", true},
-                                  {"--json", false}});
+                                  {"--json", false},
+                                  {"--cold", false}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
   if (!args.positionals.empty()) throw UsageError("bench: unexpected argument '" + args.positionals[0] + "'");
+  if (args.has("--cold")) {
+    for (const char* flag : {"--prompt-tokens", "--gen-tokens", "--kv-fill", "--runs"})
+      if (args.has(flag))
+        throw UsageError(std::string("bench --cold: ") + flag +
+                         " does not apply (one run of the prompt 'hi'; the page cache is warm after it)");
+    return bench_cold(args);
+  }
   const std::string dir = args.require("--model");
   const int prompt_tokens = static_cast<int>(args.get_int("--prompt-tokens", 128, 1, 1 << 20));
   const int gen_tokens = static_cast<int>(args.get_int("--gen-tokens", 32, 0, 1 << 20));

@@ -161,7 +161,7 @@ const std::vector<CommandHelp>& command_help() {
       {"/retry", "answer the last message again"},
       {"/undo", "remove the last exchange"},
       {"/think [on|off]", "show or hide the reasoning (also Ctrl-T)"},
-            {"/edit [TEXT]", "write the message in $VISUAL/$EDITOR (also Ctrl-X Ctrl-E)"},
+      {"/edit [TEXT]", "write the message in $VISUAL/$EDITOR (also Ctrl-X Ctrl-E)"},
       {"/edit-last", "edit the last message and send it again in its place (also Up)"},
       {"/file PATH", "attach a text file to the next message (also @PATH)"},
       {"/copy [code]", "copy the last answer (or its last code block) to the clipboard"},
