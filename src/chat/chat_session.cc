@@ -93,6 +93,14 @@ ChatSession::~ChatSession() = default;
 
 std::vector<int32_t> ChatSession::next_prompt() const { return render_next_prompt(state_, *tokenizer_); }
 
+std::vector<int32_t> ChatSession::resume_prompt() const {
+  SessionState next = state_;
+  Message question;
+  question.role = "user";
+  next.conversation.messages.push_back(std::move(question));
+  return render_next_prompt(next, *tokenizer_);
+}
+
 void ChatSession::set_settings(const SessionSettings& settings) {
   check_settings(settings, *backend_);
   state_.settings = settings;
