@@ -102,7 +102,7 @@ struct SessionListing {
   std::string path;
   std::string title, created, updated;
   uint64_t size_bytes = 0;
-  uint64_t kv_bytes = 0;  // its KV cache file beside it; 0 if none
+  uint64_t kv_bytes = 0;             // its KV cache file beside it; 0 if none
   std::optional<std::string> error;  // set if the file could not be read; the other fields may be empty
 };
 // The *.json files of `dir`, most recently updated first. A missing folder lists nothing.

@@ -228,12 +228,13 @@ void Context::set_observer(Observer* observer) { impl_->observer = observer; }
 std::string Context::save_kv(size_t n, KvDtype dtype) const {
   const Impl& c = *impl_;
   if (n < 1 || n > c.tokens.size())
-    throw gptoss::Error("engine: save_kv: token count out of range (expected 1.." + std::to_string(c.tokens.size()) +
-                        ", found " + std::to_string(n) + ")");
+    throw gptoss::Error("engine: save_kv: token count out of range (expected 1.." +
+                        std::to_string(c.tokens.size()) + ", found " + std::to_string(n) + ")");
   if (!c.cache.holds_for(static_cast<int>(n)))
     throw gptoss::Error("engine: save_kv: the sliding layers no longer hold the window before position " +
                         std::to_string(n) + " (the sequence went on past it)");
-  return write_kv_file(c.model->config(), c.cache, std::span(c.tokens).first(n), kv_fingerprint(*c.model), dtype);
+  return write_kv_file(c.model->config(), c.cache, std::span(c.tokens).first(n), kv_fingerprint(*c.model),
+                       dtype);
 }
 
 size_t Context::restore_kv(std::span<const uint8_t> bytes, std::span<const int32_t> sequence,

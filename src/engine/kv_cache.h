@@ -45,7 +45,7 @@ class KvCache {
 
   int capacity() const { return capacity_; }
   int layers() const { return static_cast<int>(slots_.size()); }  // L
-  size_t row() const { return row_; }                              // NKV * D floats per position
+  size_t row() const { return row_; }                             // NKV * D floats per position
   int size() const { return size_; }              // positions [0, size) have been written
   int ring(int l) const { return slots_[l]; }     // slots of layer l
   int window(int l) const { return window_[l]; }  // W on sliding layers, 0 on full ones

@@ -169,8 +169,8 @@ std::string write_kv_file(const Config& cfg, const KvCache& cache, std::span<con
   return file;
 }
 
-std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes, const KvExpectations& expect,
-                                  const std::string& source) {
+std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes,
+                                  const KvExpectations& expect, const std::string& source) {
   auto fail = [&](const std::string& field, const std::string& problem) {
     throw KvFileError(source + ": " + field + ": " + problem);
   };
@@ -180,9 +180,11 @@ std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes
   const uint8_t* p = bytes.data();
   if (std::memcmp(p, kKvMagic, sizeof kKvMagic) != 0) fail("magic", "not a gpt-oss-chat KV cache file");
   const auto version = load<uint32_t>(p + 8);
-  if (version != kKvVersion) fail("version", "written by another version of the program " + range_text(kKvVersion, version));
+  if (version != kKvVersion)
+    fail("version", "written by another version of the program " + range_text(kKvVersion, version));
   const auto dtype_code = load<uint32_t>(p + 12);
-  if (dtype_code > 1) fail("dtype", "unknown (expected 0 for f32 or 1 for bf16, found " + std::to_string(dtype_code) + ")");
+  if (dtype_code > 1)
+    fail("dtype", "unknown (expected 0 for f32 or 1 for bf16, found " + std::to_string(dtype_code) + ")");
   const auto dtype = static_cast<KvDtype>(dtype_code);
   const auto fingerprint = load<uint64_t>(p + 16);
   if (fingerprint != expect.fingerprint)
@@ -191,7 +193,9 @@ std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes
   const struct {
     const char* field;
     int expected;
-  } dims[] = {{"n_layers", cfg.n_layers}, {"n_kv_heads", cfg.n_kv_heads}, {"head_dim", cfg.head_dim},
+  } dims[] = {{"n_layers", cfg.n_layers},
+              {"n_kv_heads", cfg.n_kv_heads},
+              {"head_dim", cfg.head_dim},
               {"sliding_window", cfg.sliding_window}};
   for (size_t i = 0; i < std::size(dims); ++i) {
     const auto found = load<uint32_t>(p + 24 + 4 * i);
@@ -210,20 +214,23 @@ std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes
   const auto stored = load<uint64_t>(p + size - 8);
   const uint64_t computed = checksum64(bytes.first(size - 8));
   if (stored != computed)
-    fail("checksum", "mismatch, the file is damaged (expected " + hex64(computed) + ", found " + hex64(stored) + ")");
+    fail("checksum",
+         "mismatch, the file is damaged (expected " + hex64(computed) + ", found " + hex64(stored) + ")");
 
   const uint8_t* kept = p + kKvHeaderBytes;
   for (int l = 0; l < cfg.n_layers; ++l) {
     const auto found = load<uint32_t>(kept + 4 * l);
     if (found != static_cast<uint32_t>(cache.kept_for(l, n)))
-      fail("kept[" + std::to_string(l) + "]", "positions of the layer " + range_text(cache.kept_for(l, n), found));
+      fail("kept[" + std::to_string(l) + "]",
+           "positions of the layer " + range_text(cache.kept_for(l, n), found));
   }
   std::vector<int32_t> tokens(n);
   std::memcpy(tokens.data(), kept + 4 * cfg.n_layers, 4 * tokens.size());
   for (int t = 0; t < n; ++t)
     if (tokens[t] < 0 || tokens[t] >= cfg.vocab)
-      fail("tokens[" + std::to_string(t) + "]", "id out of range (expected 0.." + std::to_string(cfg.vocab - 1) +
-                                                    ", found " + std::to_string(tokens[t]) + ")");
+      fail("tokens[" + std::to_string(t) + "]", "id out of range (expected 0.." +
+                                                    std::to_string(cfg.vocab - 1) + ", found " +
+                                                    std::to_string(tokens[t]) + ")");
   if (tokens.size() > expect.sequence.size())
     fail("tokens", "more than the conversation holds " + range_text(expect.sequence.size(), tokens.size()));
   for (int t = 0; t < n; ++t)

@@ -30,8 +30,8 @@ inline constexpr size_t kKvHeaderBytes = 48;
 // What a file must match to be restored into a cache.
 struct KvExpectations {
   const Config* cfg = nullptr;
-  uint64_t fingerprint = 0;       // kv_fingerprint of the model
-  size_t capacity = 0;            // the most tokens the cache holds
+  uint64_t fingerprint = 0;           // kv_fingerprint of the model
+  size_t capacity = 0;                // the most tokens the cache holds
   std::span<const int32_t> sequence;  // the file's tokens must be a prefix of these
 };
 
@@ -54,7 +54,7 @@ std::string write_kv_file(const Config& cfg, const KvCache& cache, std::span<con
 // Validates `bytes` against `expect`, then writes its keys and values into `cache` and calls
 // cache.restore(n). Returns the tokens. Throws KvFileError "<source>: <field>: ..." with the
 // cache untouched.
-std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes, const KvExpectations& expect,
-                                  const std::string& source);
+std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes,
+                                  const KvExpectations& expect, const std::string& source);
 
 }  // namespace gptoss::engine

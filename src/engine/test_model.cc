@@ -40,7 +40,6 @@ uint64_t mix64(uint64_t z) {
 // The i-th 64-bit draw of stream `key`.
 uint64_t draw(uint64_t key, uint64_t i) { return mix64(key + (i + 1) * kGamma); }
 
-
 // One standard normal per draw (Box-Muller, cosine branch).
 float standard_normal(uint64_t z) {
   const double u1 = (static_cast<double>(z >> 40) + 1.0) * 0x1p-24;  // (0, 1]

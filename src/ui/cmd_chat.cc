@@ -202,14 +202,13 @@ bool colors_wanted() {
 }  // namespace
 
 int cmd_chat(int argc, char** argv) {
-  CliArgs args = parse_cli(
-      argc, argv,
-      with_settings_flags({{"--model", true},
-                           {"--demo", false},
-                           {"--session", true},
-                           {"--plain", false},
-                           {"--ram", true},
-                           {"--no-kv", false}}));
+  CliArgs args = parse_cli(argc, argv,
+                           with_settings_flags({{"--model", true},
+                                                {"--demo", false},
+                                                {"--session", true},
+                                                {"--plain", false},
+                                                {"--ram", true},
+                                                {"--no-kv", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;

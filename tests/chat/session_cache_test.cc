@@ -87,7 +87,8 @@ class SessionCacheTest : public ::testing::Test {
   }
   static TurnStats turn(ChatSession& session, const std::string& text) {
     std::atomic<bool> cancel{false};
-    return session.run_turn(text, [](const ChatEvent&) {}, cancel);
+    return session.run_turn(
+        text, [](const ChatEvent&) {}, cancel);
   }
 
   // A two-turn conversation saved with its cache at sessions_/name.json.
@@ -210,7 +211,8 @@ class NoCacheBackend : public Backend {
  public:
   NoCacheBackend() { info_.remote = true; }
   const BackendInfo& info() const override { return info_; }
-  GenerateResult generate(const GenerateRequest&, const GenerateCallbacks&, const std::atomic<bool>&) override {
+  GenerateResult generate(const GenerateRequest&, const GenerateCallbacks&,
+                          const std::atomic<bool>&) override {
     return {};
   }
   size_t cached_tokens() const override { return 0; }

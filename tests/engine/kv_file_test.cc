@@ -1,6 +1,8 @@
 // The KV cache file: a Context saved and restored continues exactly like the original (f32), or
 // within bf16's rounding (bf16); every damaged, foreign or mismatched file is refused with a
 // KvFileError naming its field, and the Context it was meant for stays as it was.
+#include "engine/kv_file.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/kv_file.h"
 #include "engine/test_model.h"
 #include "reference/temp_dir.h"
 
@@ -82,8 +83,8 @@ class KvFile : public ::testing::Test {
 
   // Restoring `file` into a Context holding 5 other tokens fails naming `field`, and the Context
   // still holds those 5 and continues as before.
-  static void expect_refused(const std::string& file, std::span<const int32_t> sequence, const std::string& field,
-                             int capacity = 512) {
+  static void expect_refused(const std::string& file, std::span<const int32_t> sequence,
+                             const std::string& field, int capacity = 512) {
     Context target(model(), options(capacity));
     const auto before = tokens(5, 9);
     target.prefill(before);
@@ -223,8 +224,8 @@ TEST_F(KvFile, TruncatedAtManyOffsetsIsRefused) {
     SCOPED_TRACE(cut);
     expect_refused(s.file.substr(0, cut), s.all, "header");
   }
-  for (size_t cut : {size_t{56}, header_end, tokens_end, tokens_end + 1000, s.file.size() / 2, s.file.size() - 8,
-                     s.file.size() - 1}) {
+  for (size_t cut : {size_t{56}, header_end, tokens_end, tokens_end + 1000, s.file.size() / 2,
+                     s.file.size() - 8, s.file.size() - 1}) {
     SCOPED_TRACE(cut);
     expect_refused(s.file.substr(0, cut), s.all, "size");
   }
