@@ -52,6 +52,10 @@ std::string range_text(uint64_t expected, uint64_t found) {
   return "(expected " + std::to_string(expected) + ", found " + std::to_string(found) + ")";
 }
 
+std::string bytes_text(uint64_t expected, uint64_t found) {
+  return "(expected " + std::to_string(expected) + " bytes, found " + std::to_string(found) + ")";
+}
+
 // True if any of the n values at p (f32 or bf16 bit patterns) is an infinity or NaN.
 bool any_non_finite(const uint8_t* p, size_t n, KvDtype dtype) {
   bool bad = false;
@@ -176,7 +180,7 @@ std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes
   };
   const Config& cfg = *expect.cfg;
   if (bytes.size() < kKvHeaderBytes + 8)
-    fail("header", "truncated " + range_text(kKvHeaderBytes + 8, bytes.size()) + " bytes");
+    fail("header", "truncated " + bytes_text(kKvHeaderBytes + 8, bytes.size()));
   const uint8_t* p = bytes.data();
   if (std::memcmp(p, kKvMagic, sizeof kKvMagic) != 0) fail("magic", "not a gpt-oss-chat KV cache file");
   const auto version = load<uint32_t>(p + 8);
@@ -210,7 +214,7 @@ std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes
   const uint64_t size = kv_file_bytes(cache, n64, dtype);
   if (bytes.size() != size)
     fail("size", std::string(bytes.size() < size ? "truncated" : "longer than its header says") + " " +
-                     range_text(size, bytes.size()) + " bytes");
+                     bytes_text(size, bytes.size()));
   const auto stored = load<uint64_t>(p + size - 8);
   const uint64_t computed = checksum64(bytes.first(size - 8));
   if (stored != computed)
