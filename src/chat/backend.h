@@ -139,6 +139,30 @@ class Backend {
 
   // How far the background read of the weights has got. Safe from any thread at any time.
   virtual WeightsWarmup weights_warmup() const { return {}; }
+
+  // --- A saved session's cache (session_cache.h). A backend that keeps no cache of its own (a
+  // remote one) exports nothing and imports nothing. ---
+
+  // The KV cache file of the longest common prefix of the cache and `conversation`, or "" when
+  // the backend keeps no cache or holds none of it. Throws gptoss::Error if the cache can no
+  // longer give that prefix (the sequence went on too far past it).
+  virtual std::string export_cache(std::span<const int32_t> conversation) const {
+    (void)conversation;
+    return {};
+  }
+  // The most bytes import_cache takes for a cache of context_tokens; 0: no cache is kept.
+  virtual uint64_t cache_file_limit(int context_tokens) {
+    (void)context_tokens;
+    return 0;
+  }
+  // Makes the cache (of context_tokens) the one in `bytes`, an export_cache file, if the same
+  // model made it and its tokens are a prefix of `conversation`; returns the tokens it holds.
+  // Throws gptoss::Error "<source>: <field>: <problem>" otherwise, the cache then as it was.
+  virtual size_t import_cache(std::span<const uint8_t> bytes, std::span<const int32_t> conversation,
+                              int context_tokens, const std::string& source) {
+    (void)bytes, (void)conversation, (void)context_tokens, (void)source;
+    return 0;
+  }
 };
 
 }  // namespace gptoss::chat

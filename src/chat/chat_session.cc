@@ -110,6 +110,14 @@ void ChatSession::prefill_next_prompt_prefix(const std::atomic<bool>& cancel) {
   backend_->prefill_ahead(next_prompt_prefix(), state_.settings.context_tokens, cancel);
 }
 
+std::vector<int32_t> ChatSession::resume_prompt() const {
+  SessionState next = state_;
+  Message question;
+  question.role = "user";
+  next.conversation.messages.push_back(std::move(question));
+  return render_next_prompt(next, *tokenizer_);
+}
+
 void ChatSession::set_settings(const SessionSettings& settings) {
   check_settings(settings, *backend_);
   state_.settings = settings;

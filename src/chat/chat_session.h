@@ -237,6 +237,9 @@ class ChatSession {
 
   // What the next assistant turn would see (render_next_prompt of the state).
   std::vector<int32_t> next_prompt() const;
+  // The prompt of a next turn whose user message is empty: every next question's prompt shares
+  // it up to that message's text, so it is what a saved cache is matched against.
+  std::vector<int32_t> resume_prompt() const;
 
   // The tokens the next turn's prompt starts with whatever the user types: the system and
   // developer messages and the conversation so far, up to the user's text ("<|start|>user<|message|>").

@@ -82,6 +82,11 @@ class LocalBackend : public Backend {
   GenerateResult prefill_ahead(std::span<const int32_t> prompt, int context_tokens,
                                const std::atomic<bool>& cancel) override;
   WeightsWarmup weights_warmup() const override;
+  // local_backend_cache.cc: the engine's KV cache file, bf16.
+  std::string export_cache(std::span<const int32_t> conversation) const override;
+  uint64_t cache_file_limit(int context_tokens) override;
+  size_t import_cache(std::span<const uint8_t> bytes, std::span<const int32_t> conversation,
+                      int context_tokens, const std::string& source) override;
 
   // Replaces the sampler: returns the next token given the logits. Tests use it to script the
   // model's output on a random-weight model; nullptr restores the sampler.

@@ -558,6 +558,12 @@ std::string resolve_session(const std::string& name_or_path) {
   return session_path(name_or_path);
 }
 
+std::string kv_cache_path(const std::string& session_path) {
+  const std::string_view json = ".json";
+  return session_path.ends_with(json) ? session_path.substr(0, session_path.size() - json.size()) + ".kv"
+                                      : session_path + ".kv";
+}
+
 std::vector<SessionListing> list_sessions(const std::string& dir) {
   namespace fs = std::filesystem;
   std::vector<SessionListing> result;
@@ -571,6 +577,9 @@ std::vector<SessionListing> list_sessions(const std::string& dir) {
     item.name = p.stem().string();
     item.path = p.string();
     item.size_bytes = entry.file_size(ec);
+    std::error_code kv_ec;
+    const uintmax_t kv = fs::file_size(kv_cache_path(item.path), kv_ec);
+    item.kv_bytes = kv_ec ? 0 : static_cast<uint64_t>(kv);
     try {
       SessionFile file = load_session(item.path);
       item.title = file.title;

@@ -93,11 +93,16 @@ std::string session_path(const std::string& name);
 // a bad name. Does not check that the file exists.
 std::string resolve_session(const std::string& name_or_path);
 
+// The KV cache file saved beside a session (session_cache.h): "x.json" -> "x.kv"; a path not
+// ending in ".json" gets ".kv" appended.
+std::string kv_cache_path(const std::string& session_path);
+
 struct SessionListing {
   std::string name;  // file name without ".json"
   std::string path;
   std::string title, created, updated;
   uint64_t size_bytes = 0;
+  uint64_t kv_bytes = 0;             // its KV cache file beside it; 0 if none
   std::optional<std::string> error;  // set if the file could not be read; the other fields may be empty
 };
 // The *.json files of `dir`, most recently updated first. A missing folder lists nothing.

@@ -1,9 +1,11 @@
-// bf16 -> f32 widening. A bf16 is the top half of an f32, so widening is exact: a shift.
+// bf16 <-> f32. A bf16 is the top half of an f32, so widening is exact: a shift; narrowing
+// rounds to the nearest bf16, ties to even.
 #pragma once
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace gptoss::engine {
 

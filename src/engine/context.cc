@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/forward.h"
 #include "engine/kv_cache.h"
+#include "engine/kv_file.h"
 #include "engine/model_impl.h"
 #include "engine/safetensors.h"
 
@@ -224,6 +225,36 @@ const ContextStats& Context::stats() const { return impl_->stats; }
 void Context::reset_stats() { impl_->stats = ContextStats{}; }
 const Model& Context::model() const { return *impl_->model; }
 void Context::set_observer(Observer* observer) { impl_->observer = observer; }
+
+std::string Context::save_kv(size_t n, KvDtype dtype) const {
+  const Impl& c = *impl_;
+  if (n < 1 || n > c.tokens.size())
+    throw gptoss::Error("engine: save_kv: token count out of range (expected 1.." +
+                        std::to_string(c.tokens.size()) + ", found " + std::to_string(n) + ")");
+  if (!c.cache.holds_for(static_cast<int>(n)))
+    throw gptoss::Error("engine: save_kv: the sliding layers no longer hold the window before position " +
+                        std::to_string(n) + " (the sequence went on past it)");
+  return write_kv_file(c.model->config(), c.cache, std::span(c.tokens).first(n), kv_fingerprint(*c.model),
+                       dtype);
+}
+
+size_t Context::restore_kv(std::span<const uint8_t> bytes, std::span<const int32_t> sequence,
+                           const std::string& source) {
+  Impl& c = *impl_;
+  KvExpectations expect;
+  expect.cfg = &c.model->config();
+  expect.fingerprint = kv_fingerprint(*c.model);
+  expect.capacity = static_cast<size_t>(c.cache.capacity());
+  expect.sequence = sequence;
+  std::vector<int32_t> tokens = read_kv_file(c.cache, bytes, expect, source);
+  c.tokens.assign(tokens.begin(), tokens.end());  // within the reserved capacity
+  std::fill(c.logits.begin(), c.logits.end(), 0.0f);
+  return c.tokens.size();
+}
+
+uint64_t Context::kv_file_bytes(size_t n, KvDtype dtype) const {
+  return engine::kv_file_bytes(impl_->cache, n, dtype);
+}
 
 Context Context::clone() const { return Context(std::make_unique<Impl>(*impl_)); }
 

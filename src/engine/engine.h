@@ -210,6 +210,18 @@ struct ContextOptions {
   int rewind_tokens = 4096;   // how far truncate() can rewind for free on sliding layers (see truncate)
 };
 
+// How a saved KV cache stores keys and values: f32 exactly, or bf16 (half the bytes; each value
+// rounded to the nearest bf16, a relative error of at most 2^-9).
+enum class KvDtype : uint32_t { kF32 = 0, kBf16 = 1 };
+
+// Thrown by Context::restore_kv for a KV cache file that cannot be used: damaged, truncated, from
+// another program version or model, or holding tokens that are not a prefix of the conversation.
+// what() is one line: "<source>: <field>: <problem> (expected X, found Y)".
+class KvFileError : public gptoss::Error {
+ public:
+  using gptoss::Error::Error;
+};
+
 // Counters since the Context was made (or since reset_stats()).
 struct ContextStats {
   uint64_t prefill_tokens = 0;
@@ -269,6 +281,24 @@ class Context {
   // values are pseudo-random numbers, not computed from any token (their ids read as 0). Logits
   // after this are meaningless. Throws gptoss::Error if the sequence would exceed max_tokens.
   void fill_synthetic(size_t n);
+
+  // The KV cache file (docs/kv-cache-format.md) of the first n tokens (n <= size()): a header
+  // keyed by the model's fingerprint, the token ids, keys and values of the positions a
+  // continuation needs (all on full layers, the last W on sliding ones) in `dtype`, a checksum.
+  // Throws gptoss::Error if the sliding layers no longer hold position n's window (the sequence
+  // went on more than rewind_tokens past n).
+  std::string save_kv(size_t n, KvDtype dtype) const;
+
+  // Replaces the sequence and cache with those of a save_kv file, if it was made by this model
+  // (fingerprint and shapes), fits capacity() and its tokens are a prefix of `sequence`. Every
+  // size is checked against bytes.size() and the checksum before anything is read or changed;
+  // throws KvFileError naming `source` and leaves the Context as it was. Returns the tokens
+  // restored. Logits are not restored: prefill at least one token before sampling.
+  size_t restore_kv(std::span<const uint8_t> bytes, std::span<const int32_t> sequence,
+                    const std::string& source);
+
+  // Bytes of a save_kv file of n tokens in `dtype` (n <= capacity(): the most restore_kv reads).
+  uint64_t kv_file_bytes(size_t n, KvDtype dtype) const;
 
   // A full copy of the cache and sequence; named because it is expensive.
   Context clone() const;

@@ -77,4 +77,15 @@ int KvCache::truncate(int n) {
   return n;
 }
 
+bool KvCache::holds_for(int n) const {
+  assert(n >= 0 && n <= size_);
+  return sliding_window_ == 0 || std::max(0, n - sliding_window_) >= oldest_held_;
+}
+
+void KvCache::restore(int n) {
+  assert(n >= 0 && n <= capacity_);
+  size_ = n;
+  oldest_held_ = sliding_window_ > 0 ? std::max(0, n - sliding_window_) : 0;
+}
+
 }  // namespace gptoss::engine

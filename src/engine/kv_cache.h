@@ -4,6 +4,7 @@
 // p mod ring), enough for its window plus the rewind that truncate() can undo for free.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,6 +50,8 @@ class KvCache {
   KvCache(const Config& cfg, int capacity, int rewind_tokens, KvType type = KvType::kF32);
 
   int capacity() const { return capacity_; }
+  int layers() const { return static_cast<int>(slots_.size()); }  // L
+  size_t row() const { return row_; }                             // NKV * D floats per position
   int size() const { return size_; }              // positions [0, size) have been written
   int ring(int l) const { return slots_[l]; }     // slots of layer l
   int window(int l) const { return window_[l]; }  // W on sliding layers, 0 on full ones
@@ -89,6 +92,15 @@ class KvCache {
   // will see (the last W - 1 before it on sliding layers); otherwise keeps none. Returns the
   // number kept: n or 0.
   int truncate(int n);
+
+  // Positions of layer l that a continuation at position n needs and a saved cache keeps: all
+  // of [0, n) on full layers, the last min(n, W) on sliding ones.
+  int kept_for(int l, int n) const { return window_[l] > 0 ? std::min(n, window_[l]) : n; }
+  // True if every layer still holds the kept_for(l, n) positions before n (n <= size).
+  bool holds_for(int n) const;
+  // The cache now holds exactly positions [n - kept_for(l, n), n) of each layer, written by the
+  // caller (a restored file): size becomes n, older positions count as gone.
+  void restore(int n);
 
  private:
   size_t slot(int l, int p) const { return static_cast<size_t>(p % slots_[l]); }

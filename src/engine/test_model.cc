@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "engine/bf16.h"
 
 namespace gptoss::engine {
 namespace {
@@ -38,12 +39,6 @@ uint64_t mix64(uint64_t z) {
 
 // The i-th 64-bit draw of stream `key`.
 uint64_t draw(uint64_t key, uint64_t i) { return mix64(key + (i + 1) * kGamma); }
-
-uint16_t bf16_round(float f) {  // round to nearest even; inputs here are finite
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
 
 // One standard normal per draw (Box-Muller, cosine branch).
 float standard_normal(uint64_t z) {
@@ -164,7 +159,7 @@ void generate(const Source& s, uint64_t first, uint64_t n, uint8_t* out) {
     case Fill::kNormal: {
       uint16_t* dst = reinterpret_cast<uint16_t*>(out);
       for (uint64_t i = 0; i < n; ++i)
-        dst[i] = bf16_round(standard_normal(draw(s.key, first + i)) * s.std + s.mean);
+        dst[i] = f32_to_bf16(standard_normal(draw(s.key, first + i)) * s.std + s.mean);
       break;
     }
     case Fill::kBytes:  // byte k is byte k % 8 of draw k / 8

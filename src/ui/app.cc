@@ -58,6 +58,7 @@ App::App(Terminal& terminal, const WakePipe& wake, AppConfig config)
     if (!file_meta_.model_fingerprint.empty() && file_meta_.model_fingerprint != config_.model_fingerprint) {
       notice("This session was saved with a different model; its answers came from that one.");
     }
+    restore_cache();
   } else {
     notice("Type a message and press Enter. /help lists commands; Ctrl-C stops an answer; Ctrl-D quits.");
   }

@@ -43,6 +43,7 @@ struct AppConfig {
   std::string relaunch;           // the shell command that starts this chat again: "gpt-oss-chat --demo"
   std::string session_name;       // --session NAME: continue it (if saved) and save under it
   std::optional<chat::SessionFile> session_file;  // the loaded --session, if it existed
+  bool kv_cache = true;            // save a session's KV cache beside it and restore it (--no-kv: off)
   chat::SessionSettings settings;  // for a new conversation
   // Test knob (GPT_OSS_CHAT_TEST_HOLD_REPLY=1): after a reply's first text the turn waits for
   // Ctrl-C, so an end-to-end test acts on a running reply however fast the engine is.
@@ -106,6 +107,10 @@ class App {
   // a notice) to write over another conversation's file. Throws gptoss::Error if writing fails.
   bool save(const std::string& name, bool replace = false);
   void load(const std::string& name);
+  // app_session_cache.cc: the KV cache beside the current session's file (unless --no-kv); each
+  // says in a notice what it could not do.
+  void restore_cache();
+  void save_cache();
   void retry();
   void undo();
   void set_effort(const std::string& arg);

@@ -95,6 +95,7 @@ void App::show_sessions() {
   for (const chat::SessionListing& s : list) {
     text += "\n  " + s.name + "  ";
     text += s.error ? "(unreadable: " + *s.error + ")" : s.title + "  " + s.updated;
+    text += "  " + format_bytes(s.size_bytes + s.kv_bytes) + (s.kv_bytes ? " with its KV cache" : "");
   }
   notice(text);
 }
@@ -132,6 +133,7 @@ bool App::save(const std::string& requested, bool replace) {
   session_name_ = name;
   dirty_ = false;
   notice("Saved as '" + name + "' (" + path + ").");
+  save_cache();
   return true;
 }
 
@@ -179,6 +181,7 @@ void App::load(const std::string& name) {
   if (!file.model_fingerprint.empty() && file.model_fingerprint != config_.model_fingerprint) {
     notice("This session was saved with a different model; its answers came from that one.");
   }
+  restore_cache();
   refresh_context_usage();
 }
 

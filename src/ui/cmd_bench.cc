@@ -1,6 +1,7 @@
 // gpt-oss-chat bench --model DIR [--prompt-tokens N] [--gen-tokens N] [--kv-fill N] [--threads N]
 //                    [--runs N] [--json]
 // gpt-oss-chat bench --cold --model DIR [--threads N] [--ram SIZE] [--json]: see bench_cold.h.
+// gpt-oss-chat bench --model DIR --resume N [--threads N] [--runs N]
 // End-to-end speed of the engine: load, batched prefill, one-token decode, memory and I/O, and
 // decode's bytes per token beside the machine's measured memory read bandwidth.
 // Each run loads the model afresh, prefills a fixed token sequence and decodes greedily; the
@@ -11,11 +12,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "chat/session_store.h"
 #include "engine/engine.h"
 #include "ui/bench_cold.h"
 #include "ui/cli.h"
@@ -42,6 +46,8 @@ constexpr const char* kUsage =
     "                       checkpoint's size the experts stream from disk\n"
     "  --precision P        fast (default: as close to the f64 reference as a bf16 one is) or exact\n"
     "  --json               one JSON object instead of a table\n"
+    "  --resume N           instead: time to be ready to answer in a saved conversation of N tokens,\n"
+    "                       from its KV cache file versus prefilled again\n"
     "  --cold               instead: one cold start, as after a boot: time to ready (model open until the\n"
     "                       chat takes input) and to the first token of the prompt 'hi'. It drops\n"
     "                       nothing itself: as root, drop the page cache right before, e.g.\n"
@@ -117,6 +123,62 @@ std::string gib(double bytes) {
   return buf;
 }
 
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// --resume N: prefills N + 1 tokens (a conversation and the first token of a new message) into a
+// fresh Context; saves the first N as a bf16 cache file (once, into `scratch_dir`); then, in turn
+// with further prefills, reads the file, restores it and prefills the one new token.
+void run_resume_bench(const std::string& model_dir, int tokens, int threads, int runs,
+                      const std::string& scratch_dir) {
+  engine::LoadOptions load;
+  load.threads = threads;
+  load.context_tokens = tokens + 16;
+  auto model = engine::Model::open(model_dir, load);
+  const std::vector<int32_t> ids = prompt_ids(tokens + 1, model->config().vocab);
+  const std::string path = (std::filesystem::path(scratch_dir) / "resume-bench.kv").string();
+  engine::ContextOptions options;
+  options.max_tokens = tokens + 16;
+
+  std::vector<double> prefill_s, restore_s;
+  double save_s = 0;
+  uint64_t file_bytes = 0;
+  for (int r = 0; r < runs; ++r) {
+    // Without the file: the whole conversation and the new token, prefilled.
+    engine::Context prefilled(model, options);
+    auto start = Clock::now();
+    const int32_t want = argmax(prefilled.prefill(ids));
+    prefill_s.push_back(seconds_since(start));
+    if (r == 0) {
+      start = Clock::now();
+      chat::write_file_atomically(path, prefilled.save_kv(tokens, engine::KvDtype::kBf16));
+      save_s = seconds_since(start);
+      file_bytes = std::filesystem::file_size(path);
+    }
+    // With it: read, check and restore the conversation, then prefill the new token.
+    engine::Context restored(model, options);
+    start = Clock::now();
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    restored.restore_kv(bytes, ids, path);
+    const int32_t got = argmax(restored.prefill(std::span(ids).last(1)));
+    restore_s.push_back(seconds_since(start));
+    std::printf("run %d/%d: prefill %.3f s, restore + 1 token %.3f s (next token %s)\n", r + 1, runs,
+                prefill_s.back(), restore_s.back(), got == want ? "the same" : "DIFFERS");
+    std::fflush(stdout);
+  }
+  std::filesystem::remove(path);
+  const double p = median(prefill_s), q = median(restore_s);
+  std::printf("model            %s (%d threads)\n", model->info().dir.c_str(), model->threads());
+  std::printf("conversation     %d tokens; cache file %.1f MB (bf16), saved in %.3f s\n", tokens,
+              file_bytes / 1e6, save_s);
+  std::printf("ready to answer  prefill %.3f s, from the cache file %.3f s (medians of %d): %.1fx faster\n",
+              p, q, runs, p / q);
+}
+
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
@@ -130,7 +192,8 @@ int cmd_bench(int argc, char** argv) {
                                   {"--ram", true},
                                   {"--precision", true},
                                   {"--json", false},
-                                  {"--cold", false}});
+                                  {"--cold", false},
+                                  {"--resume", true}});
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -150,6 +213,11 @@ int cmd_bench(int argc, char** argv) {
   const int threads = static_cast<int>(args.get_int("--threads", 0, 0, 1024));
   const int runs = static_cast<int>(args.get_int("--runs", 3, 1, 1000));
   const bool json = args.has("--json");
+  if (args.has("--resume")) {
+    const int resume = static_cast<int>(args.get_int("--resume", 0, 1, 1 << 20));
+    run_resume_bench(dir, resume, threads, runs, std::filesystem::temp_directory_path().string());
+    return 0;
+  }
   const chat::RamBudgetChoice budget = ram_budget_from(args);
   const engine::Precision precision = engine::parse_precision(precision_from(args, "fast"), "--precision");
 

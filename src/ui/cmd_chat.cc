@@ -53,6 +53,7 @@ constexpr const char* kUsage =
     "  --system TEXT       instructions for the model\n"
     "  --session NAME      continue the saved session NAME (or start it), saved under that name;\n"
     "                      with a '/' or ending in .json, a session file path instead\n"
+    "  --no-kv             neither save a session's KV cache beside it (NAME.kv) nor restore it\n"
     "  --threads N         compute threads (default: one per core)\n"
     "  --context N         context window in tokens (default 8192, at least 256, at most the model's)\n"
     "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the model\n"
@@ -207,7 +208,7 @@ int cmd_chat(int argc, char** argv) {
   CliArgs args = parse_cli(
       argc, argv,
       with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}, {"--ram", true},
-                           {"--precision", true}}));
+                           {"--precision", true}, {"--no-kv", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -342,6 +343,7 @@ int cmd_chat(int argc, char** argv) {
   config.history_path = (std::filesystem::path(state_dir(env)) / "history").string();
   config.session_name = session_name;
   config.session_file = session_file;
+  config.kv_cache = !args.has("--no-kv");
   config.settings = settings_from(args, info, demo);
   config.hold_reply_for_tests = env("GPT_OSS_CHAT_TEST_HOLD_REPLY").value_or("") == "1";
   config.slow_prefill_ms_for_tests =

@@ -13,6 +13,7 @@
 
 #include "chat/chat_session.h"
 #include "chat/local_backend.h"
+#include "chat/session_cache.h"
 #include "chat/session_store.h"
 #include "common/error.h"
 #include "common/input_limits.h"
@@ -47,6 +48,8 @@ constexpr const char* kUsage =
     "  --session FILE        continue this session (a file or a saved session's name) and save\n"
     "                        it afterwards; created if absent. Its settings apply unless an\n"
     "                        option above overrides them.\n"
+    "  --no-kv               neither restore the session's KV cache (FILE's .kv beside it) nor\n"
+    "                        save it; without it, a cache that does not match is not used (noted)\n"
     "  --threads N           compute threads (default: one per core)\n"
     "  --context N           context window in tokens (default 8192)\n"
     "  --ram SIZE            memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the\n"
@@ -79,7 +82,8 @@ int cmd_generate(int argc, char** argv) {
                                                       {"--session", true},
                                                       {"--ram", true},
                                                       {"--precision", true},
-                                                      {"--stats", false}}));
+                                                      {"--stats", false},
+                                                      {"--no-kv", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -119,6 +123,12 @@ int cmd_generate(int argc, char** argv) {
                  session_path->c_str(), file.model_path.c_str());
   }
   chat::ChatSession session(backend, tokenizer, file.state);
+  const bool kv_cache = session_path && !args.has("--no-kv");
+  if (kv_cache) {
+    const chat::CacheRestore restored = chat::restore_session_cache(session, *session_path);
+    if (!restored.notice.empty())
+      std::fprintf(stderr, "gpt-oss-chat generate: note: %s\n", restored.notice.c_str());
+  }
 
   const bool show_reasoning = args.has("--show-reasoning");
   bool answer_ends_in_newline = true;
@@ -184,6 +194,10 @@ int cmd_generate(int argc, char** argv) {
     file.model_path = info.location;
     file.model_fingerprint = info.fingerprint;
     chat::save_session(*session_path, file);
+    if (kv_cache) {
+      const std::string note = chat::save_session_cache(session, *session_path);
+      if (!note.empty()) std::fprintf(stderr, "gpt-oss-chat generate: note: %s\n", note.c_str());
+    }
   }
   if (stats.end == chat::TurnEnd::kAnswered) return 0;
   return stats.end == chat::TurnEnd::kCancelled ? 130 : 3;

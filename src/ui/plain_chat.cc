@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "chat/session_cache.h"
 #include "ui/plain_inspect.h"
 #include "ui/session_names.h"
 #include "ui/settings_command.h"
@@ -134,12 +135,27 @@ chat::SessionFile file_to_save(const AppConfig& config, chat::SessionFile meta,
   return meta;
 }
 
+// The KV cache beside a continued session's file (unless --no-kv); what did not work goes to err.
+void restore_cache(const AppConfig& config, chat::ChatSession& session, std::FILE* err) {
+  if (!config.kv_cache || !config.session_file || config.session_name.empty()) return;
+  const chat::CacheRestore r = chat::restore_session_cache(session, session_file(config.session_name));
+  if (!r.notice.empty()) std::fprintf(err, "[%s]\n", r.notice.c_str());
+}
+
+void save_cache(const AppConfig& config, const chat::ChatSession& session, const std::string& path,
+                std::FILE* err) {
+  if (!config.kv_cache) return;
+  const std::string note = chat::save_session_cache(session, path);
+  if (!note.empty()) std::fprintf(err, "[%s]\n", note.c_str());
+}
+
 }  // namespace
 
 int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::FILE* err) {
   chat::ChatSession session(config.backend, config.tokenizer, initial_state(config));
   chat::SessionFile meta = config.session_file.value_or(chat::SessionFile{});
   meta.state = {};
+  restore_cache(config, session, err);
   if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");
   CancelOnInterrupt interrupt;
 
@@ -163,6 +179,7 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
     current_name = name;
     dirty = false;
     std::fprintf(err, "[saved as '%s': %s]\n", name.c_str(), path.c_str());
+    save_cache(config, session, path, err);
   };
 
   std::string line;
@@ -275,6 +292,7 @@ int run_one_prompt(const AppConfig& config, const std::string& message, std::FIL
   chat::ChatSession session(config.backend, config.tokenizer, initial_state(config));
   if (config.demo) std::fprintf(err, "[demo: a tiny model with random weights; replies are gibberish]\n");
   CancelOnInterrupt interrupt;
+  restore_cache(config, session, err);
   int exit_code = 0;
   try {
     AnswerPrinter printer(out, err);
@@ -286,6 +304,7 @@ int run_one_prompt(const AppConfig& config, const std::string& message, std::FIL
       chat::SessionFile file = file_to_save(config, config.session_file.value_or(chat::SessionFile{}),
                                             session, config.uncapped_reply_budget);
       chat::save_session(session_file(config.session_name), file);
+      save_cache(config, session, session_file(config.session_name), err);
     }
   } catch (const gptoss::Error& e) {
     std::fprintf(err, "error: %s\n", e.what());
