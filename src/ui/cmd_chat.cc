@@ -12,20 +12,21 @@
 #include <variant>
 
 #include "chat/chat_session.h"
-#include "common/input_limits.h"
 #include "chat/local_backend.h"
 #include "chat/session_store.h"
+#include "common/input_limits.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/app.h"
 #include "ui/cli.h"
-#include "ui/ram_option.h"
 #include "ui/commands.h"
 #include "ui/event_queue.h"
 #include "ui/model_discovery.h"
+#include "ui/model_source.h"
 #include "ui/plain_chat.h"
-#include "ui/settings_flags.h"
+#include "ui/ram_option.h"
 #include "ui/relaunch.h"
 #include "ui/session_names.h"
+#include "ui/settings_flags.h"
 #include "ui/startup.h"
 #include "ui/subcommands.h"
 #include "ui/terminal.h"
@@ -92,34 +93,16 @@ struct LoadFailed {
 };
 using LoadEvent = std::variant<Progress, LoadDone, LoadFailed>;
 
-// Writes the demo checkpoint, reporting progress per file.
-void write_demo(const std::string& dir, const std::function<void(const std::string&, double)>& report) {
-  int files = 0;
-  report("generating", 0);
-  chat::write_demo_model(dir, [&] { report("generating", std::min(0.9, 0.3 * ++files)); });
-}
-
-// Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. A demo
-// folder that does not load (left broken by an older version, or damaged) is rebuilt. Runs on the
-// loading thread; `report` may be called from any thread.
+// Writes the demo checkpoint if it is not there yet, loads the tokenizer and the model (a broken
+// demo folder is rebuilt). Runs on the loading thread; `report` may be called from any thread.
 Loaded load_everything(const std::string& dir, chat::LocalModelOptions options,
                        const std::function<void(const std::string&, double)>& report) {
-  const bool demo = options.demo;
-  if (demo && !looks_like_model(dir)) write_demo(dir, report);
+  if (options.demo) ensure_demo_model(dir, report);
   report("tokenizer", 0);
   Loaded out;
   out.tokenizer = tokenizer::Tokenizer::load_default();
   report("tokenizer", 1);
-  options.on_progress = report;
-  try {
-    out.backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(dir, options));
-  } catch (const gptoss::Error&) {
-    if (!demo) throw;
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    write_demo(dir, report);
-    out.backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(dir, options));
-  }
+  out.backend = std::make_shared<chat::LocalBackend>(open_model_or_demo(dir, options, report));
   return out;
 }
 
@@ -212,7 +195,6 @@ int cmd_chat(int argc, char** argv) {
     throw UsageError("--plain reads the messages from stdin; a prompt argument ('" +
                      args.positionals.front() + "') answers once: give one or the other");
   }
-  if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
   check_remote_flags(args);
   const std::string session_name = args.get_or("--session", "");
   if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
@@ -282,16 +264,13 @@ int cmd_chat(int argc, char** argv) {
     // A server: nothing to load here but the tokenizer; errors are plain lines before the screen.
     loaded.tokenizer = tokenizer::Tokenizer::load_default();
     loaded.backend = open_remote_from_flags(args, env, loaded.tokenizer);
-  } else if (args.has("--model")) {
-    model_dir = *args.get("--model");
-  } else if (!demo) {
-    DiscoveredModel found = discover_model(env, std::filesystem::current_path().string());
-    if (found.dir) {
-      model_dir = *found.dir;
-      model_flag = found.source.starts_with("./");
-    } else {
+  } else {
+    const ModelChoice choice = choose_model(args, env, std::filesystem::current_path().string());
+    model_dir = choice.dir;
+    model_flag = choice.named;
+    if (model_dir.empty()) {
       std::vector<std::string> help =
-          no_model_help(found, demo_model_dir(env), program_command(env, self_executable()));
+          no_model_help(choice.discovered, demo_model_dir(env), program_command(env, self_executable()));
       if (!tty) {
         for (const std::string& p : help) std::fprintf(stderr, "%s\n\n", p.c_str());
         return 1;

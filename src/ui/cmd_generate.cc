@@ -18,19 +18,25 @@
 #include "common/input_limits.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
-#include "ui/settings_flags.h"
+#include "ui/model_source.h"
 #include "ui/ram_option.h"
+#include "ui/relaunch.h"
+#include "ui/settings_flags.h"
+#include "ui/startup.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat generate (--model DIR | --remote URL) --prompt TEXT [options]\n"
+    "usage: gpt-oss-chat generate [--model DIR | --demo | --remote URL] --prompt TEXT [options]\n"
     "\n"
-    "Answers one prompt: the final answer streams to stdout as it is produced.\n"
+    "Answers one prompt: the final answer streams to stdout as it is produced. Without --model, the\n"
+    "model is found as the chat finds it: $GPT_OSS_MODEL, the Hugging Face cache (openai/gpt-oss-20b,\n"
+    "then -120b), then ./gpt-oss-20b.\n"
     "\n"
     "  --model DIR           the checkpoint folder (HF layout or original/)\n"
+    "  --demo                a tiny model of RANDOM weights (gibberish), generated on first use\n"
     "  --remote URL          use an OpenAI-compatible server instead, e.g. http://host:8000/v1\n"
     "  --api-key KEY         its API key (default: $OPENAI_API_KEY)\n"
     "  --remote-model NAME   its model (default: the first it lists)\n"
@@ -71,6 +77,7 @@ void write(std::FILE* out, const std::string& text) {
 int cmd_generate(int argc, char** argv) {
   const CliArgs args = parse_cli(argc, argv,
                                  with_settings_flags({{"--model", true},
+                                                      {"--demo", false},
                                                       {"--prompt", true},
                                                       {"--show-reasoning", false},
                                                       {"--session", true},
@@ -82,7 +89,17 @@ int cmd_generate(int argc, char** argv) {
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
   check_remote_flags(args);
-  const std::string model_dir = args.has("--remote") ? "" : args.require("--model");
+  const EnvLookup env = process_env();
+  ModelChoice model;
+  if (!args.has("--remote")) {
+    model = choose_model(args, env, std::filesystem::current_path().string());
+    if (model.dir.empty()) {
+      for (const std::string& p : no_model_help(model.discovered, demo_model_dir(env),
+                                                program_command(env, self_executable()) + " generate"))
+        std::fprintf(stderr, "%s\n\n", p.c_str());
+      return 1;
+    }
+  }
   std::string prompt = args.require("--prompt");
   const int threads = threads_flag(args);
 
@@ -99,13 +116,16 @@ int cmd_generate(int argc, char** argv) {
   if (prompt == "-") prompt = read_capped(stdin, kMaxTextInputBytes, "stdin");
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
-  std::shared_ptr<chat::Backend> backend = open_remote_from_flags(args, process_env(), tokenizer);
+  std::shared_ptr<chat::Backend> backend = open_remote_from_flags(args, env, tokenizer);
   if (!backend) {
     const chat::RamBudgetChoice budget = ram_budget_from(args);
-    backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(
-        model_dir, {.threads = threads,
-                    .ram_budget_bytes = budget.bytes,
-                    .context_tokens = file.state.settings.context_tokens}));
+    backend = std::make_shared<chat::LocalBackend>(
+        open_model_or_demo(model.dir,
+                           {.threads = threads,
+                            .demo = model.demo,
+                            .ram_budget_bytes = budget.bytes,
+                            .context_tokens = file.state.settings.context_tokens},
+                           [](const std::string&, double) {}));
   }
   const chat::BackendInfo& info = backend->info();
   if (!file.model_fingerprint.empty() && file.model_fingerprint != info.fingerprint) {
