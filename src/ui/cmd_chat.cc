@@ -197,11 +197,7 @@ int cmd_chat(int argc, char** argv) {
   }
   check_remote_flags(args);
   const std::string session_name = args.get_or("--session", "");
-  if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
-    throw UsageError(
-        "--session: '" + session_name +
-        "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
-  }
+  if (args.has("--session")) session_option_file("--session", session_name);  // checked before anything slow
   const int threads = threads_flag(args);
   // Validate the numeric flags before anything slow happens.
   if (args.has("--context")) {
@@ -251,7 +247,7 @@ int cmd_chat(int argc, char** argv) {
   // A saved session to continue: read it before the screen changes, so errors are plain lines.
   std::optional<chat::SessionFile> session_file;
   if (!session_name.empty()) {
-    std::string path = ui::session_file(session_name);
+    std::string path = chat::resolve_session(session_name);
     if (std::filesystem::exists(path)) session_file = chat::load_session(path);
   }
 

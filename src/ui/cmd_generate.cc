@@ -21,6 +21,7 @@
 #include "ui/model_source.h"
 #include "ui/ram_option.h"
 #include "ui/relaunch.h"
+#include "ui/session_names.h"
 #include "ui/settings_flags.h"
 #include "ui/startup.h"
 #include "ui/subcommands.h"
@@ -49,9 +50,9 @@ constexpr const char* kUsage =
     "  --seed N              random seed, for reproducible output\n"
     "  --max-tokens N        reply budget in tokens, reasoning included (default 2048)\n"
     "  --show-reasoning      write the reasoning (analysis channel) to stderr\n"
-    "  --session FILE        continue this session (a file or a saved session's name) and save\n"
-    "                        it afterwards; created if absent. Its settings apply unless an\n"
-    "                        option above overrides them.\n"
+    "  --session NAME        continue the saved session NAME and save it afterwards; created if\n"
+    "                        absent. With a '/' or ending in .json, a session file path instead.\n"
+    "                        Its settings apply unless an option above overrides them.\n"
     "  --threads N           compute threads (default: one per core)\n"
     "  --context N           context window in tokens (default 8192)\n"
     "  --ram SIZE            memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the\n"
@@ -107,7 +108,7 @@ int cmd_generate(int argc, char** argv) {
   std::optional<std::string> session_path;
   chat::SessionFile file;
   if (auto name = args.get("--session")) {
-    session_path = chat::resolve_session(*name);
+    session_path = session_option_file("--session", *name);
     std::error_code ec;
     if (std::filesystem::exists(*session_path, ec)) file = chat::load_session(*session_path);
     chat::check_session_writable(*session_path);  // refused now, not after the answer is generated

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "ui/session_names.h"
+#include "chat/session_store.h"
 
 namespace gptoss::ui {
 namespace {
@@ -58,14 +58,6 @@ const CommandSpec* nearest(std::string_view name) {
 
 }  // namespace
 
-bool valid_session_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') return false;
-  }
-  return true;
-}
-
 ParseResult parse_command(std::string_view line) {
   std::string_view t = trim(line);
   ParseResult r;
@@ -103,7 +95,7 @@ ParseResult parse_command(std::string_view line) {
     case CommandKind::kSave:
     case CommandKind::kSaveOver:
     case CommandKind::kLoad:
-      if (!arg.empty() && !is_session_path(arg) && !valid_session_name(arg)) {
+      if (!arg.empty() && !chat::is_session_path(arg) && !chat::is_session_name(arg)) {
         return fail(slash + ": '" + std::string(arg) +
                     "' is not a session name (use letters, digits, '.', '-', '_'; at most 64) or a path "
                     "(with a '/' or ending in .json)");

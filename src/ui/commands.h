@@ -41,10 +41,6 @@ struct ParseResult {
 // typed.
 ParseResult parse_command(std::string_view line);
 
-// True if `name` is usable as a session name: 1-64 of [A-Za-z0-9._-], not starting with '.'.
-// (A session argument may also be a file path: see session_names.h.)
-bool valid_session_name(std::string_view name);
-
 struct CommandHelp {
   const char* usage;    // "/save [NAME]"
   const char* summary;  // "save the conversation"

@@ -152,7 +152,7 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
         return;
       }
     }
-    std::string path = session_file(name);
+    std::string path = chat::resolve_session(name);
     chat::SessionFile file = file_to_save(config, meta, session, uncapped);
     if (name != current_name) file.created.clear();  // a new file
     chat::save_session(path, file);
@@ -277,7 +277,7 @@ int run_one_prompt(const AppConfig& config, const std::string& message, std::FIL
     if (!config.session_name.empty()) {
       chat::SessionFile file = file_to_save(config, config.session_file.value_or(chat::SessionFile{}),
                                             session, config.uncapped_reply_budget);
-      chat::save_session(session_file(config.session_name), file);
+      chat::save_session(chat::resolve_session(config.session_name), file);
     }
   } catch (const gptoss::Error& e) {
     std::fprintf(err, "error: %s\n", e.what());
