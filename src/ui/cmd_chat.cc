@@ -63,6 +63,8 @@ constexpr const char* kUsage =
     "  --top-k K           keep only the K most likely tokens (default 0 = off)\n"
     "  --seed N            sampling seed (default: random)\n"
     "  --plain             line-by-line chat on stdin/stdout (also when stdin is a pipe)\n"
+    "  --no-scrollback     on quit, do not print the conversation to the terminal (by default it\n"
+    "                      stays in the scrollback as Markdown text)\n"
     "\n"
     "With a PROMPT, or with stdin piped in, the program answers once and exits: `gpt-oss-chat \"why?\"`,\n"
     "`cat notes.txt | gpt-oss-chat \"summarize\"` (the piped text follows the prompt). TERM=dumb gets "
@@ -184,9 +186,13 @@ bool colors_wanted() {
 }  // namespace
 
 int cmd_chat(int argc, char** argv) {
-  CliArgs args = parse_cli(
-      argc, argv,
-      with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}, {"--ram", true}}));
+  CliArgs args = parse_cli(argc, argv,
+                           with_settings_flags({{"--model", true},
+                                                {"--demo", false},
+                                                {"--session", true},
+                                                {"--plain", false},
+                                                {"--ram", true},
+                                                {"--no-scrollback", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -312,6 +318,7 @@ int cmd_chat(int argc, char** argv) {
   config.session_name = session_name;
   config.session_file = session_file;
   config.settings = settings_from(args, info, demo);
+  config.scrollback_on_exit = !args.has("--no-scrollback");
   config.hold_reply_for_tests = env("GPT_OSS_CHAT_TEST_HOLD_REPLY").value_or("") == "1";
   if (config.session_file) {
     // What the command line says wins over what the session saved (as in `generate`).
@@ -334,6 +341,8 @@ int cmd_chat(int argc, char** argv) {
     result = app.run();
   }
   terminal.reset();
+  // After the full screen is gone, so that the conversation stays in the terminal's scrollback.
+  if (!result.scrollback.empty()) std::printf("%s\n", result.scrollback.c_str());
   if (!result.farewell.empty()) std::printf("%s\n", result.farewell.c_str());
   return result.exit_code;
 }

@@ -1,6 +1,7 @@
 #include "ui/commands.h"
 
 #include <cctype>
+#include <optional>
 
 #include "chat/session_store.h"
 
@@ -16,15 +17,26 @@ struct CommandSpec {
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"help", CommandKind::kHelp, Args::kNone},         {"?", CommandKind::kHelp, Args::kNone},
-    {"new", CommandKind::kNew, Args::kNone},           {"clear", CommandKind::kNew, Args::kNone},
-    {"save", CommandKind::kSave, Args::kOptional},     {"load", CommandKind::kLoad, Args::kRequired},
-    {"sessions", CommandKind::kSessions, Args::kNone}, {"effort", CommandKind::kEffort, Args::kOptional},
-    {"system", CommandKind::kSystem, Args::kOptional}, {"retry", CommandKind::kRetry, Args::kNone},
-    {"undo", CommandKind::kUndo, Args::kNone},         {"think", CommandKind::kThink, Args::kOptional},
-    {"stats", CommandKind::kStats, Args::kNone},       {"quit", CommandKind::kQuit, Args::kNone},
-    {"exit", CommandKind::kQuit, Args::kNone},         {"save!", CommandKind::kSaveOver, Args::kRequired},
-    {"quit!", CommandKind::kQuitNoSave, Args::kNone},  {"set", CommandKind::kSet, Args::kOptional},
+    {"help", CommandKind::kHelp, Args::kNone},
+    {"?", CommandKind::kHelp, Args::kNone},
+    {"new", CommandKind::kNew, Args::kNone},
+    {"clear", CommandKind::kNew, Args::kNone},
+    {"save", CommandKind::kSave, Args::kOptional},
+    {"load", CommandKind::kLoad, Args::kRequired},
+    {"sessions", CommandKind::kSessions, Args::kOptional},
+    {"effort", CommandKind::kEffort, Args::kOptional},
+    {"system", CommandKind::kSystem, Args::kOptional},
+    {"retry", CommandKind::kRetry, Args::kNone},
+    {"undo", CommandKind::kUndo, Args::kNone},
+    {"think", CommandKind::kThink, Args::kOptional},
+    {"stats", CommandKind::kStats, Args::kNone},
+    {"quit", CommandKind::kQuit, Args::kNone},
+    {"exit", CommandKind::kQuit, Args::kNone},
+    {"save!", CommandKind::kSaveOver, Args::kRequired},
+    {"quit!", CommandKind::kQuitNoSave, Args::kNone},
+    {"set", CommandKind::kSet, Args::kOptional},
+    {"export", CommandKind::kExport, Args::kOptional},
+    {"export!", CommandKind::kExportOver, Args::kOptional},
 };
 
 std::string_view trim(std::string_view s) {
@@ -54,6 +66,32 @@ const CommandSpec* nearest(std::string_view name) {
     }
   }
   return best_len >= 2 || (best_len == 1 && name.size() == 1) ? best : nullptr;
+}
+
+// What is wrong with the argument of /sessions ("", "delete NAME", "rename OLD NEW"), if anything.
+std::optional<std::string> sessions_argument_problem(std::string_view arg) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < arg.size();) {
+    size_t end = i;
+    while (end < arg.size() && !std::isspace(static_cast<unsigned char>(arg[end]))) ++end;
+    if (end > i) words.emplace_back(arg.substr(i, end - i));
+    i = end + 1;
+  }
+  if (words.empty()) return std::nullopt;
+  const size_t wanted = words[0] == "delete" ? 2 : words[0] == "rename" ? 3 : 0;
+  if (wanted == 0) return "/sessions takes nothing, delete NAME or rename OLD NEW (found '" + words[0] + "')";
+  if (words.size() != wanted) {
+    return wanted == 2 ? "usage: /sessions delete NAME" : "usage: /sessions rename OLD NEW";
+  }
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (!chat::is_session_path(words[i]) && !chat::is_session_name(words[i])) {
+      return "/sessions " + words[0] + ": '" + words[i] +
+             "' is not a session name (use letters, digits, '.', '-', '_'; at most 64) or a path (with a '/' "
+             "or "
+             "ending in .json)";
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -101,6 +139,12 @@ ParseResult parse_command(std::string_view line) {
                     "(with a '/' or ending in .json)");
       }
       break;
+    case CommandKind::kSessions:
+      if (std::optional<std::string> problem = sessions_argument_problem(arg)) return fail(*problem);
+      break;
+    case CommandKind::kExportOver:
+      if (arg.empty()) return fail("/export! needs the FILE it replaces; /export alone picks a new name");
+      break;
     case CommandKind::kEffort:
       if (!arg.empty() && arg != "low" && arg != "medium" && arg != "high") {
         return fail("/effort takes low, medium or high (found '" + std::string(arg) + "')");
@@ -126,6 +170,10 @@ const std::vector<CommandHelp>& command_help() {
       {"/save! NAME", "save, replacing another conversation saved as NAME"},
       {"/load NAME|PATH", "load a saved conversation"},
       {"/sessions", "list saved conversations"},
+      {"/sessions delete NAME", "delete a saved conversation"},
+      {"/sessions rename OLD NEW", "rename a saved conversation"},
+      {"/export [FILE]",
+       "write the conversation as Markdown (default: NAME.md here; /export! FILE replaces)"},
       {"/effort low|medium|high", "reasoning effort for the next answers"},
       {"/system TEXT", "instructions for the model (alone: show; --clear: remove)"},
       {"/set [NAME VALUE]", "max-tokens, temperature, top-p, top-k, context (alone: list)"},

@@ -11,13 +11,15 @@ enum class CommandKind {
   kMessage,  // not a command: text for the model ("//x" sends "/x")
   kHelp,
   kNew,
-  kSave,      // arg: the name or path, or empty for the current/automatic name
-  kSaveOver,  // "/save! NAME": save, replacing another conversation saved under NAME
-  kLoad,      // arg: the name
-  kSessions,
-  kEffort,  // arg: low|medium|high, or empty to show the current one
-  kSystem,  // arg: the instructions; empty shows them; "--clear" removes them
-  kSet,     // arg: "NAME VALUE", or empty to list the settings
+  kSave,        // arg: the name or path, or empty for the current/automatic name
+  kSaveOver,    // "/save! NAME": save, replacing another conversation saved under NAME
+  kLoad,        // arg: the name
+  kSessions,    // arg: empty (list), "delete NAME" or "rename OLD NEW"
+  kExport,      // arg: the Markdown file, or empty for one named after the session
+  kExportOver,  // "/export! FILE": export, replacing FILE
+  kEffort,      // arg: low|medium|high, or empty to show the current one
+  kSystem,      // arg: the instructions; empty shows them; "--clear" removes them
+  kSet,         // arg: "NAME VALUE", or empty to list the settings
   kRetry,
   kUndo,
   kThink,  // arg: on|off, or empty to toggle
