@@ -19,6 +19,7 @@
 #include "ui/app.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include "ui/config_file.h"
 #include "ui/event_queue.h"
 #include "ui/model_discovery.h"
 #include "ui/model_source.h"
@@ -178,9 +179,9 @@ chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo
 }
 
 // The settings given as flags (`from_flags` holds their values) replace the saved ones.
-bool colors_wanted() {
+bool colors_wanted(const UserConfig& config) {
   const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: present and not empty
-  return !(no_color && *no_color);
+  return !(no_color && *no_color) && config.colors.value_or(true);
 }
 
 }  // namespace
@@ -197,6 +198,10 @@ int cmd_chat(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  // The config file gives defaults; a saved session's settings outrank them, the flags outrank both.
+  const UserConfig user_config = load_user_config(user_config_path(process_env()), process_env());
+  const CliArgs command_line = args;
+  apply_user_config(args, user_config);
   if (args.has("--plain") && !args.positionals.empty()) {
     throw UsageError("--plain reads the messages from stdin; a prompt argument ('" +
                      args.positionals.front() + "') answers once: give one or the other");
@@ -277,7 +282,7 @@ int cmd_chat(int argc, char** argv) {
         for (const std::string& p : help) std::fprintf(stderr, "%s\n\n", p.c_str());
         return 1;
       }
-      terminal = std::make_unique<Terminal>(wake, colors_wanted());
+      terminal = std::make_unique<Terminal>(wake, colors_wanted(user_config));
       if (!ask_no_model(*terminal, help)) {
         terminal.reset();
         for (const std::string& p : help) std::printf("%s\n\n", p.c_str());
@@ -289,13 +294,15 @@ int cmd_chat(int argc, char** argv) {
   if (demo) model_dir = demo_model_dir(env);
 
   // The budget leaves room for a KV cache of the context the chat will run in.
-  const int context = static_cast<int>(args.get_int(
-      "--context", session_file ? session_file->state.settings.context_tokens : 8192, 16, 1 << 24));
+  const int context = static_cast<int>(
+      (session_file ? command_line : args)
+          .get_int("--context", session_file ? session_file->state.settings.context_tokens : 8192, 16,
+                   1 << 24));
   const chat::LocalModelOptions load{.threads = threads,
                                      .demo = demo,
                                      .ram_budget_bytes = loaded.backend ? 0 : ram_budget_from(args).bytes,
                                      .context_tokens = context};
-  if (tty && !terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
+  if (tty && !terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted(user_config));
   if (loaded.backend) {
     // A remote model: connected above.
   } else if (tty) {
@@ -318,12 +325,12 @@ int cmd_chat(int argc, char** argv) {
   config.session_name = session_name;
   config.session_file = session_file;
   config.settings = settings_from(args, info, demo);
-  config.scrollback_on_exit = !args.has("--no-scrollback");
+  config.scrollback_on_exit = !args.has("--no-scrollback") && user_config.scrollback.value_or(true);
   config.hold_reply_for_tests = env("GPT_OSS_CHAT_TEST_HOLD_REPLY").value_or("") == "1";
   if (config.session_file) {
     // What the command line says wins over what the session saved (as in `generate`).
     chat::SessionSettings& saved = config.session_file->state.settings;
-    apply_settings_flags(args, saved);
+    apply_settings_flags(command_line, saved);
     if (demo && !args.has("--max-tokens") && saved.max_new_tokens > kDemoReplyTokens) {
       config.uncapped_reply_budget = saved.max_new_tokens;
       saved.max_new_tokens = kDemoReplyTokens;

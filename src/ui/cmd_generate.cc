@@ -18,6 +18,7 @@
 #include "common/input_limits.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
+#include "ui/config_file.h"
 #include "ui/model_source.h"
 #include "ui/ram_option.h"
 #include "ui/relaunch.h"
@@ -76,19 +77,22 @@ void write(std::FILE* out, const std::string& text) {
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
-  const CliArgs args = parse_cli(argc, argv,
-                                 with_settings_flags({{"--model", true},
-                                                      {"--demo", false},
-                                                      {"--prompt", true},
-                                                      {"--show-reasoning", false},
-                                                      {"--session", true},
-                                                      {"--ram", true},
-                                                      {"--stats", false}}));
+  CliArgs args = parse_cli(argc, argv,
+                           with_settings_flags({{"--model", true},
+                                                {"--demo", false},
+                                                {"--prompt", true},
+                                                {"--show-reasoning", false},
+                                                {"--session", true},
+                                                {"--ram", true},
+                                                {"--stats", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
+  // The config file gives defaults; a saved session's settings outrank them, the flags outrank both.
+  const CliArgs command_line = args;
+  apply_user_config(args, load_user_config(user_config_path(process_env()), process_env()));
   check_remote_flags(args);
   const EnvLookup env = process_env();
   ModelChoice model;
@@ -107,13 +111,15 @@ int cmd_generate(int argc, char** argv) {
   // The session first: a broken or unwritable session file is reported before the model loads.
   std::optional<std::string> session_path;
   chat::SessionFile file;
+  bool saved_session = false;
   if (auto name = args.get("--session")) {
     session_path = session_option_file("--session", *name);
     std::error_code ec;
-    if (std::filesystem::exists(*session_path, ec)) file = chat::load_session(*session_path);
+    saved_session = std::filesystem::exists(*session_path, ec);
+    if (saved_session) file = chat::load_session(*session_path);
     chat::check_session_writable(*session_path);  // refused now, not after the answer is generated
   }
-  apply_settings_flags(args, file.state.settings);
+  apply_settings_flags(saved_session ? command_line : args, file.state.settings);
   if (prompt == "-") prompt = read_capped(stdin, kMaxTextInputBytes, "stdin");
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();

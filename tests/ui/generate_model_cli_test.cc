@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cli_run.h"
 
@@ -85,6 +86,24 @@ TEST_F(GenerateModelCliTest, NoModelSaysWhereItLooked) {
   EXPECT_NE(r.err.find("$GPT_OSS_MODEL"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("generate --demo"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty());
+}
+
+TEST_F(GenerateModelCliTest, TheConfigFileGivesDefaultsAndFlagsWin) {
+  const fs::path config = home_->root / "config" / "gpt-oss-chat" / "config.json";
+  fs::create_directories(config.parent_path());
+  std::ofstream(config) << "{\"model\": \"" << tiny().string() << "\", \"max-tokens\": 3}";
+  const CliRun from_config =
+      home_->run({"generate", "--prompt", "Hello", "--seed", "5", "--threads", "1", "--stats"});
+  EXPECT_TRUE(answered(from_config)) << from_config.exit_code << ": " << from_config.err;
+  EXPECT_NE(from_config.err.find("generated 3 tokens"), std::string::npos) << from_config.err;
+  const CliRun flag_wins = home_->run(generate({"--stats", "--max-tokens", "5"}));
+  EXPECT_NE(flag_wins.err.find("generated 5 tokens"), std::string::npos) << flag_wins.err;
+
+  std::ofstream(config) << "{\"model\": \"/nowhere\", \"effort\": 3}";
+  const CliRun bad = home_->run(generate());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(config.string() + ": effort: expected a string, found number 3"), std::string::npos)
+      << bad.err;
 }
 
 }  // namespace
