@@ -538,24 +538,30 @@ std::string sessions_dir() {
   return (fs::path(home && *home ? home : ".") / ".local" / "share" / "gpt-oss-chat" / "sessions").string();
 }
 
+bool is_session_path(std::string_view arg) {
+  return arg.find('/') != std::string_view::npos || arg.ends_with(".json");
+}
+
+bool is_session_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
+  for (char c : name) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '.' && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
 std::string session_path(const std::string& name) {
-  auto bad = [&](const std::string& why) { fail("session name \"" + name + "\"", "name", why); };
-  if (name.empty()) bad("empty");
-  if (name.size() > 100) bad("longer than 100 bytes");
-  if (name.front() == '.') bad("starts with '.'");
-  for (unsigned char c : name) {
-    if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f) bad("holds '/', '\\' or a control character");
+  if (!is_session_name(name)) {
+    fail("session name " + json_quoted(name), "name",
+         "expected 1-64 letters, digits, '.', '-' or '_', not starting with '.' (a file path has a '/' or "
+         "ends in .json)");
   }
   return (std::filesystem::path(sessions_dir()) / (name + ".json")).string();
 }
 
 std::string resolve_session(const std::string& name_or_path) {
-  std::error_code ec;
-  if (std::filesystem::exists(name_or_path, ec) || name_or_path.find('/') != std::string::npos ||
-      name_or_path.ends_with(".json")) {
-    return name_or_path;
-  }
-  return session_path(name_or_path);
+  return is_session_path(name_or_path) ? name_or_path : session_path(name_or_path);
 }
 
 std::string kv_cache_path(const std::string& session_path) {

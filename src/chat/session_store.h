@@ -84,13 +84,18 @@ std::string title_from_conversation(const Conversation& conversation);
 
 // $XDG_DATA_HOME/gpt-oss-chat/sessions, or ~/.local/share/gpt-oss-chat/sessions. Not created.
 std::string sessions_dir();
-// sessions_dir()/<name>.json. Throws SessionFileError if the name is empty, starts with '.',
-// holds '/' or a control character, or is longer than 100 bytes.
+// The one rule for a session argument, wherever one is taken (chat --session, /save, /load,
+// /sessions, generate --session, render --session, the sessions subcommand): an argument holding
+// a '/' or ending in ".json" is a file path (possibly new); anything else is the NAME of a session
+// in sessions_dir(), saved as NAME.json. A name is 1-64 of [A-Za-z0-9._-], not starting with '.'.
+bool is_session_path(std::string_view arg);
+bool is_session_name(std::string_view name);
+
+// sessions_dir()/<name>.json. Throws SessionFileError if `name` is not a session name.
 std::string session_path(const std::string& name);
 
-// A session argument from the command line or UI: as given if it exists, holds a '/' or ends in
-// ".json" (a file path, possibly new); else the named session session_path(name), which throws for
-// a bad name. Does not check that the file exists.
+// The file a session argument refers to, by the rule above. Does not check that it exists; throws
+// SessionFileError for an argument that is neither a path nor a valid name.
 std::string resolve_session(const std::string& name_or_path);
 
 // The KV cache file saved beside a session (session_cache.h): "x.json" -> "x.kv"; a path not

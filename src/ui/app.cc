@@ -79,6 +79,7 @@ App::~App() {
 AppResult App::run() {
   start_prefix_prefill();
   AppResult result = run_and_save();
+  if (config_.scrollback_on_exit) result.scrollback = scrollback_text();
   if (!fatal_error_.empty()) {  // e.g. the model file changed: the chat cannot go on
     result.exit_code = 1;
     result.farewell = "gpt-oss-chat: " + fatal_error_ + (result.farewell.empty() ? "" : "\n" + result.farewell);
@@ -386,7 +387,11 @@ void App::run_command(const Command& c) {
       load(c.arg);
       break;
     case CommandKind::kSessions:
-      show_sessions();
+      manage_sessions(c.arg);
+      break;
+    case CommandKind::kExport:
+    case CommandKind::kExportOver:
+      export_markdown(c.arg, c.kind == CommandKind::kExportOver);
       break;
     case CommandKind::kEffort:
       set_effort(c.arg);

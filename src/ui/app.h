@@ -54,11 +54,14 @@ struct AppConfig {
   // Demo mode caps the reply budget (a random model's replies are noise); the session file keeps
   // this budget instead of the cap, so the conversation is not capped forever. 0: no cap applied.
   int uncapped_reply_budget = 0;
+  // On quit, leave the conversation as Markdown text in the terminal's scrollback (AppResult).
+  bool scrollback_on_exit = true;
 };
 
 // What the caller prints once the terminal is restored.
 struct AppResult {
   int exit_code = 0;
+  std::string scrollback;  // the conversation as Markdown, printed before the farewell (or empty)
   std::string farewell;  // e.g. "Conversation saved as chat-... (gpt-oss-chat --session ... continues it)"
 };
 
@@ -102,6 +105,9 @@ class App {
   void show_expert_table();              // app_inspect.cc: /stats experts
   void inspect(const std::string& arg);  // app_inspect.cc: /inspect [N]
   void show_sessions();
+  void manage_sessions(const std::string& arg);                 // /sessions [delete|rename ...]
+  void export_markdown(const std::string& file, bool replace);  // /export, /export!
+  std::string scrollback_text() const;  // the conversation for the scrollback, reasoning as shown
   void new_conversation();
   // Saves under `name` (or the current or an automatic name); unless `replace`, refuses (false, with
   // a notice) to write over another conversation's file. Throws gptoss::Error if writing fails.

@@ -48,6 +48,9 @@ void App::show_help() {
     }
   }
   text +=
+      "\nSessions: a NAME (letters, digits, '.', '-', '_') is saved in the sessions folder; an argument "
+      "with a '/' or ending in .json is a file path.";
+  text +=
       "\nKeys: Enter sends, Alt-Enter adds a line, pastes keep their lines. PageUp/PageDown, the wheel, and "
       "Home/End (on an empty line) scroll. Ctrl-T shows or hides reasoning. Ctrl-R searches history. Ctrl-C "
       "stops an answer; twice at the prompt, or Ctrl-D, quits. Ctrl-Z suspends. Shift-drag selects text. "
@@ -117,7 +120,7 @@ bool App::save(const std::string& requested, bool replace) {
       return false;
     }
   }
-  std::string path = session_file(name);
+  std::string path = chat::resolve_session(name);
   chat::SessionFile file = file_meta_;
   file.model_path = config_.model_path;
   file.model_fingerprint = config_.model_fingerprint;
@@ -141,7 +144,7 @@ void App::load(const std::string& name) {
   std::string path;
   chat::SessionFile file;
   try {
-    path = session_file(name);
+    path = chat::resolve_session(name);
     if (!std::filesystem::exists(path)) {
       notice("No session named '" + name + "'; /sessions lists them.");
       return;

@@ -8,13 +8,13 @@ namespace gptoss::ui {
 
 void App::restore_cache() {
   if (!config_.kv_cache || session_name_.empty()) return;
-  const chat::CacheRestore r = chat::restore_session_cache(*session_, session_file(session_name_));
+  const chat::CacheRestore r = chat::restore_session_cache(*session_, chat::resolve_session(session_name_));
   if (!r.notice.empty()) notice(r.notice);
 }
 
 void App::save_cache() {
   if (!config_.kv_cache || session_name_.empty()) return;
-  const std::string note = chat::save_session_cache(*session_, session_file(session_name_));
+  const std::string note = chat::save_session_cache(*session_, chat::resolve_session(session_name_));
   if (!note.empty()) notice(note);
 }
 

@@ -12,21 +12,23 @@
 #include <variant>
 
 #include "chat/chat_session.h"
-#include "common/input_limits.h"
 #include "chat/local_backend.h"
 #include "chat/session_store.h"
+#include "common/input_limits.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/app.h"
 #include "ui/cli.h"
 #include "ui/precision_option.h"
-#include "ui/ram_option.h"
 #include "ui/commands.h"
+#include "ui/config_file.h"
 #include "ui/event_queue.h"
 #include "ui/model_discovery.h"
+#include "ui/model_source.h"
 #include "ui/plain_chat.h"
-#include "ui/settings_flags.h"
+#include "ui/ram_option.h"
 #include "ui/relaunch.h"
 #include "ui/session_names.h"
+#include "ui/settings_flags.h"
 #include "ui/startup.h"
 #include "ui/subcommands.h"
 #include "ui/terminal.h"
@@ -66,6 +68,8 @@ constexpr const char* kUsage =
     "  --top-k K           keep only the K most likely tokens (default 0 = off)\n"
     "  --seed N            sampling seed (default: random)\n"
     "  --plain             line-by-line chat on stdin/stdout (also when stdin is a pipe)\n"
+    "  --no-scrollback     on quit, do not print the conversation to the terminal (by default it\n"
+    "                      stays in the scrollback as Markdown text)\n"
     "\n"
     "With a PROMPT, or with stdin piped in, the program answers once and exits: `gpt-oss-chat \"why?\"`,\n"
     "`cat notes.txt | gpt-oss-chat \"summarize\"` (the piped text follows the prompt). TERM=dumb gets "
@@ -96,34 +100,16 @@ struct LoadFailed {
 };
 using LoadEvent = std::variant<Progress, LoadDone, LoadFailed>;
 
-// Writes the demo checkpoint, reporting progress per file.
-void write_demo(const std::string& dir, const std::function<void(const std::string&, double)>& report) {
-  int files = 0;
-  report("generating", 0);
-  chat::write_demo_model(dir, [&] { report("generating", std::min(0.9, 0.3 * ++files)); });
-}
-
-// Generates the demo checkpoint if it is not there yet, loads the tokenizer and the model. A demo
-// folder that does not load (left broken by an older version, or damaged) is rebuilt. Runs on the
-// loading thread; `report` may be called from any thread.
+// Writes the demo checkpoint if it is not there yet, loads the tokenizer and the model (a broken
+// demo folder is rebuilt). Runs on the loading thread; `report` may be called from any thread.
 Loaded load_everything(const std::string& dir, chat::LocalModelOptions options,
                        const std::function<void(const std::string&, double)>& report) {
-  const bool demo = options.demo;
-  if (demo && !looks_like_model(dir)) write_demo(dir, report);
+  if (options.demo) ensure_demo_model(dir, report);
   report("tokenizer", 0);
   Loaded out;
   out.tokenizer = tokenizer::Tokenizer::load_default();
   report("tokenizer", 1);
-  options.on_progress = report;
-  try {
-    out.backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(dir, options));
-  } catch (const gptoss::Error&) {
-    if (!demo) throw;
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    write_demo(dir, report);
-    out.backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(dir, options));
-  }
+  out.backend = std::make_shared<chat::LocalBackend>(open_model_or_demo(dir, options, report));
   return out;
 }
 
@@ -197,34 +183,38 @@ chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo
 }
 
 // The settings given as flags (`from_flags` holds their values) replace the saved ones.
-bool colors_wanted() {
+bool colors_wanted(const UserConfig& config) {
   const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: present and not empty
-  return !(no_color && *no_color);
+  return !(no_color && *no_color) && config.colors.value_or(true);
 }
 
 }  // namespace
 
 int cmd_chat(int argc, char** argv) {
-  CliArgs args = parse_cli(
-      argc, argv,
-      with_settings_flags({{"--model", true}, {"--demo", false}, {"--session", true}, {"--plain", false}, {"--ram", true},
-                           {"--precision", true}, {"--no-kv", false}}));
+  CliArgs args = parse_cli(argc, argv,
+                           with_settings_flags({{"--model", true},
+                                                {"--demo", false},
+                                                {"--session", true},
+                                                {"--plain", false},
+                                                {"--ram", true},
+                                                {"--precision", true},
+                                                 {"--no-kv", false},
+                                                 {"--no-scrollback", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  // The config file gives defaults; a saved session's settings outrank them, the flags outrank both.
+  const UserConfig user_config = load_user_config(user_config_path(process_env()), process_env());
+  const CliArgs command_line = args;
+  apply_user_config(args, user_config);
   if (args.has("--plain") && !args.positionals.empty()) {
     throw UsageError("--plain reads the messages from stdin; a prompt argument ('" +
                      args.positionals.front() + "') answers once: give one or the other");
   }
-  if (args.has("--demo") && args.has("--model")) throw UsageError("--demo and --model exclude each other");
   check_remote_flags(args);
   const std::string session_name = args.get_or("--session", "");
-  if (args.has("--session") && !is_session_path(session_name) && !valid_session_name(session_name)) {
-    throw UsageError(
-        "--session: '" + session_name +
-        "' is not a session name (letters, digits, '.', '-', '_') or a path (with a '/' or ending in .json)");
-  }
+  if (args.has("--session")) session_option_file("--session", session_name);  // checked before anything slow
   const int threads = threads_flag(args);
   const std::string precision = precision_from(args, "fast");
   // Validate the numeric flags before anything slow happens.
@@ -275,7 +265,7 @@ int cmd_chat(int argc, char** argv) {
   // A saved session to continue: read it before the screen changes, so errors are plain lines.
   std::optional<chat::SessionFile> session_file;
   if (!session_name.empty()) {
-    std::string path = ui::session_file(session_name);
+    std::string path = chat::resolve_session(session_name);
     if (std::filesystem::exists(path)) session_file = chat::load_session(path);
   }
 
@@ -288,21 +278,18 @@ int cmd_chat(int argc, char** argv) {
     // A server: nothing to load here but the tokenizer; errors are plain lines before the screen.
     loaded.tokenizer = tokenizer::Tokenizer::load_default();
     loaded.backend = open_remote_from_flags(args, env, loaded.tokenizer);
-  } else if (args.has("--model")) {
-    model_dir = *args.get("--model");
-  } else if (!demo) {
-    DiscoveredModel found = discover_model(env, std::filesystem::current_path().string());
-    if (found.dir) {
-      model_dir = *found.dir;
-      model_flag = found.source.starts_with("./");
-    } else {
+  } else {
+    const ModelChoice choice = choose_model(args, env, std::filesystem::current_path().string());
+    model_dir = choice.dir;
+    model_flag = choice.named;
+    if (model_dir.empty()) {
       std::vector<std::string> help =
-          no_model_help(found, demo_model_dir(env), program_command(env, self_executable()));
+          no_model_help(choice.discovered, demo_model_dir(env), program_command(env, self_executable()));
       if (!tty) {
         for (const std::string& p : help) std::fprintf(stderr, "%s\n\n", p.c_str());
         return 1;
       }
-      terminal = std::make_unique<Terminal>(wake, colors_wanted());
+      terminal = std::make_unique<Terminal>(wake, colors_wanted(user_config));
       if (!ask_no_model(*terminal, help)) {
         terminal.reset();
         for (const std::string& p : help) std::printf("%s\n\n", p.c_str());
@@ -314,14 +301,16 @@ int cmd_chat(int argc, char** argv) {
   if (demo) model_dir = demo_model_dir(env);
 
   // The budget leaves room for a KV cache of the context the chat will run in.
-  const int context = static_cast<int>(args.get_int(
-      "--context", session_file ? session_file->state.settings.context_tokens : 8192, 16, 1 << 24));
+  const int context = static_cast<int>(
+      (session_file ? command_line : args)
+          .get_int("--context", session_file ? session_file->state.settings.context_tokens : 8192, 16,
+                   1 << 24));
   const chat::LocalModelOptions load{.threads = threads,
                                      .demo = demo,
                                      .ram_budget_bytes = loaded.backend ? 0 : ram_budget_from(args).bytes,
                                      .context_tokens = context,
                                      .precision = precision};
-  if (tty && !terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted());
+  if (tty && !terminal) terminal = std::make_unique<Terminal>(wake, colors_wanted(user_config));
   if (loaded.backend) {
     // A remote model: connected above.
   } else if (tty) {
@@ -345,13 +334,14 @@ int cmd_chat(int argc, char** argv) {
   config.session_file = session_file;
   config.kv_cache = !args.has("--no-kv");
   config.settings = settings_from(args, info, demo);
+  config.scrollback_on_exit = !args.has("--no-scrollback") && user_config.scrollback.value_or(true);
   config.hold_reply_for_tests = env("GPT_OSS_CHAT_TEST_HOLD_REPLY").value_or("") == "1";
   config.slow_prefill_ms_for_tests =
       std::atoi(env("GPT_OSS_CHAT_TEST_SLOW_PREFILL_MS").value_or("0").c_str());
   if (config.session_file) {
     // What the command line says wins over what the session saved (as in `generate`).
     chat::SessionSettings& saved = config.session_file->state.settings;
-    apply_settings_flags(args, saved);
+    apply_settings_flags(command_line, saved);
     if (demo && !args.has("--max-tokens") && saved.max_new_tokens > kDemoReplyTokens) {
       config.uncapped_reply_budget = saved.max_new_tokens;
       saved.max_new_tokens = kDemoReplyTokens;
@@ -369,6 +359,8 @@ int cmd_chat(int argc, char** argv) {
     result = app.run();
   }
   terminal.reset();
+  // After the full screen is gone, so that the conversation stays in the terminal's scrollback.
+  if (!result.scrollback.empty()) std::printf("%s\n", result.scrollback.c_str());
   if (!result.farewell.empty()) std::printf("%s\n", result.farewell.c_str());
   return result.exit_code;
 }

@@ -19,20 +19,28 @@
 #include "common/input_limits.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
-#include "ui/settings_flags.h"
+#include "ui/config_file.h"
+#include "ui/model_source.h"
 #include "ui/precision_option.h"
 #include "ui/ram_option.h"
+#include "ui/relaunch.h"
+#include "ui/session_names.h"
+#include "ui/settings_flags.h"
+#include "ui/startup.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat generate (--model DIR | --remote URL) --prompt TEXT [options]\n"
+    "usage: gpt-oss-chat generate [--model DIR | --demo | --remote URL] --prompt TEXT [options]\n"
     "\n"
-    "Answers one prompt: the final answer streams to stdout as it is produced.\n"
+    "Answers one prompt: the final answer streams to stdout as it is produced. Without --model, the\n"
+    "model is found as the chat finds it: $GPT_OSS_MODEL, the Hugging Face cache (openai/gpt-oss-20b,\n"
+    "then -120b), then ./gpt-oss-20b.\n"
     "\n"
     "  --model DIR           the checkpoint folder (HF layout or original/)\n"
+    "  --demo                a tiny model of RANDOM weights (gibberish), generated on first use\n"
     "  --remote URL          use an OpenAI-compatible server instead, e.g. http://host:8000/v1\n"
     "  --api-key KEY         its API key (default: $OPENAI_API_KEY)\n"
     "  --remote-model NAME   its model (default: the first it lists)\n"
@@ -45,10 +53,10 @@ constexpr const char* kUsage =
     "  --seed N              random seed, for reproducible output\n"
     "  --max-tokens N        reply budget in tokens, reasoning included (default 2048)\n"
     "  --show-reasoning      write the reasoning (analysis channel) to stderr\n"
-    "  --session FILE        continue this session (a file or a saved session's name) and save\n"
-    "                        it afterwards; created if absent. Its settings apply unless an\n"
-    "                        option above overrides them.\n"
-    "  --no-kv               neither restore the session's KV cache (FILE's .kv beside it) nor\n"
+    "  --session NAME        continue the saved session NAME and save it afterwards; created if\n"
+    "                        absent. With a '/' or ending in .json, a session file path instead.\n"
+    "                        Its settings apply unless an option above overrides them.\n"
+    "  --no-kv               neither restore the session's KV cache (the .kv beside it) nor\n"
     "                        save it; without it, a cache that does not match is not used (noted)\n"
     "  --threads N           compute threads (default: one per core)\n"
     "  --context N           context window in tokens (default 8192)\n"
@@ -75,22 +83,36 @@ void write(std::FILE* out, const std::string& text) {
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
-  const CliArgs args = parse_cli(argc, argv,
-                                 with_settings_flags({{"--model", true},
-                                                      {"--prompt", true},
-                                                      {"--show-reasoning", false},
-                                                      {"--session", true},
-                                                      {"--ram", true},
-                                                      {"--precision", true},
-                                                      {"--stats", false},
-                                                      {"--no-kv", false}}));
+  CliArgs args = parse_cli(argc, argv,
+                           with_settings_flags({{"--model", true},
+                                                {"--demo", false},
+                                                {"--prompt", true},
+                                                {"--show-reasoning", false},
+                                                {"--session", true},
+                                                {"--ram", true},
+                                                {"--precision", true},
+                                                 {"--stats", false},
+                                                 {"--no-kv", false}}));
   if (args.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
+  // The config file gives defaults; a saved session's settings outrank them, the flags outrank both.
+  const CliArgs command_line = args;
+  apply_user_config(args, load_user_config(user_config_path(process_env()), process_env()));
   check_remote_flags(args);
-  const std::string model_dir = args.has("--remote") ? "" : args.require("--model");
+  const EnvLookup env = process_env();
+  ModelChoice model;
+  if (!args.has("--remote")) {
+    model = choose_model(args, env, std::filesystem::current_path().string());
+    if (model.dir.empty()) {
+      for (const std::string& p : no_model_help(model.discovered, demo_model_dir(env),
+                                                program_command(env, self_executable()) + " generate"))
+        std::fprintf(stderr, "%s\n\n", p.c_str());
+      return 1;
+    }
+  }
   std::string prompt = args.require("--prompt");
   const int threads = threads_flag(args);
   const std::string precision = precision_from(args, "fast");
@@ -98,24 +120,29 @@ int cmd_generate(int argc, char** argv) {
   // The session first: a broken or unwritable session file is reported before the model loads.
   std::optional<std::string> session_path;
   chat::SessionFile file;
+  bool saved_session = false;
   if (auto name = args.get("--session")) {
-    session_path = chat::resolve_session(*name);
+    session_path = session_option_file("--session", *name);
     std::error_code ec;
-    if (std::filesystem::exists(*session_path, ec)) file = chat::load_session(*session_path);
+    saved_session = std::filesystem::exists(*session_path, ec);
+    if (saved_session) file = chat::load_session(*session_path);
     chat::check_session_writable(*session_path);  // refused now, not after the answer is generated
   }
-  apply_settings_flags(args, file.state.settings);
+  apply_settings_flags(saved_session ? command_line : args, file.state.settings);
   if (prompt == "-") prompt = read_capped(stdin, kMaxTextInputBytes, "stdin");
 
   const auto tokenizer = tokenizer::Tokenizer::load_default();
-  std::shared_ptr<chat::Backend> backend = open_remote_from_flags(args, process_env(), tokenizer);
+  std::shared_ptr<chat::Backend> backend = open_remote_from_flags(args, env, tokenizer);
   if (!backend) {
     const chat::RamBudgetChoice budget = ram_budget_from(args);
-    backend = std::make_shared<chat::LocalBackend>(chat::open_local_model(
-        model_dir, {.threads = threads,
-                    .ram_budget_bytes = budget.bytes,
-                    .context_tokens = file.state.settings.context_tokens,
-                    .precision = precision}));
+    backend = std::make_shared<chat::LocalBackend>(
+        open_model_or_demo(model.dir,
+                           {.threads = threads,
+                            .demo = model.demo,
+                            .ram_budget_bytes = budget.bytes,
+                            .context_tokens = file.state.settings.context_tokens,
+                             .precision = precision},
+                           [](const std::string&, double) {}));
   }
   const chat::BackendInfo& info = backend->info();
   if (!file.model_fingerprint.empty() && file.model_fingerprint != info.fingerprint) {

@@ -1,4 +1,4 @@
-// gpt-oss-chat inspect --model DIR (--prompt TEXT | --session FILE | --tokens IDS) [...]
+// gpt-oss-chat inspect --model DIR (--prompt TEXT | --session NAME | --tokens IDS) [...]
 // What the model did with a prompt: the experts each layer routed every token to, the attention
 // sinks' share of each head, the logit lens (each layer's residual read out through the final norm
 // and the unembedding) and, on request, the residual stream and the router's logits as .npy.
@@ -21,6 +21,7 @@
 #include "ui/cli.h"
 #include "ui/precision_option.h"
 #include "ui/npy.h"
+#include "ui/session_names.h"
 #include "ui/subcommands.h"
 #include "ui/token_ids.h"
 
@@ -28,14 +29,15 @@ namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat inspect --model DIR (--prompt TEXT | --session FILE | --tokens IDS)\n"
+    "usage: gpt-oss-chat inspect --model DIR (--prompt TEXT | --session NAME | --tokens IDS)\n"
     "                            [--what LIST] [--layers LIST] [--positions LIST] [--top N]\n"
     "                            [--out FILE.json] [--threads N] [--precision exact|fast]\n"
     "\n"
     "Runs the prompt through the model and reports what happened inside, per token and layer.\n"
     "  --model DIR       checkpoint folder (HF layout or original/)\n"
     "  --prompt TEXT     a user message, rendered as the chat would send it\n"
-    "  --session FILE    the prompt the next turn of a saved session would see\n"
+    "  --session NAME    the prompt the next turn of a saved session would see (a '/' or a\n"
+    "                    .json ending makes it a session file path)\n"
     "  --tokens IDS      comma- or space-separated token ids, taken as they are\n"
     "  --what LIST       any of routing, sinks, lens, resid, router (default routing,sinks,lens);\n"
     "                    resid and router write .npy files beside --out\n"
@@ -116,7 +118,7 @@ std::vector<int32_t> prompt_ids(const CliArgs& args, const tokenizer::Tokenizer&
   }
   chat::SessionState state;
   if (args.has("--session")) {
-    state = chat::load_session(chat::resolve_session(*args.get("--session"))).state;
+    state = chat::load_session(session_option_file("--session", *args.get("--session"))).state;
   } else {
     chat::Message user;
     user.role = "user";

@@ -11,19 +11,21 @@
 #include "common/error.h"
 #include "tokenizer/tokenizer.h"
 #include "ui/cli.h"
+#include "ui/session_names.h"
 #include "ui/subcommands.h"
 
 namespace gptoss::ui {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gpt-oss-chat render --session FILE [--ids]\n"
+    "usage: gpt-oss-chat render --session NAME [--ids]\n"
     "\n"
     "Prints the prompt the next assistant turn of a saved session would see: system and developer\n"
     "messages, the messages in the context window (reasoning of completed turns dropped unless the\n"
     "session keeps it), then <|start|>assistant. No model is needed.\n"
     "\n"
-    "  --session FILE  a session file, or the name of one in $XDG_DATA_HOME/gpt-oss-chat/sessions\n"
+    "  --session NAME  a saved session (in $XDG_DATA_HOME/gpt-oss-chat/sessions); with a '/' or\n"
+    "                  ending in .json, a session file path instead\n"
     "  --ids           print the token ids as a JSON array instead of the text\n"
     "  -h, --help      show this help\n"
     "\n"
@@ -45,7 +47,7 @@ int cmd_render(int argc, char** argv) {
     return 0;
   }
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals.front() + "'");
-  const std::string path = chat::resolve_session(args.require("--session"));
+  const std::string path = session_option_file("--session", args.require("--session"));
   chat::SessionFile file = chat::load_session(path);
   // As ChatSession does when it opens the session: system and developer follow the settings (a
   // version-0 file has none stored; a hand-edited one may disagree), the stored date is kept.

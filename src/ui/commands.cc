@@ -1,8 +1,9 @@
 #include "ui/commands.h"
 
 #include <cctype>
+#include <optional>
 
-#include "ui/session_names.h"
+#include "chat/session_store.h"
 
 namespace gptoss::ui {
 namespace {
@@ -16,17 +17,30 @@ struct CommandSpec {
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"help", CommandKind::kHelp, Args::kNone},         {"?", CommandKind::kHelp, Args::kNone},
-    {"new", CommandKind::kNew, Args::kNone},           {"clear", CommandKind::kNew, Args::kNone},
-    {"save", CommandKind::kSave, Args::kOptional},     {"load", CommandKind::kLoad, Args::kRequired},
-    {"sessions", CommandKind::kSessions, Args::kNone}, {"effort", CommandKind::kEffort, Args::kOptional},
-    {"system", CommandKind::kSystem, Args::kOptional}, {"retry", CommandKind::kRetry, Args::kNone},
-    {"undo", CommandKind::kUndo, Args::kNone},         {"think", CommandKind::kThink, Args::kOptional},
-    {"stats", CommandKind::kStats, Args::kOptional},   {"quit", CommandKind::kQuit, Args::kNone},
-    {"exit", CommandKind::kQuit, Args::kNone},         {"save!", CommandKind::kSaveOver, Args::kRequired},
-    {"quit!", CommandKind::kQuitNoSave, Args::kNone},  {"set", CommandKind::kSet, Args::kOptional},
-    {"edit", CommandKind::kEdit, Args::kOptional},     {"edit-last", CommandKind::kEditLast, Args::kNone},
-    {"file", CommandKind::kFile, Args::kOptional},     {"copy", CommandKind::kCopy, Args::kOptional},
+    {"help", CommandKind::kHelp, Args::kNone},
+    {"?", CommandKind::kHelp, Args::kNone},
+    {"new", CommandKind::kNew, Args::kNone},
+    {"clear", CommandKind::kNew, Args::kNone},
+    {"save", CommandKind::kSave, Args::kOptional},
+    {"load", CommandKind::kLoad, Args::kRequired},
+    {"sessions", CommandKind::kSessions, Args::kOptional},
+    {"effort", CommandKind::kEffort, Args::kOptional},
+    {"system", CommandKind::kSystem, Args::kOptional},
+    {"retry", CommandKind::kRetry, Args::kNone},
+    {"undo", CommandKind::kUndo, Args::kNone},
+    {"think", CommandKind::kThink, Args::kOptional},
+    {"stats", CommandKind::kStats, Args::kOptional},
+    {"quit", CommandKind::kQuit, Args::kNone},
+    {"exit", CommandKind::kQuit, Args::kNone},
+    {"save!", CommandKind::kSaveOver, Args::kRequired},
+    {"quit!", CommandKind::kQuitNoSave, Args::kNone},
+    {"set", CommandKind::kSet, Args::kOptional},
+    {"export", CommandKind::kExport, Args::kOptional},
+    {"export!", CommandKind::kExportOver, Args::kOptional},
+    {"edit", CommandKind::kEdit, Args::kOptional},
+    {"edit-last", CommandKind::kEditLast, Args::kNone},
+    {"file", CommandKind::kFile, Args::kOptional},
+    {"copy", CommandKind::kCopy, Args::kOptional},
     {"inspect", CommandKind::kInspect, Args::kOptional},
 };
 
@@ -59,15 +73,33 @@ const CommandSpec* nearest(std::string_view name) {
   return best_len >= 2 || (best_len == 1 && name.size() == 1) ? best : nullptr;
 }
 
-}  // namespace
-
-bool valid_session_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') return false;
+// What is wrong with the argument of /sessions ("", "delete NAME", "rename OLD NEW"), if anything.
+std::optional<std::string> sessions_argument_problem(std::string_view arg) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < arg.size();) {
+    size_t end = i;
+    while (end < arg.size() && !std::isspace(static_cast<unsigned char>(arg[end]))) ++end;
+    if (end > i) words.emplace_back(arg.substr(i, end - i));
+    i = end + 1;
   }
-  return true;
+  if (words.empty()) return std::nullopt;
+  const size_t wanted = words[0] == "delete" ? 2 : words[0] == "rename" ? 3 : 0;
+  if (wanted == 0) return "/sessions takes nothing, delete NAME or rename OLD NEW (found '" + words[0] + "')";
+  if (words.size() != wanted) {
+    return wanted == 2 ? "usage: /sessions delete NAME" : "usage: /sessions rename OLD NEW";
+  }
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (!chat::is_session_path(words[i]) && !chat::is_session_name(words[i])) {
+      return "/sessions " + words[0] + ": '" + words[i] +
+             "' is not a session name (use letters, digits, '.', '-', '_'; at most 64) or a path (with a '/' "
+             "or "
+             "ending in .json)";
+    }
+  }
+  return std::nullopt;
 }
+
+}  // namespace
 
 ParseResult parse_command(std::string_view line) {
   std::string_view t = trim(line);
@@ -106,11 +138,17 @@ ParseResult parse_command(std::string_view line) {
     case CommandKind::kSave:
     case CommandKind::kSaveOver:
     case CommandKind::kLoad:
-      if (!arg.empty() && !is_session_path(arg) && !valid_session_name(arg)) {
+      if (!arg.empty() && !chat::is_session_path(arg) && !chat::is_session_name(arg)) {
         return fail(slash + ": '" + std::string(arg) +
                     "' is not a session name (use letters, digits, '.', '-', '_'; at most 64) or a path "
                     "(with a '/' or ending in .json)");
       }
+      break;
+    case CommandKind::kSessions:
+      if (std::optional<std::string> problem = sessions_argument_problem(arg)) return fail(*problem);
+      break;
+    case CommandKind::kExportOver:
+      if (arg.empty()) return fail("/export! needs the FILE it replaces; /export alone picks a new name");
       break;
     case CommandKind::kEffort:
       if (!arg.empty() && arg != "low" && arg != "medium" && arg != "high") {
@@ -155,6 +193,10 @@ const std::vector<CommandHelp>& command_help() {
       {"/save! NAME", "save, replacing another conversation saved as NAME"},
       {"/load NAME|PATH", "load a saved conversation"},
       {"/sessions", "list saved conversations"},
+      {"/sessions delete NAME", "delete a saved conversation"},
+      {"/sessions rename OLD NEW", "rename a saved conversation"},
+      {"/export [FILE]",
+       "write the conversation as Markdown (default: NAME.md here; /export! FILE replaces)"},
       {"/effort low|medium|high", "reasoning effort for the next answers"},
       {"/system TEXT", "instructions for the model (alone: show; --clear: remove)"},
       {"/set [NAME VALUE]", "max-tokens, temperature, top-p, top-k, context (alone: list)"},

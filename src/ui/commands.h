@@ -11,13 +11,15 @@ enum class CommandKind {
   kMessage,  // not a command: text for the model ("//x" sends "/x")
   kHelp,
   kNew,
-  kSave,      // arg: the name or path, or empty for the current/automatic name
-  kSaveOver,  // "/save! NAME": save, replacing another conversation saved under NAME
-  kLoad,      // arg: the name
-  kSessions,
-  kEffort,  // arg: low|medium|high, or empty to show the current one
-  kSystem,  // arg: the instructions; empty shows them; "--clear" removes them
-  kSet,     // arg: "NAME VALUE", or empty to list the settings
+  kSave,        // arg: the name or path, or empty for the current/automatic name
+  kSaveOver,    // "/save! NAME": save, replacing another conversation saved under NAME
+  kLoad,        // arg: the name
+  kSessions,    // arg: empty (list), "delete NAME" or "rename OLD NEW"
+  kExport,      // arg: the Markdown file, or empty for one named after the session
+  kExportOver,  // "/export! FILE": export, replacing FILE
+  kEffort,      // arg: low|medium|high, or empty to show the current one
+  kSystem,      // arg: the instructions; empty shows them; "--clear" removes them
+  kSet,         // arg: "NAME VALUE", or empty to list the settings
   kRetry,
   kUndo,
   kThink,    // arg: on|off, or empty to toggle
@@ -45,10 +47,6 @@ struct ParseResult {
 // Never throws. Leading and trailing blanks around a command are ignored; a message is kept as
 // typed.
 ParseResult parse_command(std::string_view line);
-
-// True if `name` is usable as a session name: 1-64 of [A-Za-z0-9._-], not starting with '.'.
-// (A session argument may also be a file path: see session_names.h.)
-bool valid_session_name(std::string_view name);
 
 struct CommandHelp {
   const char* usage;    // "/save [NAME]"

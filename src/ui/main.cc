@@ -25,6 +25,7 @@ constexpr Subcommand kSubcommands[] = {
     {"tokenize", gptoss::ui::cmd_tokenize, "UTF-8 text on stdin -> JSON token ids"},
     {"detokenize", gptoss::ui::cmd_detokenize, "JSON token ids on stdin -> text"},
     {"harmony", gptoss::ui::cmd_harmony, "render or parse harmony conversations (JSON)"},
+    {"sessions", gptoss::ui::cmd_sessions, "list, show (as Markdown), rename or delete saved sessions"},
     {"render", gptoss::ui::cmd_render, "the prompt the next turn of a saved session would see"},
     {"logits", gptoss::ui::cmd_logits, "logits of a token sequence as .npy"},
     {"make-test-model", gptoss::ui::cmd_make_test_model, "write a random checkpoint"},

@@ -138,7 +138,7 @@ chat::SessionFile file_to_save(const AppConfig& config, chat::SessionFile meta,
 // The KV cache beside a continued session's file (unless --no-kv); what did not work goes to err.
 void restore_cache(const AppConfig& config, chat::ChatSession& session, std::FILE* err) {
   if (!config.kv_cache || !config.session_file || config.session_name.empty()) return;
-  const chat::CacheRestore r = chat::restore_session_cache(session, session_file(config.session_name));
+  const chat::CacheRestore r = chat::restore_session_cache(session, chat::resolve_session(config.session_name));
   if (!r.notice.empty()) std::fprintf(err, "[%s]\n", r.notice.c_str());
 }
 
@@ -170,7 +170,7 @@ int run_plain_chat(const AppConfig& config, std::FILE* in, std::FILE* out, std::
         return;
       }
     }
-    std::string path = session_file(name);
+    std::string path = chat::resolve_session(name);
     chat::SessionFile file = file_to_save(config, meta, session, uncapped);
     if (name != current_name) file.created.clear();  // a new file
     chat::save_session(path, file);
@@ -303,8 +303,8 @@ int run_one_prompt(const AppConfig& config, const std::string& message, std::FIL
     if (!config.session_name.empty()) {
       chat::SessionFile file = file_to_save(config, config.session_file.value_or(chat::SessionFile{}),
                                             session, config.uncapped_reply_budget);
-      chat::save_session(session_file(config.session_name), file);
-      save_cache(config, session, session_file(config.session_name), err);
+      chat::save_session(chat::resolve_session(config.session_name), file);
+      save_cache(config, session, chat::resolve_session(config.session_name), err);
     }
   } catch (const gptoss::Error& e) {
     std::fprintf(err, "error: %s\n", e.what());

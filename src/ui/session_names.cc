@@ -3,17 +3,20 @@
 #include <filesystem>
 
 #include "chat/session_store.h"
+#include "ui/cli.h"
 
 namespace fs = std::filesystem;
 
 namespace gptoss::ui {
 
-bool is_session_path(std::string_view arg) {
-  return arg.find('/') != std::string_view::npos || arg.ends_with(".json");
-}
-
-std::string session_file(const std::string& name_or_path) {
-  return is_session_path(name_or_path) ? name_or_path : chat::session_path(name_or_path);
+std::string session_option_file(const std::string& flag, const std::string& arg) {
+  if (!chat::is_session_path(arg) && !chat::is_session_name(arg)) {
+    throw UsageError(
+        flag + ": '" + arg +
+        "' is not a session name (1-64 letters, digits, '.', '-', '_', not starting with '.') or a "
+        "path (with a '/' or ending in .json)");
+  }
+  return chat::resolve_session(arg);
 }
 
 std::string automatic_session_name() {
@@ -31,11 +34,11 @@ std::string automatic_session_name() {
 }
 
 std::optional<std::string> overwrite_refusal(const std::string& target, const std::string& current) {
-  const std::string path = session_file(target);
+  const std::string path = chat::resolve_session(target);
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   if (!current.empty()) {
-    const std::string mine = session_file(current);
+    const std::string mine = chat::resolve_session(current);
     if (mine == path || fs::equivalent(mine, path, ec)) return std::nullopt;
   }
   std::string what = "another conversation";

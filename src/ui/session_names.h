@@ -1,7 +1,6 @@
-// What a session argument means (/save, /load, --session): a NAME is a file in the sessions
-// folder (sessions_dir()/NAME.json); an argument holding a '/' or ending in ".json" is a file
-// path, as generate and render take it. Saving never replaces another conversation's file
-// without being told to (/save! NAME).
+// Session names in the chat: automatic names, and the check that saving never replaces another
+// conversation's file without being told to (/save! NAME). What a session argument means (a NAME or
+// a file path) is chat::resolve_session's rule, the same everywhere.
 #pragma once
 
 #include <optional>
@@ -10,11 +9,9 @@
 
 namespace gptoss::ui {
 
-// True if `arg` is a file path rather than a session name.
-bool is_session_path(std::string_view arg);
-
-// The file a session argument refers to. Throws chat::SessionFileError for a bad name.
-std::string session_file(const std::string& name_or_path);
+// The file a session option (--session ARG) refers to, by chat::resolve_session's rule; a
+// UsageError naming `flag` when ARG is neither a session name nor a path.
+std::string session_option_file(const std::string& flag, const std::string& arg);
 
 // An unused automatic name, "chat-20261123-093005" (with "-2", "-3"... if that one is taken).
 std::string automatic_session_name();

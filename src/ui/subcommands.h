@@ -16,5 +16,6 @@ int cmd_make_test_model(int argc, char** argv);  // a random checkpoint in both 
 int cmd_bench(int argc, char** argv);            // prefill/decode speed, memory, I/O
 int cmd_inspect(int argc, char** argv);          // routing, sinks, logit lens of a prompt
 int cmd_serve(int argc, char** argv);            // the OpenAI-compatible HTTP server
+int cmd_sessions(int argc, char** argv);         // list, show, rename, delete saved sessions
 
 }  // namespace gptoss::ui

@@ -296,7 +296,7 @@ TEST_F(GenerateCliTest, RenderShowsTheHeadersTheChatWouldSendForAVersionZeroSess
 }
 
 TEST_F(GenerateCliTest, ErrorsAndUsage) {
-  EXPECT_EQ(run({"generate", "--prompt", "x"}).exit_code, 2);  // --model missing
+  EXPECT_EQ(run({"generate", "--demo"}).exit_code, 2);  // --prompt missing (a missing model: GenerateModelCliTest)
   EXPECT_EQ(run(generate("x", "1", {"--effort", "extreme"})).exit_code, 2);
   EXPECT_EQ(run(generate("x", "1", {"--top-p", "0"})).exit_code, 2);
   const CliRun budget = run(generate("x", "1", {"--max-tokens", "512"}));  // the context is 512

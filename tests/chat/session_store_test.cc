@@ -634,6 +634,42 @@ TEST(SessionStoreTest, ResolveTakesPathsAsGivenAndNamesInTheSessionsFolder) {
   EXPECT_THROW(resolve_session(".hidden"), SessionFileError);
 }
 
+// One rule, whatever is in the current folder: a file named "trip" there does not make the
+// argument "trip" a path (it did for render and generate, not for the chat).
+TEST(SessionStoreTest, ANameIsANameEvenIfSuchAFileExistsHere) {
+  TempDir dir;
+  EnvVar xdg("XDG_DATA_HOME", "/data/home");
+  const fs::path before = fs::current_path();
+  fs::current_path(dir.path);
+  write_bytes(dir.path / "trip", "{}");
+  const std::string resolved = resolve_session("trip");
+  fs::current_path(before);
+  EXPECT_EQ(resolved, "/data/home/gpt-oss-chat/sessions/trip.json");
+}
+
+TEST(SessionStoreTest, SessionNamesAndPaths) {
+  EXPECT_TRUE(is_session_name("a"));
+  EXPECT_TRUE(is_session_name("2026-11-23_notes.v2"));
+  EXPECT_FALSE(is_session_name(""));
+  EXPECT_FALSE(is_session_name("a/b"));
+  EXPECT_FALSE(is_session_name("has space"));
+  EXPECT_FALSE(is_session_name(".hidden"));
+  EXPECT_FALSE(is_session_name(std::string(65, 'x')));
+  EXPECT_TRUE(is_session_name(std::string(64, 'x')));
+  EXPECT_TRUE(is_session_path("x.json"));
+  EXPECT_TRUE(is_session_path("./x"));
+  EXPECT_FALSE(is_session_path("x"));
+  try {
+    resolve_session("has space");
+    ADD_FAILURE() << "a name with a space was taken";
+  } catch (const SessionFileError& e) {
+    EXPECT_EQ(
+        std::string(e.what()),
+        "session name \"has space\": name: expected 1-64 letters, digits, '.', '-' or '_', not starting "
+        "with '.' (a file path has a '/' or ends in .json)");
+  }
+}
+
 TEST(SessionStoreTest, NamedSessionsLiveUnderXdgDataHome) {
   {
     EnvVar xdg("XDG_DATA_HOME", "/data/home");

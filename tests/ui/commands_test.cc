@@ -64,16 +64,6 @@ TEST(Commands, BadInputGetsAHint) {
   EXPECT_NE(hint("/").find("/help"), std::string::npos);
 }
 
-TEST(Commands, SessionNames) {
-  EXPECT_TRUE(valid_session_name("a"));
-  EXPECT_TRUE(valid_session_name("2026-11-23_notes.v2"));
-  EXPECT_FALSE(valid_session_name(""));
-  EXPECT_FALSE(valid_session_name("a/b"));
-  EXPECT_FALSE(valid_session_name("has space"));
-  EXPECT_FALSE(valid_session_name(std::string(65, 'x')));
-  EXPECT_TRUE(valid_session_name(std::string(64, 'x')));
-}
-
 TEST(Commands, Completion) {
   auto s = complete_command("/s");
   EXPECT_EQ(s, (std::vector<std::string>{"/save", "/sessions", "/system", "/stats", "/set"}));
