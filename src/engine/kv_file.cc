@@ -255,17 +255,17 @@ std::vector<int32_t> read_kv_file(KvCache& cache, std::span<const uint8_t> bytes
   const size_t values = (size - 8 - static_cast<size_t>(data - p)) / element_bytes(dtype);
   if (any_non_finite(data, values, dtype)) fail("data", "holds an infinite or NaN key or value");
   // Everything is checked: only now does the cache change.
-  std::vector<float> keys, values;
+  std::vector<float> key_rows, value_rows;
   for (int l = 0; l < cfg.n_layers; ++l) {
     const int first = n - cache.kept_for(l, n);
     // A layer's keys, then its values: read both, then store each position (rounded if the cache
     // keeps bf16, which a bf16 file already is, so that round trip is exact).
     const size_t kept = static_cast<size_t>(n - first);
-    keys.resize(kept * row), values.resize(kept * row);
-    for (size_t i = 0; i < kept; ++i) data = get_row(keys.data() + i * row, data, row, dtype);
-    for (size_t i = 0; i < kept; ++i) data = get_row(values.data() + i * row, data, row, dtype);
+    key_rows.resize(kept * row), value_rows.resize(kept * row);
+    for (size_t i = 0; i < kept; ++i) data = get_row(key_rows.data() + i * row, data, row, dtype);
+    for (size_t i = 0; i < kept; ++i) data = get_row(value_rows.data() + i * row, data, row, dtype);
     for (size_t i = 0; i < kept; ++i)
-      cache.store(l, first + static_cast<int>(i), keys.data() + i * row, values.data() + i * row);
+      cache.store(l, first + static_cast<int>(i), key_rows.data() + i * row, value_rows.data() + i * row);
   }
   cache.restore(n);
   return tokens;

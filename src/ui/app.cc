@@ -453,6 +453,7 @@ void App::start_turn(TurnJob job) {
   cancel_ = false;
   if (prefilling_) {  // it computes the start of this turn's prompt: the turn follows it
     queued_turn_ = std::move(job);
+    queued_activity_ = turn_.activity();  // shown again when the turn starts (e.g. the re-read count)
     turn_.set_activity("reading the system prompt");
     return;
   }
@@ -506,6 +507,8 @@ void App::prefix_prefilled() {
   if (!queued_turn_) return;
   TurnJob job = std::move(*queued_turn_);
   queued_turn_.reset();
+  if (queued_activity_ == kRereadingPrompt) prefill_done_.store(0);  // the count was the system prompt's
+  turn_.set_activity(std::move(queued_activity_));
   launch_turn(std::move(job));  // a Ctrl-C meanwhile left cancel_ set: the turn ends at once, cancelled
 }
 

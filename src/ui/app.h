@@ -182,6 +182,7 @@ class App {
   chat::SessionSettings turn_settings_;  // the running turn's, for the screen (the worker owns session_)
   bool prefilling_ = false;             // the worker runs start_prefix_prefill's job
   std::optional<TurnJob> queued_turn_;  // sent while prefilling_: starts when it ends
+  std::string queued_activity_;          // the queued turn's activity, shown when it starts
   struct SentMessage {
     std::string text;
     size_t transcript_size = 0;  // blocks before the message's

@@ -255,7 +255,7 @@ TEST_F(EditingTmuxTest, CtrlJAddsLinesAndHiddenLinesAreCounted) {
 // Up right after an answer (or /edit-last) puts the last message back; sending it replaces that
 // exchange, as /undo and sending would. Later, Up is the history again.
 TEST_F(EditingTmuxTest, UpEditsTheLastMessageAndResendingReplacesIt) {
-  start("--demo --max-tokens 20");
+  start("--demo --seed 3 --max-tokens 8");  // short replies: all three exchanges fit on the screen
   ASSERT_TRUE(wait_text("ctx 0/", 90));
   line("first question");
   ASSERT_TRUE(wait_idle());
@@ -281,8 +281,10 @@ TEST_F(EditingTmuxTest, UpEditsTheLastMessageAndResendingReplacesIt) {
   ASSERT_TRUE(wait_text("You\nthird question\n"));
   ASSERT_TRUE(wait_idle());
   s = screen();
+  // The second exchange is still there (three in all). The first "Removed" notice is not checked
+  // again here: depending on the random replies' lengths it may have scrolled off the top.
   EXPECT_EQ(count_of(s, "You\n"), 3u) << s;
-  EXPECT_EQ(count_of(s, "Removed the last exchange"), 1u) << s;
+  EXPECT_NE(s.find("You\nsecond question\n"), std::string::npos) << s;
 }
 
 // /file and @PATH attach a text file as a fenced block, its tokens shown before anything is sent;
