@@ -24,6 +24,15 @@ const std::string* get_string(const Json& schema, const char* key) {
   return v && v->is_string() ? v->get_ptr<const std::string*>() : nullptr;
 }
 
+// "s" with double quotes around it. Appended, not "\"" + s: that form trips GCC 12's false
+// -Wrestrict warning (GCC bug 105329).
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  out += s;
+  out += '"';
+  return out;
+}
+
 bool is_enum(const Json& schema) {
   const Json* e = get(schema, "enum");
   return e && e->is_array() && !e->empty();
@@ -156,7 +165,7 @@ std::string string_type(const Json& schema) {
   if (const Json* e = get(schema, "enum"); e && e->is_array()) {
     std::vector<std::string> values;
     for (const Json& v : *e) {
-      if (v.is_string()) values.push_back("\"" + v.get<std::string>() + "\"");
+      if (v.is_string()) values.push_back(quoted(v.get<std::string>()));
     }
     if (!values.empty()) return join(values, " | ");
   }

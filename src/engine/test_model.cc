@@ -179,7 +179,10 @@ void generate(const Source& s, uint64_t first, uint64_t n, uint8_t* out) {
 
 std::string shape_json(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(shape[i]);
+  }
   return s + "]";
 }
 

@@ -97,7 +97,9 @@ void draw(const Terminal& terminal, InspectView& v, const std::string& note) {
   }
   for (int r = 0; r < g.grid_rows && fl + r < v.layers(); ++r) {
     const int l = fl + r, y = 2 + r;
-    put(y, 0, "L" + std::to_string(l), g.label_cells - 1, l == v.layer() ? A_BOLD : A_DIM);
+    std::string label = "L";  // appended: "L" + to_string trips GCC 12's false -Wrestrict
+    label += std::to_string(l);
+    put(y, 0, label, g.label_cells - 1, l == v.layer() ? A_BOLD : A_DIM);
     for (int t = ft; t < last; ++t) {
       const InspectCell c = v.cell(t, l);
       const bool here = t == v.token() && l == v.layer();

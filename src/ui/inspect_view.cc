@@ -16,6 +16,14 @@ int digits(int n) {
 
 int percent(float share) { return static_cast<int>(std::clamp(share, 0.0f, 1.0f) * 100 + 0.5f); }
 
+// "L<l>", appended: "L" + std::to_string(l) trips GCC 12's false -Wrestrict warning (GCC bug
+// 105329).
+std::string layer_label(int l) {
+  std::string s = "L";
+  s += std::to_string(l);
+  return s;
+}
+
 std::string right_aligned(const std::string& s, int width) {
   return s.size() >= static_cast<size_t>(width) ? s : std::string(width - s.size(), ' ') + s;
 }
@@ -216,7 +224,7 @@ std::string InspectView::token_title(int t) const {
 }
 
 std::string InspectView::detail_line(int t, int l) const {
-  std::string label = "L" + std::to_string(l);
+  std::string label = layer_label(l);
   label.resize(std::max<size_t>(label.size(), 1 + digits(std::max(0, layers() - 1))), ' ');
   std::string s = label;
   const auto experts = record_->experts_at(t, l);
@@ -247,13 +255,16 @@ std::string InspectView::text_table() const {
   std::string s = "Last reply: " + std::to_string(tokens()) + " tokens x " + std::to_string(layers()) +
                   " layers; each cell: the " + describe(measure_) + " of that token's step at that layer.\n";
   std::string header = "token  piece" + std::string(kPieceChars - 5 + 1, ' ');
-  for (int l = 0; l < layers(); ++l) header += right_aligned("L" + std::to_string(l), w);
+  for (int l = 0; l < layers(); ++l) header += right_aligned(layer_label(l), w);
   s += header + "\n";
   for (int t = 0; t < tokens(); ++t) {
     std::string p = clip(visible_piece(t), kPieceChars);
     p += std::string(kPieceChars + 1 - utf8_chars(p), ' ');
     std::string row = right_aligned(std::to_string(t + 1), 5) + "  " + p;
-    for (int l = 0; l < layers(); ++l) row += " " + cell(t, l).text;
+    for (int l = 0; l < layers(); ++l) {
+      row += ' ';
+      row += cell(t, l).text;
+    }
     s += row + "\n";
   }
   return s;

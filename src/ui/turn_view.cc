@@ -16,6 +16,8 @@ std::string describe_end(chat::TurnEnd end) {
       return "too many tool calls";
     case chat::TurnEnd::kContextFull:
       return "the context window filled up";
+    case chat::TurnEnd::kToolCalls:
+      return "a tool call, for the caller to run";
   }
   return "unknown";
 }

@@ -162,7 +162,7 @@ TEST_F(Inspect, ResidualsAreTheReferences) {
 
 TEST_F(Inspect, LensAtTheLastLayerIsTheModelsLogits) {
   const Recorder rec = observe_all(*model_, tokens_);
-  const int H = model().config().hidden, V = model().config().vocab, L = layers();
+  const int V = model().config().vocab, L = layers();
   std::vector<float> residuals;
   for (int p = 0; p < kTokens; ++p) {
     const std::vector<float>& x = rec.residual.at({p, L - 1});

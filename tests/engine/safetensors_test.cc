@@ -24,10 +24,9 @@ const std::string kGoodHeader = R"({"__metadata__":{"format":"pt"},)"
 // 8-byte LE length, the header padded with spaces to 8 bytes, then data bytes 0, 1, 2, ...
 std::vector<uint8_t> file_bytes(std::string header, size_t data_bytes = 16) {
   header.append((8 - header.size() % 8) % 8, ' ');
-  std::vector<uint8_t> bytes(8);
-  for (int i = 0; i < 8; ++i)
-    bytes[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
-  bytes.insert(bytes.end(), header.begin(), header.end());
+  std::vector<uint8_t> bytes;
+  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i)));
+  for (char c : header) bytes.push_back(static_cast<uint8_t>(c));
   for (size_t i = 0; i < data_bytes; ++i) bytes.push_back(static_cast<uint8_t>(i));
   return bytes;
 }
