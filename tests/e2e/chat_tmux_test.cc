@@ -19,44 +19,13 @@
 #include <vector>
 
 #include "chat/session_store.h"
+#include "e2e/terminal_helpers.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> lines;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
-
-// Screen cells of a UTF-8 row, by the C library's wcwidth (as tmux measures them).
-int cells(const std::string& line) {
-  std::vector<wchar_t> wide(line.size() + 1);
-  size_t n = std::mbstowcs(wide.data(), line.c_str(), wide.size());
-  if (n == static_cast<size_t>(-1)) return -1;
-  int w = ::wcswidth(wide.data(), n);
-  return w < 0 ? static_cast<int>(n) : w;
-}
+using namespace gptoss::e2e;
 
 class ChatTmuxTest : public ::testing::Test {
  protected:
@@ -358,7 +327,11 @@ TEST_F(ChatTmuxTest, ResizeAndCtrlCMidReply) {
   // The interrupted reply was kept: the autosaved session holds it.
   ASSERT_TRUE(fs::exists(sessions_dir()));
   ASSERT_FALSE(fs::is_empty(sessions_dir()));
-  std::ifstream saved(fs::directory_iterator(sessions_dir())->path());
+  fs::path session;  // the .json (its KV cache file, .kv, lies beside it)
+  for (const auto& e : fs::directory_iterator(sessions_dir()))
+    if (e.path().extension() == ".json") session = e.path();
+  ASSERT_FALSE(session.empty());
+  std::ifstream saved(session);
   std::string json((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
   EXPECT_NE(json.find("tell me a long story"), std::string::npos);
   EXPECT_NE(json.find("\"interrupted\": true"), std::string::npos) << json.substr(0, 2000);

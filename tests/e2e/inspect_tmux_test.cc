@@ -19,43 +19,13 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/terminal_helpers.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> lines;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
-
-// Screen cells of a UTF-8 row, by the C library's wcwidth (as tmux measures them).
-int cells(const std::string& line) {
-  std::vector<wchar_t> wide(line.size() + 1);
-  size_t n = std::mbstowcs(wide.data(), line.c_str(), wide.size());
-  if (n == static_cast<size_t>(-1)) return -1;
-  int w = ::wcswidth(wide.data(), n);
-  return w < 0 ? static_cast<int>(n) : w;
-}
+using namespace gptoss::e2e;
 
 // The chat's arguments in both runs, so that the plain run answers with the same tokens.
 constexpr const char* kArgs = "--demo --seed 7 --max-tokens 30";

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/terminal_helpers.h"
 #include "engine/checkpoint.h"
 #include "engine/ram_budget.h"
 
@@ -24,30 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> lines;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+using namespace gptoss::e2e;
 
 constexpr int kContext = 1024;  // the chat's --context, which the budget leaves a KV cache for
 
