@@ -133,12 +133,15 @@ TEST_F(PageWarmerTest, ReadsEveryRangeAndProgressReachesTheTotal) {
 struct MidWay {
   std::promise<void> reached;
   std::atomic<int> chunks{0};
-  PageWarmer* warmer = nullptr;
+  // Set once the warmer is constructed; its thread may reach the hook before that.
+  std::atomic<PageWarmer*> warmer{nullptr};
   std::function<void()> hook() {
     return [this] {
       if (++chunks == 1) {
         reached.set_value();
-        while (!warmer->stop_requested()) std::this_thread::yield();
+        PageWarmer* w = nullptr;
+        while (!(w = warmer.load())) std::this_thread::yield();
+        while (!w->stop_requested()) std::this_thread::yield();
       }
     };
   }
