@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/test_model.h"
 #include "reference/temp_dir.h"
+#include "reference/token_ids.h"
 
 namespace gptoss::engine {
 namespace {
@@ -42,15 +43,7 @@ class DecodePrefill : public ::testing::Test {
   }
   static std::shared_ptr<const Model> model() { return *model_; }
 
-  static std::vector<int32_t> tokens(int n, uint32_t seed) {
-    std::vector<int32_t> out;
-    uint64_t s = seed;
-    for (int i = 0; i < n; ++i) {
-      s = s * 6364136223846793005ull + 1442695040888963407ull;
-      out.push_back(static_cast<int32_t>((s >> 33) % 201088));
-    }
-    return out;
-  }
+  static std::vector<int32_t> tokens(int n, uint32_t seed) { return gptoss::testing::random_token_ids(n, seed); }
 
   static ContextOptions options(int max_tokens, int rewind_tokens = 4096) {
     ContextOptions o;
