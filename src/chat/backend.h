@@ -111,6 +111,12 @@ class Backend {
   // Counters worth showing (/stats), as name/value pairs the chat does not interpret.
   virtual std::vector<std::pair<std::string, std::string>> stats() const { return {}; }
 
+  // Called on the generating thread after each prefill chunk with the prompt tokens prefilled so
+  // far this round (progress for the status bar; tests cancel at a known point with it). A
+  // backend that prefills out of sight (a server) never calls it. nullptr removes it.
+  using PrefillHook = std::function<void(size_t tokens_done)>;
+  virtual void set_prefill_hook(PrefillHook hook) { (void)hook; }
+
   // What the model did for each token of the last reply (routing and sink shares), or nullptr:
   // no reply yet, or not known here (a remote server). The first call after a reply may take a
   // while (see LocalBackend). Throws gptoss::Error as generate() does.

@@ -92,10 +92,7 @@ class LocalBackend : public Backend {
   // model's output on a random-weight model; nullptr restores the sampler.
   using TokenPicker = std::function<int32_t(std::span<const float> logits)>;
   void set_token_picker(TokenPicker picker) { token_picker_ = std::move(picker); }
-  // Called on the generating thread after each prefill chunk with the prompt tokens prefilled so
-  // far this round. Tests use it to cancel at a known point instead of after a guessed delay.
-  using PrefillHook = std::function<void(size_t tokens_done)>;
-  void set_prefill_hook(PrefillHook hook) { prefill_hook_ = std::move(hook); }
+  void set_prefill_hook(PrefillHook hook) override { prefill_hook_ = std::move(hook); }
 
   // The KV cache; nullptr before the first generate(). Tests check it holds the expected tokens.
   const engine::Context* context() const { return context_.get(); }

@@ -3,26 +3,21 @@
 #include <chrono>
 #include <thread>
 
-#include "chat/local_backend.h"
+#include "chat/backend.h"
 #include "ui/app.h"
 #include "ui/status_bar.h"
 
 namespace gptoss::ui {
 
 void App::watch_prefill() {
-  auto* local = dynamic_cast<chat::LocalBackend*>(config_.backend.get());
-  if (!local) return;  // a server reports no progress
   const int slow_ms = config_.slow_prefill_ms_for_tests;
-  local->set_prefill_hook([this, slow_ms](size_t done) {
+  config_.backend->set_prefill_hook([this, slow_ms](size_t done) {
     prefill_done_.store(done);
     if (slow_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms));
   });
 }
 
-void App::unwatch_prefill() {
-  if (auto* local = dynamic_cast<chat::LocalBackend*>(config_.backend.get()))
-    local->set_prefill_hook(nullptr);
-}
+void App::unwatch_prefill() { config_.backend->set_prefill_hook(nullptr); }
 
 void App::begin_rereading() {
   rereading_total_ = context_used_;
