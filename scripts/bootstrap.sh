@@ -48,7 +48,7 @@ jobs=$(nproc)
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
 if [ "$mode" = test ]; then
   cmake --build "$build" -j "$jobs" >&2
-  cd "$build" && exec ctest --output-on-failure -j "$jobs" "$@"
+  exec bash "$repo/scripts/ctest_clean.sh" "$build" --output-on-failure -j "$jobs" "$@"
 fi
 
 # The chat needs only the program (not the tests and benchmarks).

@@ -12,19 +12,17 @@
 #include <vector>
 
 #include "engine/test_model.h"
+#include "reference/temp_dir.h"
 
 namespace gptoss::chat::testing {
 
 class ServeProcess {
  public:
   explicit ServeProcess(std::vector<std::string> extra_args = {}) {
-    namespace fs = std::filesystem;
-    std::string tmpl = (fs::temp_directory_path() / "gptoss-serve-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
     engine::TestModelOptions options;
     options.seed = 3;
-    engine::write_test_model((dir_ / "tiny").string(), *engine::find_test_model_preset("tiny"), options);
-    std::vector<std::string> args = {GPTOSS_BINARY, "serve", "--model",   (dir_ / "tiny").string(),
+    engine::write_test_model(dir_ / "tiny", *engine::find_test_model_preset("tiny"), options);
+    std::vector<std::string> args = {GPTOSS_BINARY, "serve", "--model",   dir_ / "tiny",
                                      "--port",      "0",     "--threads", "1",
                                      "--context",   "1024"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -49,8 +47,6 @@ class ServeProcess {
   }
   ~ServeProcess() {
     stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   // Sends SIGTERM and returns the exit status (as waitpid gives it).
   int stop() {
@@ -67,7 +63,7 @@ class ServeProcess {
   const std::string& first_line() const { return first_line_; }
 
  private:
-  std::filesystem::path dir_;
+  gptoss::testing::TempDir dir_;  // a member: removed even when the constructor throws
   pid_t pid_ = -1;
   int out_ = -1;
   int status_ = -1;

@@ -17,6 +17,7 @@
 #include "chat/openai_server.h"
 #include "engine/engine.h"
 #include "engine/test_model.h"
+#include "reference/temp_dir.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptoss::chat::testing {
@@ -25,24 +26,24 @@ namespace fs = std::filesystem;
 namespace special = tokenizer::special;
 using json = nlohmann::json;
 
+// One per test process, written on first use; its folder goes away when the process exits
+// (ctest runs every test in its own process, so a leaked folder per process adds up fast).
 struct TinyModel {
-  fs::path dir;
+  gptoss::testing::TempDir dir;
   LocalModel model;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer;
 
+  TinyModel() {
+    engine::TestModelOptions options;
+    options.seed = 5;
+    engine::write_test_model(dir / "tiny", *engine::find_test_model_preset("tiny"), options);
+    model = open_local_model(dir / "tiny", {.threads = 1});
+    tokenizer = tokenizer::Tokenizer::load_default();
+  }
+
   static TinyModel& get() {
-    static TinyModel* m = [] {
-      auto* t = new TinyModel;
-      std::string tmpl = (fs::temp_directory_path() / "gptoss-server-test-XXXXXX").string();
-      t->dir = ::mkdtemp(tmpl.data());
-      engine::TestModelOptions options;
-      options.seed = 5;
-      engine::write_test_model((t->dir / "tiny").string(), *engine::find_test_model_preset("tiny"), options);
-      t->model = open_local_model((t->dir / "tiny").string(), {.threads = 1});
-      t->tokenizer = tokenizer::Tokenizer::load_default();
-      return t;
-    }();
-    return *m;
+    static TinyModel m;
+    return m;
   }
 };
 
