@@ -1,5 +1,5 @@
-// Editing a message end to end, in tmux around `gpt-oss-chat --demo` (the fixture is a copy of
-// chat_tmux_test.cc's): the external editor, Ctrl-J and the hidden-line count, editing the last
+// Editing a message end to end, in tmux around `gpt-oss-chat --demo` (the fixture is
+// tmux_fixture.h's): the external editor, Ctrl-J and the hidden-line count, editing the last
 // message, attached files, /copy through OSC 52 (tmux keeps what it receives in a paste buffer),
 // and how code blocks are drawn. The test types like a user and polls the screen; no timings.
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "chat/session_store.h"
-#include "e2e/terminal_helpers.h"
+#include "e2e/tmux_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -33,91 +33,10 @@ size_t count_of(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
-class EditingTmuxTest : public ::testing::Test {
+class EditingTmuxTest : public TmuxTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(std::setlocale(LC_ALL, "C.UTF-8")) << "the test measures rows with a UTF-8 locale";
-    if (run("command -v tmux").empty()) GTEST_FAIL() << "tmux is required for the end-to-end test";
-    root_ = fs::temp_directory_path() / ("gptoss_e2e_edit_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    for (const char* d : {"home", "cache", "data", "state", "work"}) fs::create_directories(root_ / d);
-    socket_ = "gptoss-e2e-edit-" + std::to_string(::getpid());
-  }
-  void TearDown() override {
-    run("tmux -L " + socket_ + " kill-server 2>/dev/null");
-    const char* dir = std::getenv("TMUX_TMPDIR");
-    std::error_code ec;
-    fs::remove(fs::path(dir && *dir ? dir : "/tmp") / ("tmux-" + std::to_string(::getuid())) / socket_, ec);
-    // The killed chat may still be writing its autosave (SIGHUP) into root_: try again briefly.
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      fs::remove_all(root_, ec);
-      if (!ec) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
+  EditingTmuxTest() : TmuxTest("edit") {}
 
-  fs::path sessions_dir() const { return root_ / "data" / "gpt-oss-chat" / "sessions"; }
-
-  // `unset`: more variables to remove from the environment ("TMUX" to run as outside tmux).
-  void start(const std::string& args, const std::string& extra_env = "", const std::string& unset = "") {
-    std::string env = "env -u NO_COLOR -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE -u VISUAL -u EDITOR " +
-                      unset + " HOME=" + quote((root_ / "home").string()) +
-                      " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
-                      " XDG_DATA_HOME=" + quote((root_ / "data").string()) +
-                      " XDG_STATE_HOME=" + quote((root_ / "state").string()) +
-                      " TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 " + extra_env;
-    std::string inner = "cd " + quote((root_ / "work").string()) + " && " + env + " " + quote(GPTOSS_BINARY) +
-                        " " + args + "; echo EXIT=$? > " + quote((root_ / "exit").string()) + "; sleep 120";
-    std::string cmd =
-        "tmux -L " + socket_ + " -f /dev/null new-session -d -x 100 -y 30 " + quote("sh -c " + quote(inner));
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
-
-  std::string screen() const { return run("tmux -L " + socket_ + " capture-pane -p"); }
-  std::string status_line() const {
-    auto lines = split_lines(screen());
-    return lines.empty() ? "" : lines.back();
-  }
-  void keys(const std::string& k) { run("tmux -L " + socket_ + " send-keys " + k); }
-  void type(const std::string& text) { run("tmux -L " + socket_ + " send-keys -l " + quote(text)); }
-  void line(const std::string& text) {
-    type(text);
-    keys("Enter");
-  }
-
-  // Polls the screen until `ok` holds; fails the test with the last screen after `seconds`.
-  bool wait_for(const std::function<bool(const std::string&)>& ok, const std::string& what,
-                int seconds = 30) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    std::string s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool exited = fs::exists(root_ / "exit");
-      s = screen();
-      if (ok(s)) return true;
-      if (exited) break;  // the program is gone: no point waiting
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "timed out waiting for " << what << "; screen:\n" << s;
-    return false;
-  }
-  bool wait_text(const std::string& text, int seconds = 30) {
-    return wait_for([&](const std::string& s) { return s.find(text) != std::string::npos; }, "'" + text + "'",
-                    seconds);
-  }
-  // A turn is over when the status bar shows speeds and no activity.
-  bool wait_idle(int seconds = 60) {
-    return wait_for(
-        [&](const std::string& s) {
-          auto lines = split_lines(s);
-          if (lines.empty()) return false;
-          const std::string& bar = lines.back();
-          for (const char* busy : {"reading the prompt", "generating", "thinking", "answering", "stopping"}) {
-            if (bar.find(busy) != std::string::npos) return false;
-          }
-          return bar.find("tok/s") != std::string::npos;
-        },
-        "the turn to end", seconds);
-  }
   // The input box: the rows between the separator and the status bar.
   std::string input_box() const {
     auto lines = split_lines(screen());
@@ -148,13 +67,11 @@ class EditingTmuxTest : public ::testing::Test {
     if (executable) fs::permissions(p, fs::perms::owner_all);
     return p;
   }
+
   static std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
-
-  fs::path root_;
-  std::string socket_;
 };
 
 // Ctrl-X Ctrl-E and /edit: the curses screen is handed to $EDITOR and comes back whole; what the

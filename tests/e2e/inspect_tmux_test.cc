@@ -1,7 +1,6 @@
 // /inspect and /stats' expert usage in the real binary: the full-screen view in tmux at 80x24
-// (open, move, switch measure, resize, close), and the text the plain chat prints. The fixture is
-// a small copy of chat_tmux_test.cc's: a private tmux server, HOME and XDG_* in a temp dir,
-// `--demo` (the tiny random model), the screen polled with a timeout, never a fixed sleep.
+// (open, move, switch measure, resize, close), and the text the plain chat prints, both with
+// `--demo` (the tiny random model). The fixture is tmux_fixture.h's.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "e2e/terminal_helpers.h"
+#include "e2e/tmux_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -31,87 +30,15 @@ using namespace gptoss::e2e;
 constexpr const char* kArgs = "--demo --seed 7 --max-tokens 30";
 constexpr const char* kQuestion = "hello there";
 
-class InspectTmuxTest : public ::testing::Test {
+class InspectTmuxTest : public TmuxTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(std::setlocale(LC_ALL, "C.UTF-8")) << "the test measures rows with a UTF-8 locale";
-    if (run("command -v tmux").empty()) GTEST_FAIL() << "tmux is required for the end-to-end test";
-    root_ = fs::temp_directory_path() / ("gptoss_inspect_e2e_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    for (const char* d : {"home", "cache", "data", "state", "work"}) fs::create_directories(root_ / d);
-    socket_ = "gptoss-inspect-e2e-" + std::to_string(::getpid());
-  }
-  void TearDown() override {
-    run("tmux -L " + socket_ + " kill-server 2>/dev/null");
-    const char* dir = std::getenv("TMUX_TMPDIR");
-    std::error_code ec;
-    fs::remove(fs::path(dir && *dir ? dir : "/tmp") / ("tmux-" + std::to_string(::getuid())) / socket_, ec);
-    fs::remove_all(root_);
-  }
-
-  std::string env() const {
-    return "env -u NO_COLOR -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" +
-           quote((root_ / "home").string()) + " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
-           " XDG_DATA_HOME=" + quote((root_ / "data").string()) +
-           " XDG_STATE_HOME=" + quote((root_ / "state").string()) + " LANG=C.UTF-8 LC_ALL=C.UTF-8";
-  }
-
-  void start(const std::string& args) {
-    std::string inner = "cd " + quote((root_ / "work").string()) + " && " + env() + " TERM=xterm-256color " +
-                        quote(GPTOSS_BINARY) + " " + args + "; echo EXIT=$? > " +
-                        quote((root_ / "exit").string()) + "; sleep 120";
-    std::string cmd =
-        "tmux -L " + socket_ + " -f /dev/null new-session -d -x 80 -y 24 " + quote("sh -c " + quote(inner));
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
+  InspectTmuxTest() : TmuxTest("inspect", 80, 24) {}
 
   // The plain chat fed `input` on stdin; stdout and stderr together.
   std::string plain(const std::string& input) const {
     return run("printf '%s' " + quote(input) + " | (cd " + quote((root_ / "work").string()) + " && " + env() +
                " " + quote(GPTOSS_BINARY) + " --plain " + kArgs + ") 2>&1; echo EXIT=$?");
   }
-
-  std::string screen() const { return run("tmux -L " + socket_ + " capture-pane -p"); }
-  void keys(const std::string& k) { run("tmux -L " + socket_ + " send-keys " + k); }
-  void line(const std::string& text) {
-    run("tmux -L " + socket_ + " send-keys -l " + quote(text));
-    keys("Enter");
-  }
-
-  bool wait_for(const std::function<bool(const std::string&)>& ok, const std::string& what,
-                int seconds = 30) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    std::string s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool exited = fs::exists(root_ / "exit");
-      s = screen();
-      if (ok(s)) return true;
-      if (exited) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "timed out waiting for " << what << "; screen:\n" << s;
-    return false;
-  }
-  bool wait_text(const std::string& text, int seconds = 30) {
-    return wait_for([&](const std::string& s) { return s.find(text) != std::string::npos; }, "'" + text + "'",
-                    seconds);
-  }
-  // A turn is over when the status bar shows speeds and no activity.
-  bool wait_idle() {
-    return wait_for(
-        [](const std::string& s) {
-          auto lines = split_lines(s);
-          if (lines.empty()) return false;
-          const std::string& bar = lines.back();
-          for (const char* busy : {"reading the prompt", "generating", "thinking", "answering", "stopping"})
-            if (bar.find(busy) != std::string::npos) return false;
-          return bar.find("tok/s") != std::string::npos;
-        },
-        "the turn to end", 60);
-  }
-
-  fs::path root_;
-  std::string socket_;
 };
 
 // The first line of `text` that starts with `prefix`, or "".

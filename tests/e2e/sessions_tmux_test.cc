@@ -1,8 +1,5 @@
-// Saved sessions and the transcript on screen, end to end. The real binary in a real terminal: tmux (private
-// server socket, fixed 100x30 window) runs `gpt-oss-chat --demo` (the tiny random model, generated into a
-// temp cache) with HOME and XDG_* in a temp dir. The test types like a user and reads the screen with
-// capture-pane, polling with a timeout; it never relies on timings. (The fixture is a copy of
-// chat_tmux_test.cc's.)
+// Saved sessions and the transcript on screen, end to end, in tmux around `gpt-oss-chat --demo`
+// (the tiny random model, generated into a temp cache); the fixture is tmux_fixture.h's.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,7 +16,7 @@
 #include <vector>
 
 #include "chat/session_store.h"
-#include "e2e/terminal_helpers.h"
+#include "e2e/tmux_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -27,137 +24,9 @@ namespace {
 
 using namespace gptoss::e2e;
 
-class SessionsTmuxTest : public ::testing::Test {
+class SessionsTmuxTest : public TmuxTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(std::setlocale(LC_ALL, "C.UTF-8")) << "the test measures rows with a UTF-8 locale";
-    if (run("command -v tmux").empty()) GTEST_FAIL() << "tmux is required for the end-to-end test";
-    root_ = fs::temp_directory_path() / ("gptoss_e2e_sessions_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    for (const char* d : {"home", "cache", "data", "state", "work"}) fs::create_directories(root_ / d);
-    socket_ = "gptoss-e2e-sessions-" + std::to_string(::getpid());
-    first_socket_ = socket_;
-  }
-  void TearDown() override {
-    for (const std::string& name : {first_socket_, socket_}) {
-      run("tmux -L " + name + " kill-server 2>/dev/null");
-      // tmux leaves the socket file of a killed server behind.
-      const char* dir = std::getenv("TMUX_TMPDIR");
-      std::error_code ec;
-      fs::remove(fs::path(dir && *dir ? dir : "/tmp") / ("tmux-" + std::to_string(::getuid())) / name, ec);
-    }
-    fs::remove_all(root_);
-  }
-
-  fs::path sessions_dir() const { return root_ / "data" / "gpt-oss-chat" / "sessions"; }
-
-  void start(const std::string& args, const std::string& extra_env = "") {
-    std::string env = "env -u NO_COLOR -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" +
-                      quote((root_ / "home").string()) +
-                      " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
-                      " XDG_DATA_HOME=" + quote((root_ / "data").string()) +
-                      " XDG_STATE_HOME=" + quote((root_ / "state").string()) +
-                      " TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 " + extra_env;
-    std::string inner = "cd " + quote((root_ / "work").string()) + " && " + env + " " + quote(GPTOSS_BINARY) +
-                        " " + args + "; echo EXIT=$? > " + quote((root_ / "exit").string()) + "; sleep 120";
-    std::string cmd =
-        "tmux -L " + socket_ + " -f /dev/null new-session -d -x 100 -y 30 " + quote("sh -c " + quote(inner));
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
-
-  // The environment of a run without tmux (stdin and stdout are pipes), in the work folder.
-  std::string plain_env() const {
-    return "cd " + quote((root_ / "work").string()) +
-           " && env -u GPT_OSS_MODEL -u HF_HOME -u HF_HUB_CACHE HOME=" + quote((root_ / "home").string()) +
-           " XDG_CACHE_HOME=" + quote((root_ / "cache").string()) +
-           " XDG_DATA_HOME=" + quote((root_ / "data").string()) +
-           " XDG_STATE_HOME=" + quote((root_ / "state").string());
-  }
-
-  std::string screen() const { return run("tmux -L " + socket_ + " capture-pane -p"); }
-  // The screen with lines the terminal wrapped joined again, spaces kept: a plain capture drops
-  // the space a wrap falls on, so a long path in a message would read "--sessione2e".
-  std::string joined_screen() const { return run("tmux -L " + socket_ + " capture-pane -p -J"); }
-  std::string status_line() const {
-    auto lines = split_lines(screen());
-    return lines.empty() ? "" : lines.back();
-  }
-  void keys(const std::string& k) { run("tmux -L " + socket_ + " send-keys " + k); }
-  void type(const std::string& text) { run("tmux -L " + socket_ + " send-keys -l " + quote(text)); }
-  void line(const std::string& text) {
-    type(text);
-    keys("Enter");
-  }
-
-  // Polls the screen until `ok` holds; fails the test with the last screen after `seconds`.
-  bool wait_for(const std::function<bool(const std::string&)>& ok, const std::string& what,
-                int seconds = 30) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    std::string s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool exited = fs::exists(root_ / "exit");
-      s = screen();
-      if (ok(s)) return true;
-      if (exited) break;  // the program is gone: no point waiting
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "timed out waiting for " << what << "; screen:\n" << s;
-    return false;
-  }
-  // Waits for the program to exit; returns the "EXIT=<code>" line its wrapper wrote, or "" if it
-  // did not exit in time.
-  std::string wait_exit_line() {
-    const fs::path exit_file = root_ / "exit";
-    if (!wait_for([&](const std::string&) { return fs::exists(exit_file) && fs::file_size(exit_file) > 0; },
-                  "the program to exit")) {
-      return "";
-    }
-    std::ifstream in(exit_file);
-    std::string code;
-    std::getline(in, code);
-    return code;
-  }
-  bool wait_text(const std::string& text, int seconds = 30) {
-    return wait_for([&](const std::string& s) { return s.find(text) != std::string::npos; }, "'" + text + "'",
-                    seconds);
-  }
-  // A turn is over when the status bar shows speeds and no activity.
-  bool wait_idle(int seconds = 60) {
-    return wait_for(
-        [&](const std::string& s) {
-          auto lines = split_lines(s);
-          if (lines.empty()) return false;
-          const std::string& bar = lines.back();
-          for (const char* busy : {"reading the prompt", "generating", "thinking", "answering", "stopping"}) {
-            if (bar.find(busy) != std::string::npos) return false;
-          }
-          return bar.find("tok/s") != std::string::npos;
-        },
-        "the turn to end", seconds);
-  }
-  bool is_busy() const {
-    std::string bar = status_line();
-    for (const char* busy : {"reading the prompt", "generating", "thinking", "answering"}) {
-      if (bar.find(busy) != std::string::npos) return true;
-    }
-    return false;
-  }
-
-  // A saved session with reasoning, to look at the reasoning block deterministically.
-  void write_reasoning_session() {
-    gptoss::chat::SessionFile file;
-    auto& msgs = file.state.conversation.messages;
-    msgs.push_back({"user", {}, {}, {}, {}, "why is the sky blue?"});
-    msgs.push_back({"assistant", {}, {}, "analysis", {}, "Rayleigh scattering favours short wavelengths."});
-    msgs.push_back({"assistant", {}, {}, "final", {}, "Because of **Rayleigh** scattering."});
-    file.state.turns.push_back({0, {}});
-    fs::create_directories(sessions_dir());
-    gptoss::chat::save_session((sessions_dir() / "sky.json").string(), file);
-  }
-
-  fs::path root_;
-  std::string socket_;
-  std::string first_socket_;  // a test may move on to a second server
+  SessionsTmuxTest() : TmuxTest("sessions") {}
 };
 
 std::string slurp(const fs::path& p) {
