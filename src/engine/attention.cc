@@ -18,6 +18,7 @@ namespace {
 constexpr int kKeyBlock = 64;          // keys scored before their values are summed
 constexpr int kHeadsPerItem = 8;       // query heads of one KV head scored together (gpt-oss: 64 / 8)
 constexpr int kMinKeysPerRange = 256;  // decode splits the keys no finer than this
+constexpr int kBlockFloats = 64 * 128;  // a gathered block of keys or values: 64 rows of D = 128
 
 // e^x for x <= 0, in plain arithmetic so that `omp simd` loops vectorise it: x = i ln2 + r with
 // i = round(x / ln2) and |r| <= ln2/2 (Cody-Waite, ln2 in two parts), e^r by its Taylor series to
@@ -58,34 +59,215 @@ const T* value_row(const KvCache& cache, int l, int p) {
 inline float widen(float x) { return x; }
 inline float widen(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
 
+// The rows of KV head g at positions j0 .. j0+nb-1, as f32 in one [padded, D] block: a sliding
+// layer's ring may wrap inside a block, and the bf16 cache is widened once here rather than once
+// per query head. Rows nb .. padded-1 are zero.
+template <class T, class RowOf>
+void gather_block(float* block, RowOf row_of, int nb, int padded, int g, int D) {
+  for (int j = 0; j < nb; ++j) {
+    const T* src = row_of(j) + static_cast<size_t>(g) * D;
+    float* dst = block + static_cast<size_t>(j) * D;
+#pragma omp simd
+    for (int d = 0; d < D; ++d) dst[d] = widen(src[d]);
+  }
+  std::fill(block + static_cast<size_t>(nb) * D, block + static_cast<size_t>(padded) * D, 0.0f);
+}
+
+// Keys a block is padded to: the width the score kernel reduces at once.
+#if defined(GPTOSS_KERNEL_AVX512)
+constexpr int kScoreLanes = 16;
+#elif defined(GPTOSS_KERNEL_AVX2)
+constexpr int kScoreLanes = 8;
+#else
+constexpr int kScoreLanes = 1;
+#endif
+
+#if defined(GPTOSS_KERNEL_AVX512)
+// Lane j of the result is the sum of t[j]'s 16 lanes: pairs are interleaved and added, four
+// levels deep, instead of 16 separate horizontal sums.
+inline __m512 sum_lanes_16(const __m512* t) {
+  __m512 pairs[8], quads[4], halves[2];
+  for (int k = 0; k < 8; ++k)  // per 128-bit lane: [t2k a, t2k+1 a, t2k b, t2k+1 b]
+    pairs[k] = _mm512_add_ps(_mm512_unpacklo_ps(t[2 * k], t[2 * k + 1]), _mm512_unpackhi_ps(t[2 * k], t[2 * k + 1]));
+  for (int k = 0; k < 4; ++k) {  // per 128-bit lane: the four keys 4k .. 4k+3
+    const __m512d a = _mm512_castps_pd(pairs[2 * k]), b = _mm512_castps_pd(pairs[2 * k + 1]);
+    quads[k] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+  }
+  for (int k = 0; k < 2; ++k)  // 128-bit lanes 0+1 and 2+3 of two quads
+    halves[k] = _mm512_add_ps(_mm512_shuffle_f32x4(quads[2 * k], quads[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_f32x4(quads[2 * k], quads[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(halves[0], halves[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_f32x4(halves[0], halves[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// s[j] = scale * (q . k_j) for j < padded (a multiple of 16); k: [padded, 16 * DV]. q stays in
+// registers; each key's product is one vector, summed across lanes 16 keys at a time.
+template <int DV>
+void block_scores(float* s, const float* q, const float* k, int padded, float scale) {
+  constexpr int D = 16 * DV;
+  __m512 qv[DV];
+  for (int c = 0; c < DV; ++c) qv[c] = _mm512_loadu_ps(q + 16 * c);
+  for (int j0 = 0; j0 < padded; j0 += 16) {
+    __m512 t[16];
+    for (int j = 0; j < 16; ++j) {
+      const float* kj = k + static_cast<size_t>(j0 + j) * D;
+      t[j] = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
+      for (int c = 1; c < DV; ++c) t[j] = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), t[j]);
+    }
+    _mm512_storeu_ps(s + j0, _mm512_mul_ps(sum_lanes_16(t), _mm512_set1_ps(scale)));
+  }
+}
+
+// o += sum_j a[j] v_j for j < nb; v: [nb, 16 * DV]. o stays in registers, in two sets (even and
+// odd keys) so that consecutive FMAs do not wait on each other.
+template <int DV>
+void add_weighted_rows(float* o, const float* a, const float* v, int nb) {
+  constexpr int D = 16 * DV;
+  __m512 even[DV], odd[DV];
+  for (int c = 0; c < DV; ++c) {
+    even[c] = _mm512_loadu_ps(o + 16 * c);
+    odd[c] = _mm512_setzero_ps();
+  }
+  int j = 0;
+  for (; j + 1 < nb; j += 2) {
+    const __m512 a0 = _mm512_set1_ps(a[j]), a1 = _mm512_set1_ps(a[j + 1]);
+    const float* v0 = v + static_cast<size_t>(j) * D;
+    for (int c = 0; c < DV; ++c) {
+      even[c] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(v0 + 16 * c), even[c]);
+      odd[c] = _mm512_fmadd_ps(a1, _mm512_loadu_ps(v0 + D + 16 * c), odd[c]);
+    }
+  }
+  if (j < nb) {
+    const __m512 a0 = _mm512_set1_ps(a[j]);
+    for (int c = 0; c < DV; ++c)
+      even[c] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(v + static_cast<size_t>(j) * D + 16 * c), even[c]);
+  }
+  for (int c = 0; c < DV; ++c) _mm512_storeu_ps(o + 16 * c, _mm512_add_ps(even[c], odd[c]));
+}
+#elif defined(GPTOSS_KERNEL_AVX2)
+// Lane j of the result is the sum of t[j]'s 8 lanes (see the AVX-512 copy).
+inline __m256 sum_lanes_8(const __m256* t) {
+  __m256 pairs[4], quads[2];
+  for (int k = 0; k < 4; ++k)
+    pairs[k] = _mm256_add_ps(_mm256_unpacklo_ps(t[2 * k], t[2 * k + 1]), _mm256_unpackhi_ps(t[2 * k], t[2 * k + 1]));
+  for (int k = 0; k < 2; ++k) {
+    const __m256d a = _mm256_castps_pd(pairs[2 * k]), b = _mm256_castps_pd(pairs[2 * k + 1]);
+    quads[k] = _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(a, b)), _mm256_castpd_ps(_mm256_unpackhi_pd(a, b)));
+  }
+  return _mm256_add_ps(_mm256_permute2f128_ps(quads[0], quads[1], 0x20), _mm256_permute2f128_ps(quads[0], quads[1], 0x31));
+}
+
+template <int DV>
+void block_scores(float* s, const float* q, const float* k, int padded, float scale) {
+  constexpr int D = 8 * DV;
+  __m256 qv[DV];
+  for (int c = 0; c < DV; ++c) qv[c] = _mm256_loadu_ps(q + 8 * c);
+  for (int j0 = 0; j0 < padded; j0 += 8) {
+    __m256 t[8];
+    for (int j = 0; j < 8; ++j) {
+      const float* kj = k + static_cast<size_t>(j0 + j) * D;
+      t[j] = _mm256_mul_ps(qv[0], _mm256_loadu_ps(kj));
+      for (int c = 1; c < DV; ++c) t[j] = _mm256_fmadd_ps(qv[c], _mm256_loadu_ps(kj + 8 * c), t[j]);
+    }
+    _mm256_storeu_ps(s + j0, _mm256_mul_ps(sum_lanes_8(t), _mm256_set1_ps(scale)));
+  }
+}
+
+template <int DV>
+void add_weighted_rows(float* o, const float* a, const float* v, int nb) {
+  constexpr int D = 8 * DV;
+  __m256 acc[DV];
+  for (int c = 0; c < DV; ++c) acc[c] = _mm256_loadu_ps(o + 8 * c);
+  for (int j = 0; j < nb; ++j) {
+    const __m256 aj = _mm256_set1_ps(a[j]);
+    const float* vj = v + static_cast<size_t>(j) * D;
+    for (int c = 0; c < DV; ++c) acc[c] = _mm256_fmadd_ps(aj, _mm256_loadu_ps(vj + 8 * c), acc[c]);
+  }
+  for (int c = 0; c < DV; ++c) _mm256_storeu_ps(o + 8 * c, acc[c]);
+}
+#endif
+
+// The portable forms of the two above, for any D.
+void block_scores_any(float* s, const float* q, const float* k, int nb, int D, float scale) {
+  for (int j = 0; j < nb; ++j) {
+    const float* kj = k + static_cast<size_t>(j) * D;
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int d = 0; d < D; ++d) dot += q[d] * kj[d];
+    s[j] = dot * scale;
+  }
+}
+void add_weighted_rows_any(float* o, const float* a, const float* v, int nb, int D) {
+  for (int j = 0; j < nb; ++j) {
+    const float aj = a[j];
+    const float* vj = v + static_cast<size_t>(j) * D;
+#pragma omp simd
+    for (int d = 0; d < D; ++d) o[d] += aj * vj[d];
+  }
+}
+
+// The vector width's multiple of D, as the number of vectors per row (0: not a multiple, or a
+// width the templates above do not cover).
+inline int vectors_per_row(int D) {
+  if (kScoreLanes == 1 || D % kScoreLanes != 0) return 0;
+  const int dv = D / kScoreLanes;
+  return dv == 1 || dv == 2 || dv == 4 || dv == 8 ? dv : 0;
+}
+
+// s[j] = scale * (q . k_j), j < padded; a block of keys, rows of D.
+void scores_of_block(float* s, const float* q, const float* k, int nb, int padded, int D, float scale) {
+#if defined(GPTOSS_KERNEL_AVX512) || defined(GPTOSS_KERNEL_AVX2)
+  switch (vectors_per_row(D)) {
+    case 1: return block_scores<1>(s, q, k, padded, scale);
+    case 2: return block_scores<2>(s, q, k, padded, scale);
+    case 4: return block_scores<4>(s, q, k, padded, scale);
+    case 8: return block_scores<8>(s, q, k, padded, scale);
+    default: break;
+  }
+#endif
+  (void)padded;
+  block_scores_any(s, q, k, nb, D, scale);
+}
+
+// o += sum_j a[j] v_j, j < nb; a block of values, rows of D.
+void add_weighted_block(float* o, const float* a, const float* v, int nb, int D) {
+#if defined(GPTOSS_KERNEL_AVX512) || defined(GPTOSS_KERNEL_AVX2)
+  switch (vectors_per_row(D)) {
+    case 1: return add_weighted_rows<1>(o, a, v, nb);
+    case 2: return add_weighted_rows<2>(o, a, v, nb);
+    case 4: return add_weighted_rows<4>(o, a, v, nb);
+    case 8: return add_weighted_rows<8>(o, a, v, nb);
+    default: break;
+  }
+#endif
+  add_weighted_rows_any(o, a, v, nb, D);
+}
+
 // Keys [j_begin, j_end) of every head of one query at position p, added into the running state
 // of an online softmax: per head h the running max m[h], the denominator denom[h] and the
 // unnormalised output acc[h*D ..] = sum_j e^(s_j - m) v_j (the caller starts them: with the sink,
 // m = sink and denom = e^0 = 1; without, m = lowest and denom = 0). Positions are visited in
-// order, every KV head of a position together, so keys and values are read as two sequential
-// streams; each block of kKeyBlock keys rescales what came before by e^(m_old - m_new).
+// blocks of kKeyBlock; per KV head, the block's keys are gathered (widened) once and scored
+// against all its query heads, then its values likewise; each block rescales what came before by
+// e^(m_old - m_new).
 template <class T>
 void attend_range(float* acc, float* m, float* denom, const float* q, const KvCache& cache, int l,
                   int j_begin, int j_end, int NH, int NKV, int D) {
   const int group = NH / NKV;
   const float inv_sqrt_d = 1.0f / std::sqrt(static_cast<float>(D));
   alignas(64) float s[kHeadsPerItem][kKeyBlock];
-  for (int j0 = j_begin; j0 < j_end; j0 += kKeyBlock) {
-    const int nb = std::min(kKeyBlock, j_end - j0);
+  alignas(64) float block[kBlockFloats];  // keys, then values, of one KV head
+  // Fewer keys per block when D > 128: at least 16 (config.cc caps D at 512).
+  const int block_keys = std::min(kKeyBlock, kBlockFloats / D / 16 * 16);
+  for (int j0 = j_begin; j0 < j_end; j0 += block_keys) {
+    const int nb = std::min(block_keys, j_end - j0);
+    const int padded = (nb + kScoreLanes - 1) / kScoreLanes * kScoreLanes;
     for (int g = 0; g < NKV; ++g) {
       for (int h0 = g * group; h0 < (g + 1) * group; h0 += kHeadsPerItem) {
         const int G = std::min(kHeadsPerItem, (g + 1) * group - h0);
         // s_j = (q_h . k_{g,j}) / sqrt(D)
-        for (int j = 0; j < nb; ++j) {
-          const T* k = key_row<T>(cache, l, j0 + j) + g * D;
-          for (int i = 0; i < G; ++i) {
-            const float* q_h = q + (h0 + i) * D;
-            float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-            for (int d = 0; d < D; ++d) dot += q_h[d] * widen(k[d]);
-            s[i][j] = dot * inv_sqrt_d;
-          }
-        }
+        gather_block<T>(block, [&](int j) { return key_row<T>(cache, l, j0 + j); }, nb, padded, g, D);
+        for (int i = 0; i < G; ++i) scores_of_block(s[i], q + (h0 + i) * D, block, nb, padded, D, inv_sqrt_d);
         // a_j = e^(s_j - m), m the running max; earlier terms rescaled to the new m
         for (int i = 0; i < G; ++i) {
           const int h = h0 + i;
@@ -108,15 +290,8 @@ void attend_range(float* acc, float* m, float* denom, const float* q, const KvCa
           }
         }
         // acc_h += sum_j a_j v_{g,j}
-        for (int j = 0; j < nb; ++j) {
-          const T* v = value_row<T>(cache, l, j0 + j) + g * D;
-          for (int i = 0; i < G; ++i) {
-            const float a = s[i][j];
-            float* o = acc + (h0 + i) * D;
-#pragma omp simd
-            for (int d = 0; d < D; ++d) o[d] += a * widen(v[d]);
-          }
-        }
+        gather_block<T>(block, [&](int j) { return value_row<T>(cache, l, j0 + j); }, nb, nb, g, D);
+        for (int i = 0; i < G; ++i) add_weighted_block(acc + (h0 + i) * D, s[i], block, nb, D);
       }
     }
   }

@@ -211,6 +211,9 @@ void validate_config(const Config& c, const std::string& file) {
            ", found " + std::to_string(c.n_kv_heads) + ")");
   need(c.head_dim >= 2 && c.head_dim % 2 == 0, "head_dim",
        "must be even for the half-split rotation (found " + std::to_string(c.head_dim) + ")");
+  // Attention gathers blocks of at least 16 keys' rows on the stack (attention.cc); gpt-oss has 64.
+  need(c.head_dim <= 512, "head_dim", "is larger than this engine supports (expected <= 512, found " +
+                                          std::to_string(c.head_dim) + ")");
   need(c.vocab >= 1, "vocab_size", "must be at least 1 (found " + std::to_string(c.vocab) + ")");
   need(c.sliding_window >= 1, "sliding_window",
        "must be positive (found " + std::to_string(c.sliding_window) + ")");

@@ -20,13 +20,20 @@ class Attention : public KernelTargetTest {
   std::vector<float> scratch = std::vector<float>(attention_scratch_floats(kNH, kD, 2));
 };
 
-Config attention_config() {
+// Head counts, head size and window of a test's cache: the small one the closed-form tests use,
+// or gpt-oss's own (the one the vector kernels are written for).
+struct Shape {
+  int NH = kNH, NKV = kNKV, D = kD, W = kW;
+};
+constexpr Shape kGptOss{64, 8, 64, 128};
+
+Config attention_config(const Shape& shape = {}) {
   Config c;
   c.n_layers = 2;
-  c.n_heads = kNH;
-  c.n_kv_heads = kNKV;
-  c.head_dim = kD;
-  c.sliding_window = kW;
+  c.n_heads = shape.NH;
+  c.n_kv_heads = shape.NKV;
+  c.head_dim = shape.D;
+  c.sliding_window = shape.W;
   c.layer_types = {AttentionKind::kSliding, AttentionKind::kFull};
   return c;
 }
@@ -34,17 +41,18 @@ Config attention_config() {
 // model.md, in double: visible j <= p and (sliding) p - j < W; softmax over [s_j..., sink].
 std::vector<double> twin(const std::vector<float>& q, const std::vector<std::vector<float>>& keys,
                          const std::vector<std::vector<float>>& values, int p, bool sliding,
-                         const float* sinks) {
-  std::vector<double> out(kNH * kD, 0.0);
-  for (int h = 0; h < kNH; ++h) {
-    const int g = h / (kNH / kNKV);
+                         const float* sinks, const Shape& shape = {}) {
+  const int NH = shape.NH, NKV = shape.NKV, D = shape.D;
+  std::vector<double> out(NH * D, 0.0);
+  for (int h = 0; h < NH; ++h) {
+    const int g = h / (NH / NKV);
     std::vector<double> s;
     std::vector<int> js;
     for (int j = 0; j <= p; ++j) {
-      if (sliding && p - j >= kW) continue;
+      if (sliding && p - j >= shape.W) continue;
       double dot = 0;
-      for (int d = 0; d < kD; ++d) dot += static_cast<double>(q[h * kD + d]) * keys[j][g * kD + d];
-      s.push_back(dot / std::sqrt(static_cast<double>(kD)));
+      for (int d = 0; d < D; ++d) dot += static_cast<double>(q[h * D + d]) * keys[j][g * D + d];
+      s.push_back(dot / std::sqrt(static_cast<double>(D)));
       js.push_back(j);
     }
     double m = sinks[h];
@@ -52,7 +60,7 @@ std::vector<double> twin(const std::vector<float>& q, const std::vector<std::vec
     double denom = std::exp(sinks[h] - m);
     for (double v : s) denom += std::exp(v - m);
     for (size_t i = 0; i < s.size(); ++i)
-      for (int d = 0; d < kD; ++d) out[h * kD + d] += std::exp(s[i] - m) / denom * values[js[i]][g * kD + d];
+      for (int d = 0; d < D; ++d) out[h * D + d] += std::exp(s[i] - m) / denom * values[js[i]][g * D + d];
   }
   return out;
 }
@@ -64,11 +72,12 @@ struct Filled {
 
 // Random keys and values at positions [0, positions) of both layers. The twin gets them as stored
 // (key_at: a bf16 cache rounds them), so a kernel's only error is its f32 arithmetic.
-Filled fill(int positions, std::mt19937& rng, int capacity = 64, KvType type = KvType::kF32) {
-  Filled f{KvCache(attention_config(), capacity, 8, type), {}, {}};
+Filled fill(int positions, std::mt19937& rng, int capacity = 64, KvType type = KvType::kF32,
+            const Shape& shape = {}) {
+  Filled f{KvCache(attention_config(shape), capacity, 8, type), {}, {}};
   std::normal_distribution<float> normal;
   for (int p = 0; p < positions; ++p) {
-    std::vector<float> k(kNKV * kD), v(kNKV * kD);
+    std::vector<float> k(shape.NKV * shape.D), v(shape.NKV * shape.D);
     for (auto& x : k) x = normal(rng);
     for (auto& x : v) x = normal(rng);
     for (int l = 0; l < 2; ++l) f.cache.store(l, p, k.data(), v.data());
@@ -145,6 +154,44 @@ TEST_P(Attention, Bf16CacheMatchesDoubleTwinInBatchAndDecode) {
     const auto want =
         twin(std::vector<float>(q.begin(), q.begin() + kNH * kD), f.keys, f.values, P - 1, l == 0, sinks);
     for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << "decode " << l << " " << i;
+  }
+}
+
+// gpt-oss's own shape (64 query heads over 8 KV heads of 64, window 128): the shape the vector
+// kernels' register blocking is written for. 700 positions, so the sliding layer's ring (128 + 8
+// slots) wraps inside key blocks and the full layer's keys end mid-block; both cache types; a
+// batch of 3 and a decode query. Scores are scaled up so the running max moves between blocks.
+TEST_P(Attention, GptOssShapeMatchesDoubleTwin) {
+  const Shape shape = kGptOss;
+  const int NH = shape.NH, D = shape.D, P = 700;
+  std::vector<float> sinks(NH);
+  std::mt19937 rng(15);
+  std::normal_distribution<float> normal;
+  for (auto& x : sinks) x = normal(rng);
+  std::vector<float> big_scratch(attention_scratch_floats(NH, D, 2));
+  for (KvType type : {KvType::kF32, KvType::kBf16}) {
+    Filled f = fill(P, rng, P, type, shape);
+    const int p0 = P - 3, n = 3;
+    std::vector<float> q(static_cast<size_t>(n) * NH * D), out(q.size());
+    for (auto& x : q) x = 2.0f * normal(rng);
+    for (int l = 0; l < 2; ++l) {
+      for (int batch : {n, 1}) {  // the batch at p0.., then the last query alone (decode)
+        const int first = batch == 1 ? P - 1 : p0;
+        kernels().attention_f32(out.data(), q.data() + (batch == 1 ? (n - 1) * NH * D : 0), f.cache, l, first,
+                                batch, sinks.data(), NH, shape.NKV, D, big_scratch.data(), 2);
+        for (int t = 0; t < batch; ++t) {
+          const size_t at = static_cast<size_t>(batch == 1 ? n - 1 : t) * NH * D;
+          std::vector<float> qt(q.begin() + at, q.begin() + at + NH * D);
+          const auto want = twin(qt, f.keys, f.values, first + t, l == 0, sinks.data(), shape);
+          // f32 dot products of 64 terms and sums of <= 700 weights of O(1) values, in a different
+          // order than the twin's: 2e-5 is ~100x their rounding, far below any dropped key.
+          for (int i = 0; i < NH * D; ++i)
+            ASSERT_NEAR(out[t * NH * D + i], want[i], 2e-5)
+                << (type == KvType::kBf16 ? "bf16 " : "f32 ") << "layer " << l << " batch " << batch << " t " << t
+                << " i " << i;
+        }
+      }
+    }
   }
 }
 
