@@ -25,7 +25,7 @@ class Context;
 namespace gptoss::chat {
 
 struct LocalModelOptions {
-  int threads = 0;                // 0: one per core
+  int threads = 0;                // 0: one per physical core
   bool demo = false;              // a tiny random model: named "demo"
   uint64_t ram_budget_bytes = 0;  // 0: none; else experts stream from disk when the model does not fit
   int context_tokens = 8192;      // the context the budget sets aside a KV cache for

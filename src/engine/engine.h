@@ -73,7 +73,7 @@ const char* precision_name(Precision precision);
 Precision parse_precision(const std::string& text, const std::string& what);
 
 struct LoadOptions {
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: one per physical core
   Precision precision = Precision::kExact;
   // 0: no budget (everything mapped). Otherwise all the memory the process may use; when the
   // whole checkpoint does not fit beside the KV cache and scratch, the dense weights are copied
@@ -310,7 +310,7 @@ class Context {
   std::unique_ptr<Impl> impl_;
 };
 
-// Bytes per second this machine reads from memory with `threads` threads (0: one per core): the
+// Bytes per second this machine reads from memory with `threads` threads (0: one per physical core): the
 // median of `repeats` plain vector sums over `bytes` (2 GiB: far beyond any cache), with the
 // kernel set Model::open would choose. For benchmarks; allocates and touches the buffer first.
 double measure_read_bandwidth(int threads, size_t bytes = size_t{2} << 30, int repeats = 3);

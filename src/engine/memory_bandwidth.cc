@@ -7,13 +7,14 @@
 #include <memory>
 #include <vector>
 
+#include "engine/cpu_cores.h"
 #include "engine/engine.h"
 #include "engine/kernels.h"
 
 namespace gptoss::engine {
 
 double measure_read_bandwidth(int threads, size_t bytes, int repeats) {
-  if (threads <= 0) threads = omp_get_num_procs();
+  if (threads <= 0) threads = physical_cores();
   const char* forced = std::getenv("GPTOSS_KERNELS");
   const Kernels& kernels = kernels_for(choose_kernel_target(forced ? forced : ""));
   const size_t n = bytes / sizeof(float);

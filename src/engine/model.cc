@@ -10,6 +10,7 @@
 
 #include "engine/bf16.h"
 #include "engine/checkpoint.h"
+#include "engine/cpu_cores.h"
 #include "engine/engine.h"
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
@@ -80,7 +81,7 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   impl->checkpoint = open_checkpoint(dir, options.on_progress);
   impl->checkpoint->info.kernels = impl->kernels->name;
   const Config& cfg = impl->cfg();
-  impl->threads = options.threads > 0 ? options.threads : omp_get_num_procs();
+  impl->threads = options.threads > 0 ? options.threads : physical_cores();
   impl->precision = impl->checkpoint->info.precision = options.precision;
   // Mapped when everything fits the budget; else the dense part is copied and experts stream.
   // Decided from the headers alone: a budget too small fails before any weight is read.

@@ -40,7 +40,7 @@ constexpr const char* kUsage =
     "  --gen-tokens N       tokens decoded one at a time after it (default 32)\n"
     "  --kv-fill N          first fill the cache with N positions of synthetic keys and values, to\n"
     "                       measure decode at a long context without a long prefill (default 0)\n"
-    "  --threads N          worker threads (default: all cores)\n"
+    "  --threads N          worker threads (default: one per physical core)\n"
     "  --runs N             repetitions; medians are reported (default 3)\n"
     "  --ram SIZE           memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); below the\n"
     "                       checkpoint's size the experts stream from disk\n"

@@ -56,7 +56,7 @@ constexpr const char* kUsage =
     "  --session NAME      continue the saved session NAME (or start it), saved under that name;\n"
     "                      with a '/' or ending in .json, a session file path instead\n"
     "  --no-kv             neither save a session's KV cache beside it (NAME.kv) nor restore it\n"
-    "  --threads N         compute threads (default: one per core)\n"
+    "  --threads N         compute threads (default: one per physical core)\n"
     "  --context N         context window in tokens (default 8192, at least 256, at most the model's)\n"
     "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the model\n"
     "                      does not fit, its experts stream from disk\n"

@@ -58,7 +58,7 @@ constexpr const char* kUsage =
     "                        Its settings apply unless an option above overrides them.\n"
     "  --no-kv               neither restore the session's KV cache (the .kv beside it) nor\n"
     "                        save it; without it, a cache that does not match is not used (noted)\n"
-    "  --threads N           compute threads (default: one per core)\n"
+    "  --threads N           compute threads (default: one per physical core)\n"
     "  --context N           context window in tokens (default 8192)\n"
     "  --ram SIZE            memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected); when the\n"
     "                        model does not fit, its experts stream from disk\n"

@@ -46,7 +46,7 @@ constexpr const char* kUsage =
     "  --top N           tokens per layer in the lens (default 5)\n"
     "  --out FILE.json   write the JSON there (default: stdout); arrays go to FILE.resid.npy and\n"
     "                    FILE.router.npy\n"
-    "  --threads N       worker threads (default: all cores)\n"
+    "  --threads N       worker threads (default: one per physical core)\n"
     "  --precision P     exact (default: f32 activations) or fast (as close as a bf16 reference)\n"
     "\n"
     "docs/inspect.md describes the JSON and has a Python example that reads it.\n";

@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "  --tokens-file FILE  a file holding such ids (at most 64 MiB)\n"
     "  --out F.npy         output file\n"
     "  --decode            one token at a time through the KV cache (default: one batched prefill)\n"
-    "  --threads N         worker threads (default: all cores)\n"
+    "  --threads N         worker threads (default: one per physical core)\n"
     "  --ram SIZE          memory budget, e.g. 6G (default: GPT_OSS_RAM, else detected)\n"
     "  --precision P       exact (default: f32 activations) or fast (as close as a bf16 reference)\n";
 

@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "  --context N        the context window in tokens, shared by all requests (default 8192)\n"
     "  --max-queue N      requests that may wait behind the running one (default 8); more get 429\n"
     "  --queue-timeout S  seconds a request may wait for its turn before a 503 (default 600)\n"
-    "  --threads N        compute threads (default: one per core)\n"
+    "  --threads N        compute threads (default: one per physical core)\n"
     "  --precision P      fast (default: as close to the f64 reference as a bf16 one is, and quicker)\n"
     "                     or exact (f32 activations and KV cache)\n"
     "\n"

@@ -36,7 +36,7 @@ std::vector<FlagSpec> with_settings_flags(std::vector<FlagSpec> own);
 // context size.
 void apply_settings_flags(const CliArgs& args, chat::SessionSettings& settings);
 
-// --threads: compute threads, 0 (the default) for one per core.
+// --threads: compute threads, 0 (the default) for one per physical core.
 int threads_flag(const CliArgs& args);
 
 // Checks the remote flags: UsageError for --api-key or --remote-model without --remote, or
