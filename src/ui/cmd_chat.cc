@@ -217,20 +217,12 @@ int cmd_chat(int argc, char** argv) {
   if (args.has("--session")) session_option_file("--session", session_name);  // checked before anything slow
   const int threads = threads_flag(args);
   const std::string precision = precision_from(args, "fast");
-  // Validate the numeric flags before anything slow happens.
-  if (args.has("--context")) {
-    const int64_t context = args.get_int("--context", 0, kMinContext, 1 << 24);
-    const bool given = args.has("--max-tokens");
-    const int64_t budget =
-        args.get_int("--max-tokens", args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens, 1, 1 << 20);
-    if (budget >= context) {
-      throw UsageError("--context " + std::to_string(context) + " leaves no room for " +
-                       (given ? "--max-tokens " : "the default reply budget of ") + std::to_string(budget) +
-                       " tokens (expected --max-tokens below --context)");
-    }
-  }
   {
-    chat::SessionSettings check;  // every settings flag is checked before anything slow happens
+    // Every settings flag is checked before anything slow happens, against this run's default
+    // reply budget (--demo's is smaller).
+    if (args.has("--context")) args.get_int("--context", 0, kMinContext, 1 << 24);
+    chat::SessionSettings check;
+    check.max_new_tokens = args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens;
     apply_settings_flags(args, check);
   }
 

@@ -79,10 +79,15 @@ void apply_settings_flags(const CliArgs& args, chat::SessionSettings& s) {
   }
   s.max_new_tokens = static_cast<int>(args.get_int("--max-tokens", s.max_new_tokens, 1, kMaxContextFlag));
   s.context_tokens = static_cast<int>(args.get_int("--context", s.context_tokens, 16, kMaxContextFlag));
+  // The reply budget must leave room for a prompt; `s` came with the subcommand's default budget.
   if ((args.has("--max-tokens") || args.has("--context")) && s.max_new_tokens >= s.context_tokens) {
-    throw UsageError("--max-tokens must be below the context size (found " +
-                     std::to_string(s.max_new_tokens) + " for a context of " +
-                     std::to_string(s.context_tokens) + ")");
+    const std::string budget = std::to_string(s.max_new_tokens), context = std::to_string(s.context_tokens);
+    if (!args.has("--context")) {
+      throw UsageError("--max-tokens " + budget + " must be below the context size of " + context + " tokens");
+    }
+    throw UsageError("--context " + context + " leaves no room for " +
+                     (args.has("--max-tokens") ? "--max-tokens " : "the default reply budget of ") + budget +
+                     " tokens (expected --max-tokens below --context)");
   }
   threads_flag(args);
 }

@@ -301,7 +301,7 @@ TEST_F(GenerateCliTest, ErrorsAndUsage) {
   EXPECT_EQ(run(generate("x", "1", {"--top-p", "0"})).exit_code, 2);
   const CliRun budget = run(generate("x", "1", {"--max-tokens", "512"}));  // the context is 512
   EXPECT_EQ(budget.exit_code, 2);
-  EXPECT_NE(budget.err.find("--max-tokens must be below the context size (found 512 for a context of 512)"),
+  EXPECT_NE(budget.err.find("--context 512 leaves no room for --max-tokens 512 tokens"),
             std::string::npos)
       << budget.err;
   const CliRun help = run({"generate", "--help"});

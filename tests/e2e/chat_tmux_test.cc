@@ -510,6 +510,9 @@ TEST_F(ChatTmuxTest, OneShotPrompts) {
             " --demo --context 300 --max-tokens 400 hi 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("--context 300 leaves no room for --max-tokens 400"), std::string::npos) << out;
   EXPECT_NE(out.find("EXIT=2"), std::string::npos) << out;
+  // --demo's own reply budget (80 tokens) fits a small context; the usual default would not.
+  out = run(plain_env() + " " + quote(GPTOSS_BINARY) + " --demo --context 256 hi 2>&1; echo EXIT=$?");
+  EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
 }
 
 // TERM=dumb (or no terminfo entry): the line-by-line chat with a notice, not a blank screen.

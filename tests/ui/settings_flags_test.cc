@@ -48,7 +48,11 @@ TEST(SettingsFlags, OneLimitAndOneMessagePerFlag) {
   EXPECT_EQ(usage_error({"--max-tokens", "0"}),
             "--max-tokens takes a whole number from 1 to 16777216 (found '0')");
   EXPECT_EQ(usage_error({"--max-tokens", "512", "--context", "512"}),
-            "--max-tokens must be below the context size (found 512 for a context of 512)");
+            "--context 512 leaves no room for --max-tokens 512 tokens (expected --max-tokens below --context)");
+  EXPECT_EQ(usage_error({"--context", "2048"}),  // the default budget, 2048 here
+            "--context 2048 leaves no room for the default reply budget of 2048 tokens (expected --max-tokens "
+            "below --context)");
+  EXPECT_EQ(usage_error({"--max-tokens", "9000"}), "--max-tokens 9000 must be below the context size of 8192 tokens");
   EXPECT_EQ(usage_error({"--threads", "-1"}), "--threads takes a whole number from 0 to 1024 (found '-1')");
   EXPECT_EQ(usage_error({"--max-tokens", "4000", "--context", "8192"}), "");
 }
