@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "ui/commands.h"
+#include "ui/history_file.h"
 #include "ui/transcript.h"
 
 namespace gptoss::ui {
@@ -82,33 +83,6 @@ std::string hidden_rows_note(int above, int below) {
   if (above > 0) return lines(above) + " above";
   if (below > 0) return lines(below) + " below";
   return "";
-}
-
-std::string escape_history_entry(std::string_view entry) {
-  std::string out;
-  for (char c : entry) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string unescape_history_entry(std::string_view line) {
-  std::string out;
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == '\\' && i + 1 < line.size()) {
-      char n = line[++i];
-      out += n == 'n' ? '\n' : n;
-    } else {
-      out += line[i];
-    }
-  }
-  return out;
 }
 
 // ---- Readline glue ------------------------------------------------------------------------
@@ -285,46 +259,14 @@ std::vector<std::string> InputLine::take_completion_listing() {
 }
 
 void InputLine::load_history() {
-  std::ifstream in(history_path_);
-  std::string line;
-  int lines = 0;
-  while (std::getline(in, line)) {
-    ++lines;
-    if (!line.empty()) add_history(unescape_history_entry(line).c_str());
-  }
+  const std::vector<std::string> entries = read_history_file(history_path_);
+  for (const std::string& entry : entries) add_history(entry.c_str());
   using_history();
-  if (lines > 2 * kHistoryEntries) compact_history();
+  if (entries.size() > 2 * kHistoryEntries) compact_history_file(history_path_, kHistoryEntries);
 }
 
-// One entry appended in one write(2) to a file opened O_APPEND: two chats open at once each add
-// their lines without dropping the other's. The file is private (0600), like the sessions.
 void InputLine::append_history(const std::string& entry) const {
-  if (history_path_.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(history_path_).parent_path(), ec);
-  const int fd = ::open(history_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return;  // an unwritable state dir loses history, never the chat
-  ::fchmod(fd, 0600);  // a file from an older version was world-readable
-  const std::string record = escape_history_entry(entry) + "\n";
-  [[maybe_unused]] ssize_t written = ::write(fd, record.data(), record.size());
-  ::close(fd);
-}
-
-// Keeps the file from growing without end: the last kHistoryEntries entries, written to a private
-// temporary file and renamed, so a crash never leaves half a history. (A line another chat appends
-// during these few microseconds at start-up can be lost.)
-void InputLine::compact_history() const {
-  const std::string tmp = history_path_ + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  std::string text;
-  HIST_ENTRY** list = history_list();
-  for (int i = 0; list && list[i]; ++i) text += escape_history_entry(list[i]->line) + "\n";
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  std::error_code ec;
-  if (ok) std::filesystem::rename(tmp, history_path_, ec);
-  if (!ok || ec) std::filesystem::remove(tmp, ec);
+  if (!history_path_.empty()) append_history_file(history_path_, entry);
 }
 
 }  // namespace gptoss::ui

@@ -26,10 +26,6 @@ InputLayout layout_input(std::string_view prompt, std::string_view text, size_t 
 // below", both, or "" when the whole draft is visible.
 std::string hidden_rows_note(int above, int below);
 
-// History entries may hold newlines; the file keeps one entry per line with '\n' written as
-// "\\n" and '\\' as "\\\\".
-std::string escape_history_entry(std::string_view entry);
-std::string unescape_history_entry(std::string_view line);
 
 class InputLine {
  public:
@@ -83,7 +79,6 @@ class InputLine {
   static constexpr int kHistoryEntries = 1000;  // kept in memory; the file is compacted past twice this
   void load_history();
   void append_history(const std::string& entry) const;
-  void compact_history() const;
 
   std::string prompt_;
   std::string history_path_;

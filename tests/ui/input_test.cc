@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "ui/history_file.h"
 #include "ui/transcript.h"
 
 namespace gptoss::ui {
