@@ -14,6 +14,7 @@
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
 #include "engine/page_warmer.h"
+#include "engine/q8_weights.h"
 #include "engine/ram_budget.h"
 #include "engine/rope.h"
 #include "engine/streamed_weights.h"
@@ -104,6 +105,8 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   for (int l = 0; l < cfg.n_layers; ++l)
     widen_bf16_f32(impl->sinks.data() + static_cast<size_t>(l) * cfg.n_heads,
                    impl->weights().layers[l].sinks.data, cfg.n_heads);
+  if (impl->precision == Precision::kFast && Q8Weights::fits(impl->weights()))
+    impl->q8 = std::make_unique<Q8Weights>(impl->weights(), *impl->kernels, impl->threads);
   // The background reader takes the dense weights in its stride (their advice alone would read them
   // out of order, ahead of the first layer's experts the prefill waits for).
   if (!impl->stream && options.warm_in_background) {
@@ -113,6 +116,9 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
     warm_dense_weights(impl->weights(), options.on_progress);
   }
   impl->checkpoint->info.dense_bytes_per_token = dense_bytes_per_token(impl->weights());
+  if (impl->q8)  // decode reads the 8-bit copy instead of those bf16 matrices
+    impl->checkpoint->info.dense_bytes_per_token +=
+        impl->q8->bytes() - Q8Weights::replaced_bf16_bytes(impl->weights());
   impl->checkpoint->info.load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
