@@ -86,14 +86,19 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   // Mapped when everything fits the budget; else the dense part is copied and experts stream.
   // Decided from the headers alone: a budget too small fails before any weight is read.
   ModelInfo& info = impl->checkpoint->info;
-  const MemoryNeeds needs = memory_needs(*impl->checkpoint, options.context_tokens, impl->threads);
+  const MemoryNeeds needs =
+      memory_needs(*impl->checkpoint, options.context_tokens, impl->threads, options.precision);
   const MemoryPlan plan = plan_memory(needs, options.ram_budget_bytes, info.dir);
   info.ram_budget_bytes = options.ram_budget_bytes;
+  // fast: the unembedding in 8-bit blocks, read from the mapping once (streaming then leaves its
+  // bf16 out of the dense copy).
+  if (uses_q8_unembed(impl->checkpoint->weights, impl->precision))
+    impl->q8 = std::make_unique<Q8Weights>(impl->checkpoint->weights, *impl->kernels, impl->threads);
   if (plan.streaming) {
-    impl->stream =
-        std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, policy, options.on_progress);
+    impl->stream = std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, policy, options.on_progress,
+                                                     /*with_unembed=*/!impl->q8);
     info.streaming = true;
-    info.resident_bytes = impl->stream->resident_bytes();
+    info.resident_bytes = impl->stream->resident_bytes() + (impl->q8 ? impl->q8->bytes() : 0);
     info.expert_slot_bytes = impl->stream->experts().slot_bytes();
     info.expert_slots = plan.slots;
     info.expert_cache_policy = eviction_policy_name(policy);
@@ -105,8 +110,6 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   for (int l = 0; l < cfg.n_layers; ++l)
     widen_bf16_f32(impl->sinks.data() + static_cast<size_t>(l) * cfg.n_heads,
                    impl->weights().layers[l].sinks.data, cfg.n_heads);
-  if (impl->precision == Precision::kFast && Q8Weights::fits(impl->weights()))
-    impl->q8 = std::make_unique<Q8Weights>(impl->weights(), *impl->kernels, impl->threads);
   // The background reader takes the dense weights in its stride (their advice alone would read them
   // out of order, ahead of the first layer's experts the prefill waits for).
   if (!impl->stream && options.warm_in_background) {

@@ -22,6 +22,10 @@ uint64_t scales_bytes(const Bf16Matrix& m) {
 
 }  // namespace
 
+bool uses_q8_unembed(const Weights& w, Precision precision) {
+  return precision == Precision::kFast && Q8Weights::fits(w);
+}
+
 bool Q8Weights::fits(const Weights& w) {
   for (const Bf16Matrix* m : converted(w))
     if (m->cols % kQ8Block != 0) return false;

@@ -8,11 +8,16 @@
 
 #include <cstdint>
 
+#include "engine/engine.h"
 #include "engine/kernels.h"
 #include "engine/matvec_q8.h"
 #include "engine/weights.h"
 
 namespace gptoss::engine {
+
+// Whether a model of these weights opened with `precision` keeps the 8-bit copy: fast, and the
+// shapes fit (Q8Weights::fits).
+bool uses_q8_unembed(const Weights& w, Precision precision);
 
 class Q8Weights {
  public:
