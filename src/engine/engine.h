@@ -133,8 +133,8 @@ struct ModelInfo {
   std::string fingerprint;         // hex digest of the config and tensor directory
   std::string kernels;             // kernel set in use: "avx512", "avx2" or "baseline"
   Precision precision = Precision::kExact;  // LoadOptions::precision
-  uint64_t dense_bytes_per_token = 0;  // dense weights every token reads (all but experts, embedding;
-                                       // fast: the unembedding in 8-bit blocks)
+  uint64_t dense_bytes_per_token = 0;       // dense weights every token reads (all but experts, embedding;
+                                            // fast: the unembedding in 8-bit blocks)
   double load_seconds = 0;
   // Memory (see LoadOptions::ram_budget_bytes).
   bool streaming = false;          // false: mapped (the fast path); true: experts stream from disk

@@ -46,8 +46,7 @@ uint64_t activations_bytes(const Config& cfg, int max_batch, int cache_capacity,
                  KVD = static_cast<uint64_t>(cfg.n_kv_heads) * cfg.head_dim;
   const uint64_t in_q8 = B * H;  // int8 values; their scales and widened copy in floats
   const uint64_t floats = B * (3 * H + 2 * QD + 2 * KVD + E + 2 * K + cfg.head_dim) + in_q8 / kQ8Block + 1 +
-                          (B >= 3 ? in_q8 : 0) +
-                          static_cast<uint64_t>(cache_capacity) * threads +
+                          (B >= 3 ? in_q8 : 0) + static_cast<uint64_t>(cache_capacity) * threads +
                           (B >= 3 ? kMatmulTileRows * std::max(H, QD) : 0) + B * K * (H + 2 * I + I + H) +
                           I;  // moe: t_split, u, h_split, y; h
   return floats * sizeof(float) + B * K * 2 * sizeof(int) + in_q8;
@@ -153,7 +152,8 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
                               H, cfg.rms_norm_eps);
     if (model.q8) {  // fast: the 8-bit block copy
       kernels.quantize_q8_f32(a.in_q8.data(), a.in_q8_scales.data(), a.t.data(), H);
-      kernels.matvec_q8w_q8(logits, model.q8->unembed(), a.in_q8.data(), a.in_q8_scales.data(), nullptr, threads);
+      kernels.matvec_q8w_q8(logits, model.q8->unembed(), a.in_q8.data(), a.in_q8_scales.data(), nullptr,
+                            threads);
     } else {
       kernels.matvec_bf16w_f32(logits, w.unembed, a.t.data(), nullptr, threads);
     }

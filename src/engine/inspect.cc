@@ -63,8 +63,8 @@ void lens_logits(const Model& model, std::span<const float> residuals, std::span
                       cfg.rms_norm_eps);
     if (m.q8)
       m.kernels->matmul_q8w_f32(logits.data() + r0 * V, static_cast<int>(V), m.q8->unembed(), t.data(), rows,
-                                nullptr, {in_q8.data(), in_q8_scales.data(), in_q8_rounded.data()}, tile.data(),
-                                m.threads);
+                                nullptr, {in_q8.data(), in_q8_scales.data(), in_q8_rounded.data()},
+                                tile.data(), m.threads);
     else
       m.kernels->matmul_bf16w_f32(logits.data() + r0 * V, static_cast<int>(V), w.unembed, t.data(), rows,
                                   nullptr, tile.data(), m.threads);

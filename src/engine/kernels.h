@@ -41,8 +41,8 @@ struct Kernels {
   // 8-bit block weights (matvec_q8.h): x [n] (n % 32 == 0) to blocks of int8 and a scale.
   void (*quantize_q8_f32)(int8_t* q, float* scales, const float* x, size_t n);
   // out[r] = W[r, :] . x~ + bias[r], x~ quantised by quantize_q8_f32. OpenMP over rows.
-  void (*matvec_q8w_q8)(float* out, const Q8Matrix& w, const int8_t* xq, const float* xs, const uint16_t* bias,
-                        int threads);
+  void (*matvec_q8w_q8)(float* out, const Q8Matrix& w, const int8_t* xq, const float* xs,
+                        const uint16_t* bias, int threads);
   // out[t, r] = W[r, :] . x~[t, :] + bias[r]  for t < n, rows quantised first (scratch); tile as
   // matmul_bf16w_f32's.
   void (*matmul_q8w_f32)(float* out, int out_stride, const Q8Matrix& w, const float* x, int n,

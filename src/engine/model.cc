@@ -95,8 +95,9 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   if (uses_q8_unembed(impl->checkpoint->weights, impl->precision))
     impl->q8 = std::make_unique<Q8Weights>(impl->checkpoint->weights, *impl->kernels, impl->threads);
   if (plan.streaming) {
-    impl->stream = std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, policy, options.on_progress,
-                                                     /*with_unembed=*/!impl->q8);
+    impl->stream =
+        std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, policy, options.on_progress,
+                                          /*with_unembed=*/!impl->q8);
     info.streaming = true;
     info.resident_bytes = impl->stream->resident_bytes() + (impl->q8 ? impl->q8->bytes() : 0);
     info.expert_slot_bytes = impl->stream->experts().slot_bytes();

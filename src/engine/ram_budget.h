@@ -28,7 +28,9 @@ struct MemoryNeeds {
   uint64_t min_streaming() const { return streaming_fixed() + min_slots * slot_bytes; }
   // Mapped, fast: the unembedding's file pages are read once, at load, and left to the page
   // cache to drop; its 8-bit copy is held instead.
-  uint64_t mapped() const { return kProgramBytes + file_bytes - q8_replaced + q8_bytes + kv_bytes + scratch_bytes; }
+  uint64_t mapped() const {
+    return kProgramBytes + file_bytes - q8_replaced + q8_bytes + kv_bytes + scratch_bytes;
+  }
 };
 
 MemoryNeeds memory_needs(const Checkpoint& ckpt, int context_tokens, int threads,
