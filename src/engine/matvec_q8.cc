@@ -1,7 +1,5 @@
 #include "engine/matvec_q8.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
@@ -133,20 +131,11 @@ void matmul_q8w_f32(float* out, int out_stride, const Q8Matrix& w, const float* 
     return;
   }
   dequantize_q8(scratch.rounded, scratch.q, scratch.scales, n * cols);
-  for (int r0 = 0; r0 < w.rows; r0 += kMatmulTileRows) {
-    const int tr = std::min(w.rows - r0, kMatmulTileRows);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int i = 0; i < tr; ++i) dequantize_q8(tile + i * cols, w.row(r0 + i), w.row_scales(r0 + i), cols);
-    // out[:, r0:r0+tr] = x~ [n, cols] . tile^T [cols, tr]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, tr, static_cast<int>(cols), 1.0f, scratch.rounded,
-                static_cast<int>(cols), tile, static_cast<int>(cols), 0.0f, out + r0, out_stride);
-  }
-  if (bias) {
-    for (int t = 0; t < n; ++t) {
-      float* o = out + static_cast<size_t>(t) * out_stride;
-      for (int r = 0; r < w.rows; ++r) o[r] += bf16_to_f32(bias[r]);
-    }
-  }
+  auto widen_row = [](float* tile_row, const void* m, int r) {
+    const Q8Matrix& w = *static_cast<const Q8Matrix*>(m);
+    dequantize_q8(tile_row, w.row(r), w.row_scales(r), w.cols);
+  };
+  matmul_tiles_f32(out, out_stride, w.rows, w.cols, scratch.rounded, n, bias, tile, threads, widen_row, &w);
 }
 
 }  // namespace gptoss::engine::GPTOSS_KERNEL_NS
