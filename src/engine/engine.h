@@ -63,7 +63,9 @@ struct LoadProgress {
 //          reference.
 //   fast:  approximations that keep the logits as close to the f64 reference as a forward pass with
 //          bf16 activations (OpenAI's torch reference) is, within a factor of 2 on each measure
-//          (tests/engine/precision_band_test.cc): the KV cache in bf16.
+//          (tests/engine/precision_band_test.cc): the KV cache in bf16, and the unembedding
+//          in 8-bit blocks (32 int8 and one scale; int8 dot products with the input quantised
+//          the same way). The attention matrices stay bf16: in 8-bit blocks they leave the band.
 enum class Precision { kExact, kFast };
 
 // "exact" or "fast".
