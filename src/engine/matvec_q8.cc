@@ -18,7 +18,7 @@ using DotQ8 = float (*)(const int8_t* w, const float* ws, const int8_t* xq, cons
 
 // Integer dot product of one block, and the scalar form of the row dot (baseline, and the odd
 // last block of the SIMD bodies). |sum| <= 32 * 127 * 127 < 2^24: exact in an int and in a float.
-inline int dot_block(const int8_t* w, const int8_t* x) {
+[[maybe_unused]] inline int dot_block(const int8_t* w, const int8_t* x) {
   int sum = 0;
   for (int c = 0; c < kQ8Block; ++c) sum += static_cast<int>(w[c]) * x[c];
   return sum;
