@@ -1,5 +1,7 @@
 // GB/s of the bf16-weight kernels at gpt-oss-20b shapes: q_proj (NH*D x H = 4096 x 2880),
 // o_proj (2880 x 4096) and a slice of lm_head, one token (decode); the sgemm path for a batch.
+// The 8-bit block matvec (fast's lm_head) on the same lm_head slice, int8 values and scales
+// counted (36 bytes per 32 weights), each copy with and without VNNI where there is a choice.
 // BM_read_bandwidth is the ceiling they are measured against: a plain sum over 1 GiB.
 #include <benchmark/benchmark.h>
 
@@ -9,8 +11,9 @@
 #include <vector>
 
 #include "engine/kernels.h"
-#include "run_benchmarks.h"
 #include "engine/matvec.h"
+#include "engine/matvec_q8.h"
+#include "run_benchmarks.h"
 
 namespace {
 
@@ -39,6 +42,34 @@ void BM_matvec_bf16w_f32(benchmark::State& state, const Kernels* kernels) {
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * rows * cols * 2);
+}
+
+void BM_matvec_q8w_q8(benchmark::State& state, const Kernels* kernels) {
+  const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1));
+  const int threads = static_cast<int>(state.range(2));
+  struct Q8 {
+    std::vector<int8_t> q;
+    std::vector<float> s;
+  };
+  std::vector<Q8> mats(4);  // several, so weights stream from memory as in decode
+  std::mt19937 rng(3);
+  for (Q8& m : mats) {
+    m.q.resize(size_t(rows) * cols);
+    for (auto& v : m.q) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    m.s.assign(size_t(rows) * cols / kQ8Block, 0.01f);
+  }
+  std::vector<float> x(cols, 0.5f), out(rows);
+  std::vector<int8_t> xq(cols);
+  std::vector<float> xs(cols / kQ8Block);
+  size_t i = 0;
+  for (auto _ : state) {
+    const Q8& m = mats[i++ % mats.size()];
+    kernels->quantize_q8_f32(xq.data(), xs.data(), x.data(), cols);
+    kernels->matvec_q8w_q8(out.data(), Q8Matrix{m.q.data(), m.s.data(), rows, cols}, xq.data(), xs.data(),
+                           nullptr, threads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * rows * (cols + cols / kQ8Block * 4));
 }
 
 void BM_matmul_bf16w_f32(benchmark::State& state, const Kernels* kernels) {
@@ -79,6 +110,14 @@ int main(int argc, char** argv) {
         ->Args({2880, 4096, 2})
         ->Args({16384, 2880, 2})
         ->UseRealTime();
+    for (bool vnni : {true, false}) {
+      const Kernels* q8 = &kernels_for(target, vnni);
+      if (!vnni && !k->vnni) break;  // the same table twice
+      benchmark::RegisterBenchmark(("BM_matvec_q8w_q8" + suffix + (q8->vnni ? "_vnni" : "")).c_str(),
+                                   BM_matvec_q8w_q8, q8)
+          ->Args({16384, 2880, 2})
+          ->UseRealTime();
+    }
     benchmark::RegisterBenchmark(("BM_matmul_bf16w_f32" + suffix).c_str(), BM_matmul_bf16w_f32, k)
         ->Arg(64)
         ->Arg(256)

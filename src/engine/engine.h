@@ -63,7 +63,9 @@ struct LoadProgress {
 //          reference.
 //   fast:  approximations that keep the logits as close to the f64 reference as a forward pass with
 //          bf16 activations (OpenAI's torch reference) is, within a factor of 2 on each measure
-//          (tests/engine/precision_band_test.cc): the KV cache in bf16.
+//          (tests/engine/precision_band_test.cc): the KV cache in bf16, and the unembedding
+//          in 8-bit blocks (32 int8 and one scale; int8 dot products with the input quantised
+//          the same way). The attention matrices stay bf16: in 8-bit blocks they leave the band.
 enum class Precision { kExact, kFast };
 
 // "exact" or "fast".
@@ -133,7 +135,8 @@ struct ModelInfo {
   std::string fingerprint;         // hex digest of the config and tensor directory
   std::string kernels;             // kernel set in use: "avx512", "avx2" or "baseline"
   Precision precision = Precision::kExact;  // LoadOptions::precision
-  uint64_t dense_bytes_per_token = 0;  // bf16 weights every token reads (all but experts, embedding)
+  uint64_t dense_bytes_per_token = 0;       // dense weights every token reads (all but experts, embedding;
+                                            // fast: the unembedding in 8-bit blocks)
   double load_seconds = 0;
   // Memory (see LoadOptions::ram_budget_bytes).
   bool streaming = false;          // false: mapped (the fast path); true: experts stream from disk

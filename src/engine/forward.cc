@@ -7,6 +7,7 @@
 #include "engine/inspect.h"
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
+#include "engine/q8_weights.h"
 #include "engine/rope.h"
 #include "engine/streamed_weights.h"
 
@@ -30,6 +31,9 @@ Activations::Activations(const Config& cfg, int max_batch_, int threads)
       tile(max_batch_ >= 3
                ? static_cast<size_t>(kMatmulTileRows) * std::max(cfg.hidden, cfg.n_heads * cfg.head_dim)
                : 0),
+      in_q8(static_cast<size_t>(max_batch_) * cfg.hidden),
+      in_q8_scales(in_q8.size() / kQ8Block + 1),
+      in_q8_rounded(max_batch_ >= 3 ? in_q8.size() : 0),
       moe(max_batch_, cfg.hidden, cfg.intermediate, cfg.n_experts, cfg.experts_per_token),
       wanted(cfg.n_experts),
       guess_ids(cfg.experts_per_token),
@@ -40,11 +44,12 @@ uint64_t activations_bytes(const Config& cfg, int max_batch, int cache_capacity,
   const uint64_t B = max_batch, H = cfg.hidden, I = cfg.intermediate, E = cfg.n_experts,
                  K = cfg.experts_per_token, QD = static_cast<uint64_t>(cfg.n_heads) * cfg.head_dim,
                  KVD = static_cast<uint64_t>(cfg.n_kv_heads) * cfg.head_dim;
-  const uint64_t floats = B * (3 * H + 2 * QD + 2 * KVD + E + 2 * K + cfg.head_dim) +
-                          static_cast<uint64_t>(cache_capacity) * threads +
+  const uint64_t in_q8 = B * H;  // int8 values; their scales and widened copy in floats
+  const uint64_t floats = B * (3 * H + 2 * QD + 2 * KVD + E + 2 * K + cfg.head_dim) + in_q8 / kQ8Block + 1 +
+                          (B >= 3 ? in_q8 : 0) + static_cast<uint64_t>(cache_capacity) * threads +
                           (B >= 3 ? kMatmulTileRows * std::max(H, QD) : 0) + B * K * (H + 2 * I + I + H) +
                           I;  // moe: t_split, u, h_split, y; h
-  return floats * sizeof(float) + B * K * 2 * sizeof(int);
+  return floats * sizeof(float) + B * K * 2 * sizeof(int) + in_q8;
 }
 
 namespace {
@@ -145,10 +150,21 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
   if (rows == LogitRows::kLast) {
     kernels.rmsnorm_bf16w_f32(a.t.data(), a.x.data() + static_cast<size_t>(n - 1) * H, w.final_norm.data, 1,
                               H, cfg.rms_norm_eps);
-    kernels.matvec_bf16w_f32(logits, w.unembed, a.t.data(), nullptr, threads);
+    if (model.q8) {  // fast: the 8-bit block copy
+      kernels.quantize_q8_f32(a.in_q8.data(), a.in_q8_scales.data(), a.t.data(), H);
+      kernels.matvec_q8w_q8(logits, model.q8->unembed(), a.in_q8.data(), a.in_q8_scales.data(), nullptr,
+                            threads);
+    } else {
+      kernels.matvec_bf16w_f32(logits, w.unembed, a.t.data(), nullptr, threads);
+    }
   } else if (rows == LogitRows::kAll) {
     kernels.rmsnorm_bf16w_f32(a.t.data(), a.x.data(), w.final_norm.data, n, H, cfg.rms_norm_eps);
-    kernels.matmul_bf16w_f32(logits, V, w.unembed, a.t.data(), n, nullptr, a.tile.data(), threads);
+    if (model.q8)
+      kernels.matmul_q8w_f32(logits, V, model.q8->unembed(), a.t.data(), n, nullptr,
+                             {a.in_q8.data(), a.in_q8_scales.data(), a.in_q8_rounded.data()}, a.tile.data(),
+                             threads);
+    else
+      kernels.matmul_bf16w_f32(logits, V, w.unembed, a.t.data(), n, nullptr, a.tile.data(), threads);
   }
   return expert_bytes;
 }

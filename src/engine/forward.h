@@ -30,6 +30,10 @@ struct Activations {
   std::vector<float> cos, sin;  // [B, D/2] YaRN, per token position
   std::vector<float> attn_scratch;  // attention_scratch_floats
   std::vector<float> tile;      // kMatmulTileRows * max(H, NH*D): widened bf16 weights for sgemm
+  // fast: the unembedding's input in 8-bit blocks (matvec_q8.h)
+  std::vector<int8_t> in_q8;         // [B, H]
+  std::vector<float> in_q8_scales;   // [B, H/32]
+  std::vector<float> in_q8_rounded;  // [B, H] for B >= 3: widened back for sgemm
   MoeScratch moe;
   // Streaming (streamed_weights.h): the experts still wanted, the next layer's guess, counters.
   std::vector<int> wanted;           // [E]

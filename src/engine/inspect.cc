@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
+#include "engine/q8_weights.h"
 
 namespace gptoss::engine {
 
@@ -53,12 +54,20 @@ void lens_logits(const Model& model, std::span<const float> residuals, std::span
   constexpr size_t kRows = 64;
   std::vector<float> t(std::min(n, kRows) * H);
   std::vector<float> tile(static_cast<size_t>(kMatmulTileRows) * H);
+  // fast: the unembedding's 8-bit copy (streaming keeps no other), as the forward pass reads it
+  std::vector<int8_t> in_q8(m.q8 ? t.size() : 0);
+  std::vector<float> in_q8_scales(in_q8.size() / kQ8Block), in_q8_rounded(in_q8.size());
   for (size_t r0 = 0; r0 < n; r0 += kRows) {
     const int rows = static_cast<int>(std::min(kRows, n - r0));
     m.kernels->rmsnorm_bf16w_f32(t.data(), residuals.data() + r0 * H, w.final_norm.data, rows, static_cast<int>(H),
                       cfg.rms_norm_eps);
-    m.kernels->matmul_bf16w_f32(logits.data() + r0 * V, static_cast<int>(V), w.unembed, t.data(), rows, nullptr,
-                     tile.data(), m.threads);
+    if (m.q8)
+      m.kernels->matmul_q8w_f32(logits.data() + r0 * V, static_cast<int>(V), m.q8->unembed(), t.data(), rows,
+                                nullptr, {in_q8.data(), in_q8_scales.data(), in_q8_rounded.data()},
+                                tile.data(), m.threads);
+    else
+      m.kernels->matmul_bf16w_f32(logits.data() + r0 * V, static_cast<int>(V), w.unembed, t.data(), rows,
+                                  nullptr, tile.data(), m.threads);
   }
 }
 

@@ -7,6 +7,7 @@ namespace gptoss::engine {
 
 namespace avx512 {
 extern const Kernels kKernels;
+extern const Kernels kKernelsVnni;
 }
 namespace avx2 {
 extern const Kernels kKernels;
@@ -38,10 +39,15 @@ bool cpu_runs(KernelTarget target) {
 
 }  // namespace
 
-const Kernels& kernels_for(KernelTarget target) {
+bool cpu_has_vnni() {
+  __builtin_cpu_init();
+  return cpu_runs(KernelTarget::kAvx512) && __builtin_cpu_supports("avx512vnni");
+}
+
+const Kernels& kernels_for(KernelTarget target, bool vnni) {
   switch (target) {
     case KernelTarget::kAvx512:
-      return avx512::kKernels;
+      return vnni && cpu_has_vnni() ? avx512::kKernelsVnni : avx512::kKernels;
     case KernelTarget::kAvx2:
       return avx2::kKernels;
     case KernelTarget::kBaseline:

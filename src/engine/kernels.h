@@ -17,6 +17,7 @@
 #include "engine/attention.h"
 #include "engine/kv_cache.h"
 #include "engine/matvec.h"
+#include "engine/matvec_q8.h"
 #include "engine/weights.h"
 
 namespace gptoss::engine {
@@ -26,6 +27,7 @@ enum class KernelTarget { kBaseline, kAvx2, kAvx512 };
 struct Kernels {
   KernelTarget target;
   const char* name;  // "avx512", "avx2", "baseline" (GPTOSS_KERNELS spelling)
+  bool vnni;         // the int8 dot products use AVX-512 VNNI (vpdpbusd)
 
   // out[r] = W[r, :] . x + bias[r]  for r < W.rows. bias [W.rows] bf16, or null. OpenMP over rows.
   void (*matvec_bf16w_f32)(float* out, const Bf16Matrix& w, const float* x, const uint16_t* bias,
@@ -36,6 +38,15 @@ struct Kernels {
   // stride out_stride >= W.rows). tile: kMatmulTileRows * W.cols floats of scratch (matvec.h).
   void (*matmul_bf16w_f32)(float* out, int out_stride, const Bf16Matrix& w, const float* x, int n,
                            const uint16_t* bias, float* tile, int threads);
+  // 8-bit block weights (matvec_q8.h): x [n] (n % 32 == 0) to blocks of int8 and a scale.
+  void (*quantize_q8_f32)(int8_t* q, float* scales, const float* x, size_t n);
+  // out[r] = W[r, :] . x~ + bias[r], x~ quantised by quantize_q8_f32. OpenMP over rows.
+  void (*matvec_q8w_q8)(float* out, const Q8Matrix& w, const int8_t* xq, const float* xs,
+                        const uint16_t* bias, int threads);
+  // out[t, r] = W[r, :] . x~[t, :] + bias[r]  for t < n, rows quantised first (scratch); tile as
+  // matmul_bf16w_f32's.
+  void (*matmul_q8w_f32)(float* out, int out_stride, const Q8Matrix& w, const float* x, int n,
+                         const uint16_t* bias, const Q8Scratch& scratch, float* tile, int threads);
   // MXFP4 weights (mxfp4.h): out[t*rows + r] = sum_c W[r, c] x[t, c] + bias[r], rows
   // [row_begin, row_end) only, on the calling thread; x_split in split column order.
   void (*matmul_mxfp4w_f32_rows)(float* out, const uint8_t* blocks, const uint8_t* scales,
@@ -53,8 +64,12 @@ struct Kernels {
   double (*sum_f32)(const float* x, size_t n, int threads);
 };
 
-// The table of a target (constant, built into the program).
-const Kernels& kernels_for(KernelTarget target);
+// The table of a target (constant, built into the program). AVX-512 has two: with VNNI, chosen
+// where the CPU has it, and without (`vnni` false, or a CPU without it).
+const Kernels& kernels_for(KernelTarget target, bool vnni = true);
+
+// Whether this CPU (and its OS) executes AVX-512 VNNI.
+bool cpu_has_vnni();
 
 // Targets this CPU (and its OS) can execute, best last; baseline always.
 std::vector<KernelTarget> runnable_kernel_targets();

@@ -129,11 +129,21 @@ void matmul_bf16w_f32(float* out, int out_stride, const Bf16Matrix& w, const flo
                        bias, threads);
     return;
   }
-  const size_t cols = w.cols;
-  for (int r0 = 0; r0 < w.rows; r0 += kMatmulTileRows) {
-    const int tr = w.rows - r0 < kMatmulTileRows ? w.rows - r0 : kMatmulTileRows;
+  auto widen_row = [](float* tile_row, const void* m, int r) {
+    const Bf16Matrix& w = *static_cast<const Bf16Matrix*>(m);
+    widen_bf16_f32(tile_row, w.row(r), w.cols);
+  };
+  matmul_tiles_f32(out, out_stride, w.rows, w.cols, x, n, bias, tile, threads, widen_row, &w);
+}
+
+void matmul_tiles_f32(float* out, int out_stride, int rows, int cols_, const float* x, int n,
+                      const uint16_t* bias, float* tile, int threads,
+                      void (*widen_row)(float* tile_row, const void* w, int r), const void* w) {
+  const size_t cols = cols_;
+  for (int r0 = 0; r0 < rows; r0 += kMatmulTileRows) {
+    const int tr = rows - r0 < kMatmulTileRows ? rows - r0 : kMatmulTileRows;
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int i = 0; i < tr; ++i) widen_bf16_f32(tile + i * cols, w.row(r0 + i), cols);
+    for (int i = 0; i < tr; ++i) widen_row(tile + i * cols, w, r0 + i);
     // out[:, r0:r0+tr] = x [n, cols] . tile^T [cols, tr]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, tr, static_cast<int>(cols), 1.0f, x,
                 static_cast<int>(cols), tile, static_cast<int>(cols), 0.0f, out + r0, out_stride);
@@ -141,7 +151,7 @@ void matmul_bf16w_f32(float* out, int out_stride, const Bf16Matrix& w, const flo
   if (bias) {
     for (int t = 0; t < n; ++t) {
       float* o = out + static_cast<size_t>(t) * out_stride;
-      for (int r = 0; r < w.rows; ++r) o[r] += bf16_to_f32(bias[r]);
+      for (int r = 0; r < rows; ++r) o[r] += bf16_to_f32(bias[r]);
     }
   }
 }

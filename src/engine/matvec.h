@@ -33,6 +33,13 @@ void matvecs_bf16w_f32(const Bf16Matvec* jobs, int count, const float* x, int th
 // and calls OpenBLAS sgemm (outside any OpenMP region of ours); below that, matvec per token.
 void matmul_bf16w_f32(float* out, int out_stride, const Bf16Matrix& w, const float* x, int n,
                       const uint16_t* bias, float* tile, int threads);
+
+// The tiled body of the matmuls (this one and matvec_q8.h's): out[t, r] = W[r, :] . x[t, :] +
+// bias[r] for a W [rows, cols] of any format, whose row r widen_row(tile_row, w, r) writes as
+// cols floats; kMatmulTileRows rows at a time into `tile`, then OpenBLAS sgemm.
+void matmul_tiles_f32(float* out, int out_stride, int rows, int cols, const float* x, int n,
+                      const uint16_t* bias, float* tile, int threads,
+                      void (*widen_row)(float* tile_row, const void* w, int r), const void* w);
 }  // namespace GPTOSS_KERNEL_NS
 #endif
 

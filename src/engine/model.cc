@@ -15,6 +15,7 @@
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
 #include "engine/page_warmer.h"
+#include "engine/q8_weights.h"
 #include "engine/ram_budget.h"
 #include "engine/rope.h"
 #include "engine/streamed_weights.h"
@@ -86,14 +87,20 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
   // Mapped when everything fits the budget; else the dense part is copied and experts stream.
   // Decided from the headers alone: a budget too small fails before any weight is read.
   ModelInfo& info = impl->checkpoint->info;
-  const MemoryNeeds needs = memory_needs(*impl->checkpoint, options.context_tokens, impl->threads);
+  const MemoryNeeds needs =
+      memory_needs(*impl->checkpoint, options.context_tokens, impl->threads, options.precision);
   const MemoryPlan plan = plan_memory(needs, options.ram_budget_bytes, info.dir);
   info.ram_budget_bytes = options.ram_budget_bytes;
+  // fast: the unembedding in 8-bit blocks, read from the mapping once (streaming then leaves its
+  // bf16 out of the dense copy).
+  if (uses_q8_unembed(impl->checkpoint->weights, impl->precision))
+    impl->q8 = std::make_unique<Q8Weights>(impl->checkpoint->weights, *impl->kernels, impl->threads);
   if (plan.streaming) {
     impl->stream =
-        std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, policy, options.on_progress);
+        std::make_unique<StreamedWeights>(*impl->checkpoint, plan.slots, policy, options.on_progress,
+                                          /*with_unembed=*/!impl->q8);
     info.streaming = true;
-    info.resident_bytes = impl->stream->resident_bytes();
+    info.resident_bytes = impl->stream->resident_bytes() + (impl->q8 ? impl->q8->bytes() : 0);
     info.expert_slot_bytes = impl->stream->experts().slot_bytes();
     info.expert_slots = plan.slots;
     info.expert_cache_policy = eviction_policy_name(policy);
@@ -114,6 +121,9 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const LoadOptio
     warm_dense_weights(impl->weights(), options.on_progress);
   }
   impl->checkpoint->info.dense_bytes_per_token = dense_bytes_per_token(impl->weights());
+  if (impl->q8)  // decode reads the 8-bit copy instead of those bf16 matrices
+    impl->checkpoint->info.dense_bytes_per_token +=
+        impl->q8->bytes() - Q8Weights::replaced_bf16_bytes(impl->weights());
   impl->checkpoint->info.load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::shared_ptr<const Model>(new Model(std::move(impl)));

@@ -12,6 +12,7 @@
 namespace gptoss::engine {
 
 class PageWarmer;
+class Q8Weights;
 class StreamedWeights;
 
 struct Model::Impl {
@@ -19,6 +20,7 @@ struct Model::Impl {
   std::unique_ptr<StreamedWeights> stream;  // under a RAM budget: dense copy, expert cache; else null
   YarnRope rope;                           // inv_freq and concentration, fixed at load
   std::vector<float> sinks;                // [L, NH] widened once
+  std::unique_ptr<Q8Weights> q8;           // fast: the unembedding in 8-bit blocks; else null
   int threads = 1;
   Precision precision = Precision::kExact;
   const Kernels* kernels = nullptr;  // the copy for this CPU, chosen at open

@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/forward.h"
 #include "engine/kv_cache.h"
+#include "engine/q8_weights.h"
 #include "engine/streamed_weights.h"
 
 namespace gptoss::engine {
@@ -194,14 +195,22 @@ uint64_t cgroup_peak_bytes(const std::string& root) {
   return 0;
 }
 
-MemoryNeeds memory_needs(const Checkpoint& ckpt, int context_tokens, int threads) {
+MemoryNeeds memory_needs(const Checkpoint& ckpt, int context_tokens, int threads, Precision precision) {
   const Config& cfg = ckpt.config;
   MemoryNeeds n;
   n.file_bytes = ckpt.info.file_bytes;
-  for (const DenseTensor& t : dense_tensors(ckpt)) n.dense_bytes += copy_region_bytes(t.entry->data_bytes);
+  const bool q8 = uses_q8_unembed(ckpt.weights, precision);
+  if (q8) {
+    n.q8_bytes = Q8Weights::bytes_for(ckpt.weights);
+    n.q8_replaced = Q8Weights::replaced_bf16_bytes(ckpt.weights);
+  }
+  for (const DenseTensor& t : dense_tensors(ckpt, /*with_unembed=*/!q8))
+    n.dense_bytes += copy_region_bytes(t.entry->data_bytes);
+  n.dense_bytes += n.q8_bytes;
   const int capacity =
       std::max(1, std::min(context_tokens, cfg.max_context > 0 ? cfg.max_context : context_tokens));
-  n.kv_bytes = kv_cache_bytes(cfg, capacity, 4096);
+  n.kv_bytes =
+      kv_cache_bytes(cfg, capacity, 4096, precision == Precision::kFast ? KvType::kBf16 : KvType::kF32);
   n.scratch_bytes = activations_bytes(cfg, 128, capacity, threads) + static_cast<uint64_t>(cfg.vocab) * 4;
   n.slot_bytes = expert_slot_bytes(ckpt.weights.layers.at(0));
   n.experts = cfg.n_layers * cfg.n_experts;

@@ -15,7 +15,10 @@ inline constexpr uint64_t kProgramBytes = 192ull << 20;
 struct MemoryNeeds {
   uint64_t file_bytes = 0;     // the whole checkpoint (what the mapped path ends up holding)
   uint64_t dense_bytes = 0;    // attention, router, norms, sinks, unembedding: copied when streaming
-  uint64_t kv_bytes = 0;       // one Context of LoadOptions::context_tokens
+                               // (fast: the unembedding's 8-bit copy instead of its bf16)
+  uint64_t q8_bytes = 0;       // fast: the unembedding in 8-bit blocks, our own memory in both modes
+  uint64_t q8_replaced = 0;    // fast: the unembedding's bf16 bytes in the file, not read after load
+  uint64_t kv_bytes = 0;       // one Context of LoadOptions::context_tokens (bf16 in fast, else f32)
   uint64_t scratch_bytes = 0;  // its Activations
   uint64_t slot_bytes = 0;     // one expert's slot (mlp1 + mlp2 blocks, scales, biases, alignment)
   int experts = 0;             // L * E
@@ -23,10 +26,15 @@ struct MemoryNeeds {
   // Everything but the expert slots, when streaming.
   uint64_t streaming_fixed() const { return kProgramBytes + dense_bytes + kv_bytes + scratch_bytes; }
   uint64_t min_streaming() const { return streaming_fixed() + min_slots * slot_bytes; }
-  uint64_t mapped() const { return kProgramBytes + file_bytes + kv_bytes + scratch_bytes; }
+  // Mapped, fast: the unembedding's file pages are read once, at load, and left to the page
+  // cache to drop; its 8-bit copy is held instead.
+  uint64_t mapped() const {
+    return kProgramBytes + file_bytes - q8_replaced + q8_bytes + kv_bytes + scratch_bytes;
+  }
 };
 
-MemoryNeeds memory_needs(const Checkpoint& ckpt, int context_tokens, int threads);
+MemoryNeeds memory_needs(const Checkpoint& ckpt, int context_tokens, int threads,
+                         Precision precision = Precision::kExact);
 
 struct MemoryPlan {
   bool streaming = false;

@@ -33,8 +33,9 @@ const uint8_t* bytes_of(const T* p) {
 
 }  // namespace
 
-std::vector<DenseTensor> dense_tensors(const Checkpoint& ckpt) {
+std::vector<DenseTensor> dense_tensors(const Checkpoint& ckpt, bool with_unembed) {
   std::set<const uint8_t*> streamed = {bytes_of(ckpt.weights.embed.data)};
+  if (!with_unembed) streamed.insert(bytes_of(ckpt.weights.unembed.data));
   for (const LayerWeights& lw : ckpt.weights.layers)
     for (const Mxfp4Experts* m : {&lw.mlp1, &lw.mlp2})
       streamed.insert({m->blocks, m->scales, bytes_of(m->bias)});
@@ -53,12 +54,12 @@ uint64_t expert_slot_bytes(const LayerWeights& lw) {
 }
 
 StreamedWeights::StreamedWeights(const Checkpoint& ckpt, int slots, EvictionPolicy policy,
-                                 const std::function<void(const LoadProgress&)>& progress)
+                                 const std::function<void(const LoadProgress&)>& progress, bool with_unembed)
     : weights_(ckpt.weights), H_(ckpt.config.hidden) {
   for (const auto& f : ckpt.files) readers_.push_back(std::make_unique<FileReader>(f->path()));
 
   // Dense tensors: copied, each keeping its offset modulo kReadAlign.
-  const std::vector<DenseTensor> dense = dense_tensors(ckpt);
+  const std::vector<DenseTensor> dense = dense_tensors(ckpt, with_unembed);
   for (const DenseTensor& t : dense) dense_bytes_ += copy_region_bytes(t.entry->data_bytes);
   void* m = mmap(nullptr, dense_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED)
@@ -87,7 +88,10 @@ StreamedWeights::StreamedWeights(const Checkpoint& ckpt, int slots, EvictionPoli
     for (Bf16Matrix* mx : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.router}) relocate(mx->data);
   }
   relocate(weights_.final_norm.data);
-  relocate(weights_.unembed.data);
+  if (with_unembed)
+    relocate(weights_.unembed.data);
+  else
+    weights_.unembed.data = nullptr;
 
   // Experts: where each piece of each expert lies.
   const auto by_address = tensors_by_address(ckpt);

@@ -22,23 +22,24 @@
 
 namespace gptoss::engine {
 
-// A tensor the forward pass reads whole for every token: not the embedding, not an expert.
+// A tensor the forward pass reads whole for every token: not the embedding, not an expert, and
+// not the unembedding unless `with_unembed` (fast keeps it in 8-bit blocks instead, q8_weights.h).
 struct DenseTensor {
   int file = 0;  // index into Checkpoint::files
   const TensorEntry* entry = nullptr;
 };
-std::vector<DenseTensor> dense_tensors(const Checkpoint& ckpt);
+std::vector<DenseTensor> dense_tensors(const Checkpoint& ckpt, bool with_unembed = true);
 
 // Bytes of one expert slot for the experts of `lw`.
 uint64_t expert_slot_bytes(const LayerWeights& lw);
 
 class StreamedWeights {
  public:
-  // Copies the dense tensors of `ckpt` (reported as stage "warming") and makes an expert cache of
-  // `slots` slots evicted by `policy`. Throws gptoss::Error naming the file and tensor when a read
-  // fails.
+  // Copies the dense tensors of `ckpt` (reported as stage "warming"; the unembedding only if
+  // `with_unembed`, else its view is null) and makes an expert cache of `slots` slots evicted by
+  // `policy`. Throws gptoss::Error naming the file and tensor when a read fails.
   StreamedWeights(const Checkpoint& ckpt, int slots, EvictionPolicy policy,
-                  const std::function<void(const LoadProgress&)>& progress);
+                  const std::function<void(const LoadProgress&)>& progress, bool with_unembed = true);
   ~StreamedWeights();
   StreamedWeights(const StreamedWeights&) = delete;
   StreamedWeights& operator=(const StreamedWeights&) = delete;

@@ -40,10 +40,11 @@ TEST_F(LowRamTmuxTest, StatusBarAndStatsShowTheStreamingFigures) {
                             .c_str()),
             0);
   // A budget that holds 8 of the tiny model's 24 experts beside everything else (the way the
-  // engine's streaming tests pick theirs): the chat must stream, and its cache must evict.
+  // engine's streaming tests pick theirs): the chat must stream, and its cache must evict. The
+  // chat runs the fast profile, whose needs differ (8-bit unembedding, bf16 KV cache).
   const int threads = static_cast<int>(std::thread::hardware_concurrency());
-  const gptoss::engine::MemoryNeeds needs =
-      gptoss::engine::memory_needs(*gptoss::engine::open_checkpoint(model.string()), kContext, threads);
+  const gptoss::engine::MemoryNeeds needs = gptoss::engine::memory_needs(
+      *gptoss::engine::open_checkpoint(model.string()), kContext, threads, gptoss::engine::Precision::kFast);
   const uint64_t budget = needs.streaming_fixed() + 8 * needs.slot_bytes;
   ASSERT_LT(budget, needs.mapped());
   start("--model " + quote(model.string()) + " --ram " + std::to_string(budget) + " --context " +

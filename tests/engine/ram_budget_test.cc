@@ -10,6 +10,8 @@
 
 #include "engine/checkpoint.h"
 #include "engine/engine.h"
+#include "engine/file_reader.h"
+#include "engine/kv_cache.h"
 #include "engine/micro_preset.h"
 #include "engine/test_model.h"
 #include "reference/temp_dir.h"
@@ -131,6 +133,45 @@ TEST(RamBudget, TooSmallIsOneLineWithTheMinimum) {
   const auto streaming = Model::open(dir.str(), options);
   EXPECT_TRUE(streaming->info().streaming);
   EXPECT_EQ(streaming->info().expert_slots, needs.min_slots);
+}
+
+// fast holds the unembedding in 8-bit blocks (36 bytes per 32 values, 64 in bf16) and the KV cache
+// in bf16: the budget counts those, in both modes, and a streaming model keeps what was counted.
+TEST(RamBudget, FastCountsThe8BitUnembeddingAndABf16Cache) {
+  testing::TempDir dir;
+  write_test_model(dir.str(), streamable_preset(), TestModelOptions{});
+  const auto ckpt = open_checkpoint(dir.str());
+  const MemoryNeeds exact = memory_needs(*ckpt, 8192, 2, Precision::kExact);
+  const MemoryNeeds fast = memory_needs(*ckpt, 8192, 2, Precision::kFast);
+  const Config& cfg = ckpt->config;
+  const uint64_t V = cfg.vocab, H = cfg.hidden;
+  const uint64_t unembed_bf16 = V * H * 2, unembed_q8 = V * H + V * (H / 32) * 4;  // both multiples of 64
+
+  EXPECT_EQ(exact.kv_bytes, 2 * fast.kv_bytes);  // f32 against bf16, the same positions
+  EXPECT_EQ(fast.kv_bytes, kv_cache_bytes(cfg, 8192, 4096, KvType::kBf16));
+  EXPECT_EQ(exact.q8_bytes, 0u);
+  EXPECT_EQ(fast.q8_bytes, unembed_q8);
+  EXPECT_EQ(fast.q8_replaced, unembed_bf16);
+  // Streaming copies: the bf16 unembedding (one aligned region) is replaced by the 8-bit one.
+  EXPECT_EQ(exact.dense_bytes - fast.dense_bytes, copy_region_bytes(unembed_bf16) - unembed_q8);
+  // Mapped: its file pages are not counted, the 8-bit copy is.
+  EXPECT_EQ(exact.mapped() - fast.mapped(), unembed_bf16 - unembed_q8 + (exact.kv_bytes - fast.kv_bytes));
+
+  // A streaming fast model holds the dense copy it was counted for, the 8-bit unembedding
+  // included, and still computes: its logits equal the mapped fast model's (the same kernels on
+  // the same bytes).
+  LoadOptions options{.threads = 2, .precision = Precision::kFast, .ram_budget_bytes = fast.min_streaming()};
+  const auto streaming = Model::open(dir.str(), options);
+  ASSERT_TRUE(streaming->info().streaming);
+  EXPECT_EQ(streaming->info().resident_bytes, fast.dense_bytes);
+  options.ram_budget_bytes = 0;
+  const auto mapped = Model::open(dir.str(), options);
+  const std::vector<int32_t> ids = {1, 7, 300, 42, 5};
+  Context a(streaming, {.max_tokens = 16}), b(mapped, {.max_tokens = 16});
+  const auto za = a.prefill(ids);
+  const std::vector<float> want(za.begin(), za.end());
+  const auto zb = b.prefill(ids);
+  EXPECT_EQ(want, std::vector<float>(zb.begin(), zb.end()));
 }
 
 }  // namespace
