@@ -47,8 +47,9 @@ TEST_F(LowRamTmuxTest, StatusBarAndStatsShowTheStreamingFigures) {
       *gptoss::engine::open_checkpoint(model.string()), kContext, threads, gptoss::engine::Precision::kFast);
   const uint64_t budget = needs.streaming_fixed() + 8 * needs.slot_bytes;
   ASSERT_LT(budget, needs.mapped());
+  // The same thread count as the budget's (the chat's default is one per physical core).
   start("--model " + quote(model.string()) + " --ram " + std::to_string(budget) + " --context " +
-        std::to_string(kContext) + " --max-tokens 24 --seed 3");
+        std::to_string(kContext) + " --threads " + std::to_string(threads) + " --max-tokens 24 --seed 3");
 
   // Before any reply: the mode and budget, no cache figures yet.
   ASSERT_TRUE(wait_text("ctx 0/", 90));

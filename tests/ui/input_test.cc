@@ -112,6 +112,7 @@ TEST(InputLineTest, LinesAndHistoryFile) {
     EXPECT_TRUE(input.empty());
   }
   std::remove(path.c_str());
+  std::remove((path + ".lock").c_str());  // the history file's lock (history_file.h)
 }
 
 // Two chats at once: each appends its lines, neither drops the other's; the file is private even if
@@ -133,6 +134,7 @@ TEST(InputLineTest, HistoryFileIsAppendedAndPrivate) {
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::remove(path.c_str());
+  std::remove((path + ".lock").c_str());
 }
 
 }  // namespace
