@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "engine/kernel_targets.h"
@@ -89,6 +90,24 @@ Filled fill(int positions, std::mt19937& rng, int capacity = 64, KvType type = K
   return f;
 }
 
+// Attention (the target's kernels) for the n queries q [n, NH*D] at positions p0.. of layer l: each
+// output within `tolerance` of the double twin.
+void expect_twin(const Kernels& kernels, const Filled& f, const std::vector<float>& q, int l, int p0, int n,
+                 const float* sinks, double tolerance, const std::string& label, const Shape& shape = {}) {
+  const int row = shape.NH * shape.D;
+  std::vector<float> out(static_cast<size_t>(n) * row),
+      scratch(attention_scratch_floats(shape.NH, shape.D, 2));
+  kernels.attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, shape.NH, shape.NKV, shape.D,
+                        scratch.data(), 2);
+  for (int t = 0; t < n; ++t) {
+    const std::vector<float> qt(q.begin() + t * row, q.begin() + (t + 1) * row);
+    const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks, shape);
+    for (int i = 0; i < row; ++i)
+      ASSERT_NEAR(out[t * row + i], want[i], tolerance)
+          << label << " layer " << l << " query " << t << " i " << i;
+  }
+}
+
 TEST_P(Attention, MatchesDoubleTwinOnBothLayerKinds) {
   std::mt19937 rng(11);
   const int P = 10;
@@ -97,18 +116,11 @@ TEST_P(Attention, MatchesDoubleTwinOnBothLayerKinds) {
   std::normal_distribution<float> normal;
   // The batch: queries at positions 3 .. 9 at once (their keys already in the cache).
   const int p0 = 3, n = P - p0;
-  std::vector<float> q(static_cast<size_t>(n) * kNH * kD), out(q.size());
+  std::vector<float> q(static_cast<size_t>(n) * kNH * kD);
   for (auto& x : q) x = normal(rng);
-  for (int l = 0; l < 2; ++l) {
-    kernels().attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, scratch.data(), 2);
-    for (int t = 0; t < n; ++t) {
-      std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
-      const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
-      // f32 scores, exp and sums over <= 10 terms of O(1) values: 1e-5 is far above rounding.
-      for (int i = 0; i < kNH * kD; ++i)
-        ASSERT_NEAR(out[t * kNH * kD + i], want[i], 1e-5) << l << " " << t << " " << i;
-    }
-  }
+  // f32 scores, exp and sums over <= 10 terms of O(1) values: 1e-5 is far above rounding.
+  for (int l = 0; l < 2; ++l)
+    ASSERT_NO_FATAL_FAILURE(expect_twin(kernels(), f, q, l, p0, n, sinks, 1e-5, "batch"));
 }
 
 // Decode at 1000 positions: the full layer's keys are cut into ranges (kMinKeysPerRange = 256 per
@@ -120,16 +132,12 @@ TEST_P(Attention, DecodeOverKeyRangesMatchesDoubleTwin) {
   Filled f = fill(P, rng, P);
   const float sinks[kNH] = {0.5f, -1.0f, 2.0f, 0.0f};
   std::normal_distribution<float> normal;
-  std::vector<float> q(kNH * kD), out(q.size());
+  std::vector<float> q(kNH * kD);
   for (auto& x : q) x = 3.0f * normal(rng);
-  for (int l = 0; l < 2; ++l) {
-    kernels().attention_f32(out.data(), q.data(), f.cache, l, P - 1, 1, sinks, kNH, kNKV, kD, scratch.data(),
-                            2);
-    const auto want = twin(q, f.keys, f.values, P - 1, l == 0, sinks);
-    // A weighted mean of O(1) values with f32 weights summed over 1000 terms: 1e-5 is ~100x the
-    // rounding, and far below what a dropped range or a wrong rescale would change.
-    for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << l << " " << i;
-  }
+  // A weighted mean of O(1) values with f32 weights summed over 1000 terms: 1e-5 is ~100x the
+  // rounding, and far below what a dropped range or a wrong rescale would change.
+  for (int l = 0; l < 2; ++l)
+    ASSERT_NO_FATAL_FAILURE(expect_twin(kernels(), f, q, l, P - 1, 1, sinks, 1e-5, "decode"));
 }
 
 TEST_P(Attention, Bf16CacheMatchesDoubleTwinInBatchAndDecode) {
@@ -139,21 +147,12 @@ TEST_P(Attention, Bf16CacheMatchesDoubleTwinInBatchAndDecode) {
   const float sinks[kNH] = {0.5f, -1.0f, 2.0f, 0.0f};
   std::normal_distribution<float> normal;
   const int p0 = P - 5, n = 5;  // a batch of 5, then one decode query over 2 ranges of >= 256 keys
-  std::vector<float> q(static_cast<size_t>(n) * kNH * kD), out(q.size());
+  std::vector<float> q(static_cast<size_t>(n) * kNH * kD);
   for (auto& x : q) x = 2.0f * normal(rng);
+  const std::vector<float> first_query(q.begin(), q.begin() + kNH * kD);
   for (int l = 0; l < 2; ++l) {
-    kernels().attention_f32(out.data(), q.data(), f.cache, l, p0, n, sinks, kNH, kNKV, kD, scratch.data(), 2);
-    for (int t = 0; t < n; ++t) {
-      std::vector<float> qt(q.begin() + t * kNH * kD, q.begin() + (t + 1) * kNH * kD);
-      const auto want = twin(qt, f.keys, f.values, p0 + t, l == 0, sinks);
-      for (int i = 0; i < kNH * kD; ++i)
-        ASSERT_NEAR(out[t * kNH * kD + i], want[i], 1e-5) << "batch " << l << " " << t << " " << i;
-    }
-    kernels().attention_f32(out.data(), q.data(), f.cache, l, P - 1, 1, sinks, kNH, kNKV, kD, scratch.data(),
-                            2);
-    const auto want =
-        twin(std::vector<float>(q.begin(), q.begin() + kNH * kD), f.keys, f.values, P - 1, l == 0, sinks);
-    for (int i = 0; i < kNH * kD; ++i) ASSERT_NEAR(out[i], want[i], 1e-5) << "decode " << l << " " << i;
+    ASSERT_NO_FATAL_FAILURE(expect_twin(kernels(), f, q, l, p0, n, sinks, 1e-5, "batch"));
+    ASSERT_NO_FATAL_FAILURE(expect_twin(kernels(), f, first_query, l, P - 1, 1, sinks, 1e-5, "decode"));
   }
 }
 
@@ -168,29 +167,20 @@ TEST_P(Attention, GptOssShapeMatchesDoubleTwin) {
   std::mt19937 rng(15);
   std::normal_distribution<float> normal;
   for (auto& x : sinks) x = normal(rng);
-  std::vector<float> big_scratch(attention_scratch_floats(NH, D, 2));
   for (KvType type : {KvType::kF32, KvType::kBf16}) {
     Filled f = fill(P, rng, P, type, shape);
     const int p0 = P - 3, n = 3;
-    std::vector<float> q(static_cast<size_t>(n) * NH * D), out(q.size());
+    std::vector<float> q(static_cast<size_t>(n) * NH * D);
     for (auto& x : q) x = 2.0f * normal(rng);
+    const std::vector<float> last_query(q.end() - NH * D, q.end());
+    const std::string cache = type == KvType::kBf16 ? "bf16 " : "f32 ";
+    // f32 dot products of 64 terms and sums of <= 700 weights of O(1) values, in a different
+    // order than the twin's: 2e-5 is ~100x their rounding, far below any dropped key.
     for (int l = 0; l < 2; ++l) {
-      for (int batch : {n, 1}) {  // the batch at p0.., then the last query alone (decode)
-        const int first = batch == 1 ? P - 1 : p0;
-        kernels().attention_f32(out.data(), q.data() + (batch == 1 ? (n - 1) * NH * D : 0), f.cache, l, first,
-                                batch, sinks.data(), NH, shape.NKV, D, big_scratch.data(), 2);
-        for (int t = 0; t < batch; ++t) {
-          const size_t at = static_cast<size_t>(batch == 1 ? n - 1 : t) * NH * D;
-          std::vector<float> qt(q.begin() + at, q.begin() + at + NH * D);
-          const auto want = twin(qt, f.keys, f.values, first + t, l == 0, sinks.data(), shape);
-          // f32 dot products of 64 terms and sums of <= 700 weights of O(1) values, in a different
-          // order than the twin's: 2e-5 is ~100x their rounding, far below any dropped key.
-          for (int i = 0; i < NH * D; ++i)
-            ASSERT_NEAR(out[t * NH * D + i], want[i], 2e-5)
-                << (type == KvType::kBf16 ? "bf16 " : "f32 ") << "layer " << l << " batch " << batch << " t " << t
-                << " i " << i;
-        }
-      }
+      ASSERT_NO_FATAL_FAILURE(
+          expect_twin(kernels(), f, q, l, p0, n, sinks.data(), 2e-5, cache + "batch", shape));
+      ASSERT_NO_FATAL_FAILURE(
+          expect_twin(kernels(), f, last_query, l, P - 1, 1, sinks.data(), 2e-5, cache + "decode", shape));
     }
   }
 }
