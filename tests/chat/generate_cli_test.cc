@@ -11,11 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "chat/session_store.h"
 #include "engine/test_model.h"
+#include "reference/file_bytes.h"
 
 namespace gptoss::chat {
 namespace {
@@ -27,12 +27,7 @@ struct CliRun {
   std::string out, err;
 };
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using gptoss::testing::slurp;
 
 // Single-quotes an argument for /bin/sh.
 std::string quoted(const std::string& arg) {
@@ -74,8 +69,8 @@ class GenerateCliTest : public ::testing::Test {
     const int status = std::system(command.c_str());
     CliRun r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
+    r.out = slurp(out);
+    r.err = slurp(err);
     return r;
   }
   static std::vector<std::string> generate(const std::string& prompt, const std::string& seed,
@@ -215,7 +210,7 @@ TEST_F(GenerateCliTest, InterruptKeepsThePartialAnswerInTheSession) {
     if (m.role == "assistant" && (!m.channel || *m.channel == "final")) kept += m.content;
   }
   EXPECT_FALSE(kept.empty());
-  EXPECT_EQ(read_file(out), kept + "\n");
+  EXPECT_EQ(slurp(out), kept + "\n");
 }
 
 TEST_F(GenerateCliTest, UnwritableSessionIsRefusedBeforeAnythingIsGenerated) {
@@ -257,10 +252,10 @@ TEST_F(GenerateCliTest, LogitsReadsATokenFileOnlyWhenAskedTo) {
   };
   const CliRun literal = logits({"--tokens", "1,2,3"});
   ASSERT_EQ(literal.exit_code, 0) << literal.err;
-  const std::string from_flag = read_file(npy);
+  const std::string from_flag = slurp(npy);
   const CliRun from_file = logits({"--tokens-file", ids.string()});
   ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
-  EXPECT_EQ(read_file(npy), from_flag);
+  EXPECT_EQ(slurp(npy), from_flag);
 
   const CliRun named_file = logits({"--tokens", ids.string()});
   EXPECT_EQ(named_file.exit_code, 2);
@@ -319,7 +314,7 @@ TEST_F(GenerateCliTest, ErrorsAndUsage) {
   const CliRun g = run(generate("x", "1", {"--session", broken.string()}));
   EXPECT_EQ(g.exit_code, 1);
   EXPECT_NE(g.err.find(": 3:3: invalid JSON"), std::string::npos) << g.err;
-  EXPECT_EQ(read_file(broken), "{\n  \"format\": \"gpt-oss-chat-session\",\n  oops\n}\n");
+  EXPECT_EQ(slurp(broken), "{\n  \"format\": \"gpt-oss-chat-session\",\n  oops\n}\n");
 
   const CliRun missing_model = run({"generate", "--model", (*dir_ / "nope").string(), "--prompt", "x"});
   EXPECT_EQ(missing_model.exit_code, 1);

@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "chat/harmony_vectors.h"
+#include "reference/file_bytes.h"
 
 namespace {
 
@@ -24,12 +24,7 @@ struct CliRun {
   std::string err;
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using gptoss::testing::slurp;
 
 // Runs `gpt-oss-chat harmony <args>` with `input` on stdin.
 CliRun run_harmony(const std::string& args, const std::string& input) {

@@ -8,22 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "chat/session_store.h"
 #include "engine/test_model.h"
+#include "reference/file_bytes.h"
 
 namespace gptoss::chat {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using gptoss::testing::slurp;
 
 struct GenerateRun {
   int exit_code = -1;
@@ -60,7 +55,7 @@ class SessionCacheCliTest : public ::testing::Test {
     const int status = std::system(command.c_str());
     GenerateRun r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = read_file(err);
+    r.err = slurp(err);
     fs::remove(err);
     std::smatch m;
     if (std::regex_search(r.err, m, std::regex("reused (\\d+), prefilled (\\d+)"))) {
@@ -106,7 +101,7 @@ TEST_F(SessionCacheCliTest, NoKvWritesAndReadsNone) {
 
 TEST_F(SessionCacheCliTest, DamagedCacheIsANoteAndAPrefill) {
   generate("Hello there");
-  std::string kv = read_file(sessions_ / "s.kv");
+  std::string kv = slurp(sessions_ / "s.kv");
   ASSERT_GT(kv.size(), 100u);
   kv[kv.size() / 2] ^= 0x20;
   std::ofstream(sessions_ / "s.kv", std::ios::binary | std::ios::trunc) << kv;

@@ -20,6 +20,7 @@
 
 #include "chat/session_store.h"
 #include "e2e/tmux_fixture.h"
+#include "reference/file_bytes.h"
 
 namespace fs = std::filesystem;
 
@@ -360,10 +361,7 @@ size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
+using gptoss::testing::slurp;
 
 // A message refused as too long leaves the transcript as it was and stays in the input line; /undo
 // then removes the exchange the screen shows as last.
@@ -401,10 +399,10 @@ TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
 
   line("/save sky");
   ASSERT_TRUE(wait_text("/save! sky replaces it"));
-  EXPECT_NE(read_file(sessions_dir() / "sky.json").find("why is the sky blue"), std::string::npos);
+  EXPECT_NE(slurp(sessions_dir() / "sky.json").find("why is the sky blue"), std::string::npos);
   line("/save! sky");
   ASSERT_TRUE(wait_text("Saved as 'sky'"));
-  EXPECT_NE(read_file(sessions_dir() / "sky.json").find("hello there"), std::string::npos);
+  EXPECT_NE(slurp(sessions_dir() / "sky.json").find("hello there"), std::string::npos);
   line("/save sky");  // the same conversation: no question
   ASSERT_TRUE(
       wait_for([](const std::string& x) { return count(x, "Saved as 'sky'") == 2; }, "the second save"));
@@ -413,7 +411,7 @@ TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
   // A path: written as given, not as x.json.json in the sessions folder.
   line("/save x.json");
   ASSERT_TRUE(wait_text("Saved as 'x.json'"));
-  EXPECT_NE(read_file(root_ / "work" / "x.json").find("hello there"), std::string::npos);
+  EXPECT_NE(slurp(root_ / "work" / "x.json").find("hello there"), std::string::npos);
   EXPECT_FALSE(fs::exists(sessions_dir() / "x.json.json"));
 
   // The autosave on /quit fails (its file is now a folder): the chat stays open.
@@ -429,7 +427,7 @@ TEST_F(ChatTmuxTest, SavingNeverLosesAConversation) {
   ASSERT_TRUE(wait_text("Saved as"));
   line("/quit");
   ASSERT_EQ(wait_exit_line(), "EXIT=0");
-  EXPECT_NE(read_file(elsewhere).find("more words"), std::string::npos);
+  EXPECT_NE(slurp(elsewhere).find("more words"), std::string::npos);
   // The farewell names a command that works here: the binary's path (it is not on $PATH) and --demo.
   const std::string resume = std::string(GPTOSS_BINARY) + " --demo --session " + elsewhere.string();
   ASSERT_TRUE(wait_for([&](const std::string&) { return joined_screen().find(resume) != std::string::npos; },
@@ -453,7 +451,7 @@ TEST_F(ChatTmuxTest, FlagsOverrideSavedSettings) {
   // The demo caps replies at 80 tokens; the saved session keeps the normal budget.
   out = run("printf 'hi\\n/save capped\\n' | (" + chat + ") 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("saved as 'capped'"), std::string::npos) << out;
-  const std::string json = read_file(sessions_dir() / "capped.json");
+  const std::string json = slurp(sessions_dir() / "capped.json");
   EXPECT_NE(json.find("\"max_new_tokens\": 2048"), std::string::npos) << json.substr(0, 1500);
 }
 
@@ -484,17 +482,17 @@ TEST_F(ChatTmuxTest, OneShotPrompts) {
       run("printf 'line one\\n/effort high\\n' | (" + chat + "--session piped) 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
   EXPECT_EQ(out.find("[effort"), std::string::npos) << "a '/' line in a pipe is text:\n" << out;
-  std::string json = read_file(sessions_dir() / "piped.json");
+  std::string json = slurp(sessions_dir() / "piped.json");
   EXPECT_EQ(count(json, "\"role\": \"user\""), 1u) << json.substr(0, 2000);
   EXPECT_NE(json.find("line one\\n/effort high"), std::string::npos) << json.substr(0, 2000);
 
   out = run("(" + chat + "--session asked 'why is the sky blue?') </dev/null 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
-  EXPECT_NE(read_file(sessions_dir() / "asked.json").find("\"why is the sky blue?\""), std::string::npos);
+  EXPECT_NE(slurp(sessions_dir() / "asked.json").find("\"why is the sky blue?\""), std::string::npos);
 
   out = run("printf 'the file\\n' | (" + chat + "--session both summarize) 2>&1; echo EXIT=$?");
   EXPECT_NE(out.find("EXIT=0"), std::string::npos) << out;
-  EXPECT_NE(read_file(sessions_dir() / "both.json").find("summarize\\n\\nthe file"), std::string::npos);
+  EXPECT_NE(slurp(sessions_dir() / "both.json").find("summarize\\n\\nthe file"), std::string::npos);
 
   // Nothing to ask, a typo of a subcommand, flags that cannot work: usage errors before loading.
   out = run("(" + chat + ") </dev/null 2>&1; echo EXIT=$?");

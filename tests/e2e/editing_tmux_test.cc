@@ -13,17 +13,19 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "chat/session_store.h"
 #include "e2e/tmux_fixture.h"
+#include "reference/file_bytes.h"
 
 namespace fs = std::filesystem;
 
 namespace {
+
+using gptoss::testing::slurp;
 
 using namespace gptoss::e2e;
 
@@ -68,10 +70,6 @@ class EditingTmuxTest : public TmuxTest {
     return p;
   }
 
-  static std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
 };
 
 // Ctrl-X Ctrl-E and /edit: the curses screen is handed to $EDITOR and comes back whole; what the
@@ -91,7 +89,7 @@ TEST_F(EditingTmuxTest, ExternalEditorEditsTheDraft) {
   keys("C-x");
   keys("C-e");
   ASSERT_TRUE(wait_text("\u203A edited by the script\n  second line\n"));
-  EXPECT_EQ(read_file(seen), "my draft\n");
+  EXPECT_EQ(slurp(seen), "my draft\n");
   std::string s = screen();
   EXPECT_NE(status_line().find("demo, random weights"), std::string::npos) << "the screen came back:\n" << s;
   EXPECT_NE(s.find("Type a message and press Enter"), std::string::npos) << s;
@@ -109,7 +107,7 @@ TEST_F(EditingTmuxTest, ExternalEditorEditsTheDraft) {
   keys("C-u");
   line("/edit from the command");
   ASSERT_TRUE(wait_text("\u203A edited by the script\n"));
-  EXPECT_EQ(read_file(seen), "from the command\n");
+  EXPECT_EQ(slurp(seen), "from the command\n");
   keys("Enter");
   ASSERT_TRUE(wait_text("You\nedited by the script\nsecond line\n"));
   ASSERT_TRUE(wait_idle());

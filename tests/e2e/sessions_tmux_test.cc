@@ -10,13 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "chat/session_store.h"
 #include "e2e/tmux_fixture.h"
+#include "reference/file_bytes.h"
 
 namespace fs = std::filesystem;
 
@@ -29,12 +29,7 @@ class SessionsTmuxTest : public TmuxTest {
   SessionsTmuxTest() : TmuxTest("sessions") {}
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using gptoss::testing::slurp;
 
 TEST_F(SessionsTmuxTest, SessionsDeleteAndRenameInTheChat) {
   write_reasoning_session();

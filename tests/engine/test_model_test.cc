@@ -11,15 +11,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "engine/config.h"
 #include "engine/micro_preset.h"
 #include "engine/safetensors.h"
+#include "reference/file_bytes.h"
 #include "reference/reference_forward.h"
 #include "reference/temp_dir.h"
 
@@ -29,12 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using gptoss::testing::slurp;
 
 struct Stats {
   double mean = 0, std = 0, min = INFINITY, max = -INFINITY;

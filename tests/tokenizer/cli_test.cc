@@ -10,14 +10,16 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "reference/file_bytes.h"
 #include "tokenizer/test_support.h"
 
 extern char** environ;
 
 namespace gptoss::tokenizer {
 namespace {
+
+using gptoss::testing::slurp;
 
 using testing::read_vectors;
 
@@ -34,13 +36,6 @@ class TokenizeCliTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  static std::string slurp(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    return bytes.str();
-  }
 
   RunResult run(std::vector<std::string> args, const std::string& input) {
     const auto in = dir_ / "stdin";

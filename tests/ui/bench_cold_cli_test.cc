@@ -7,12 +7,11 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "engine/test_model.h"
+#include "reference/file_bytes.h"
 #include "reference/temp_dir.h"
 
 namespace gptoss::ui {
@@ -20,12 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using gptoss::testing::slurp;
 
 class BenchColdCli : public ::testing::Test {
  protected:

@@ -7,9 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "reference/file_bytes.h"
 
 namespace gptoss::ui::testing {
 
@@ -24,12 +25,7 @@ inline std::string shell_quoted(const std::string& arg) {
   return q.append("'");
 }
 
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using gptoss::testing::slurp;
 
 // A private home for one test: HOME and the XDG folders in `root`, no model variables, the
 // current folder `root`/work. The environment of every run_cli in it.

@@ -10,12 +10,15 @@
 #include <map>
 #include <set>
 
+#include "reference/file_bytes.h"
 #include "ui/attach_file.h"
 #include "ui/external_editor.h"
 #include "ui/input.h"
 
 namespace gptoss::ui {
 namespace {
+
+using gptoss::testing::slurp;
 
 namespace fs = std::filesystem;
 
@@ -32,10 +35,6 @@ class DraftsTest : public ::testing::Test {
     std::ofstream(p, std::ios::binary) << bytes;
     if (executable) fs::permissions(p, fs::perms::owner_all);
     return p;
-  }
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   fs::path dir_;
 };
@@ -63,7 +62,7 @@ TEST_F(DraftsTest, EditorRoundTrip) {
   EditorOutcome r = edit_in_editor(script.string(), "my draft");
   ASSERT_TRUE(r.text) << r.error;
   EXPECT_EQ(*r.text, "rewritten\nsecond line");  // the editor's final newline is dropped
-  EXPECT_EQ(read(seen), "my draft\n600\n");
+  EXPECT_EQ(slurp(seen), "my draft\n600\n");
   // An editor command with arguments goes through the shell, as git runs $EDITOR.
   r = edit_in_editor("sed -i s/draft/text/", "a draft");
   ASSERT_TRUE(r.text) << r.error;
