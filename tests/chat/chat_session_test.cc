@@ -18,6 +18,7 @@
 #include "chat/local_backend.h"
 #include "engine/engine.h"
 #include "engine/test_model.h"
+#include "reference/temp_dir.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptoss::chat {
@@ -31,21 +32,18 @@ using engine::Model;
 class ChatSessionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "gptoss-chat-session-test-XXXXXX").string();
-    dir_ = new fs::path(::mkdtemp(tmpl.data()));
+    dir_ = new gptoss::testing::TempDir;
     engine::TestModelOptions options;
     options.seed = 11;
-    engine::write_test_model(dir_->string(), *engine::find_test_model_preset("tiny"), options);
-    local_model_ = new LocalModel(open_local_model(dir_->string(), {.threads = 1}));
+    engine::write_test_model(dir_->str(), *engine::find_test_model_preset("tiny"), options);
+    local_model_ = new LocalModel(open_local_model(dir_->str(), {.threads = 1}));
     model_ = &local_model_->model;
     tokenizer_ = new std::shared_ptr<const tokenizer::Tokenizer>(tokenizer::Tokenizer::load_default());
   }
   static void TearDownTestSuite() {
     delete local_model_;
     delete tokenizer_;
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
+    delete dir_;  // and its folder
   }
 
   static SessionState small_state(int max_new_tokens = 64) {
@@ -84,13 +82,13 @@ class ChatSessionTest : public ::testing::Test {
     return {logits.begin(), logits.end()};
   }
 
-  static fs::path* dir_;
+  static gptoss::testing::TempDir* dir_;
   static LocalModel* local_model_;
   static const std::shared_ptr<const Model>* model_;
   static std::shared_ptr<const tokenizer::Tokenizer>* tokenizer_;
 };
 
-fs::path* ChatSessionTest::dir_ = nullptr;
+gptoss::testing::TempDir* ChatSessionTest::dir_ = nullptr;
 LocalModel* ChatSessionTest::local_model_ = nullptr;
 const std::shared_ptr<const Model>* ChatSessionTest::model_ = nullptr;
 std::shared_ptr<const tokenizer::Tokenizer>* ChatSessionTest::tokenizer_ = nullptr;

@@ -16,6 +16,7 @@
 #include "chat/session_store.h"
 #include "engine/test_model.h"
 #include "reference/file_bytes.h"
+#include "reference/temp_dir.h"
 
 namespace gptoss::chat {
 namespace {
@@ -46,20 +47,17 @@ std::string quoted(const std::string& arg) {
 class GenerateCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "gptoss-generate-test-XXXXXX").string();
-    dir_ = new fs::path(::mkdtemp(tmpl.data()));
+    dir_ = new gptoss::testing::TempDir;
     engine::TestModelOptions options;
     options.seed = 3;
-    engine::write_test_model((*dir_ / "tiny").string(), *engine::find_test_model_preset("tiny"), options);
+    engine::write_test_model((dir_->path() / "tiny").string(), *engine::find_test_model_preset("tiny"), options);
   }
   static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
+    delete dir_;  // and its folder
   }
 
   static CliRun run(const std::vector<std::string>& args, const std::string& stdin_bytes = "") {
-    const fs::path in = *dir_ / "stdin", out = *dir_ / "stdout", err = *dir_ / "stderr";
+    const fs::path in = dir_->path() / "stdin", out = dir_->path() / "stdout", err = dir_->path() / "stderr";
     std::ofstream(in, std::ios::binary) << stdin_bytes;
     std::string command = quoted(GPTOSS_BINARY);
     // (appends rather than operator+: GCC 12 warns falsely about the temporaries)
@@ -77,7 +75,7 @@ class GenerateCliTest : public ::testing::Test {
                                            std::vector<std::string> more = {}) {
     std::vector<std::string> args = {"generate",
                                      "--model",
-                                     (*dir_ / "tiny").string(),
+                                     (dir_->path() / "tiny").string(),
                                      "--prompt",
                                      prompt,
                                      "--seed",
@@ -92,10 +90,10 @@ class GenerateCliTest : public ::testing::Test {
     return args;
   }
 
-  static fs::path* dir_;
+  static gptoss::testing::TempDir* dir_;
 };
 
-fs::path* GenerateCliTest::dir_ = nullptr;
+gptoss::testing::TempDir* GenerateCliTest::dir_ = nullptr;
 
 TEST_F(GenerateCliTest, SameSeedSameOutputOtherSeedOtherOutput) {
   const CliRun a = run(generate("Hello", "42"));
@@ -121,7 +119,7 @@ TEST_F(GenerateCliTest, InvalidUtf8PromptIsRepairedNotRefused) {
 }
 
 TEST_F(GenerateCliTest, SessionIsCreatedContinuedAndRendered) {
-  const fs::path session = *dir_ / "sessions" / "s.json";
+  const fs::path session = dir_->path() / "sessions" / "s.json";
   fs::create_directories(session.parent_path());  // only the real sessions folder is made on demand
   const CliRun first =
       run(generate("First question", "5", {"--session", session.string(), "--effort", "high"}));
@@ -163,8 +161,8 @@ TEST_F(GenerateCliTest, SessionIsCreatedContinuedAndRendered) {
 // Ctrl-C while the answer streams: exit 130, and the saved session keeps the partial answer,
 // marked interrupted.
 TEST_F(GenerateCliTest, InterruptKeepsThePartialAnswerInTheSession) {
-  const fs::path session = *dir_ / "interrupted.json";
-  const fs::path out = *dir_ / "interrupted.out";
+  const fs::path session = dir_->path() / "interrupted.json";
+  const fs::path out = dir_->path() / "interrupted.out";
   std::vector<std::string> args = generate("Tell me everything", "8", {"--session", session.string()});
   args[8] = "4000";   // --max-tokens: far more than it gets to write
   args[12] = "8192";  // --context
@@ -215,7 +213,7 @@ TEST_F(GenerateCliTest, InterruptKeepsThePartialAnswerInTheSession) {
 
 TEST_F(GenerateCliTest, UnwritableSessionIsRefusedBeforeAnythingIsGenerated) {
   // A session path below a regular file cannot be created, even by root.
-  const fs::path not_a_folder = *dir_ / "not-a-folder";
+  const fs::path not_a_folder = dir_->path() / "not-a-folder";
   std::ofstream(not_a_folder) << "x";
   const std::string session = (not_a_folder / "s.json").string();
   const CliRun r = run(generate("Hello", "1", {"--session", session}));
@@ -228,22 +226,22 @@ TEST_F(GenerateCliTest, UnwritableSessionIsRefusedBeforeAnythingIsGenerated) {
 // `--session /a/b/c.json` creates no folders outside the sessions folder: a mistyped path is an
 // error, not a new tree of folders.
 TEST_F(GenerateCliTest, SessionInAMissingFolderIsRefusedAndTheFolderIsNotCreated) {
-  const fs::path missing = *dir_ / "no-such" / "deeper";
+  const fs::path missing = dir_->path() / "no-such" / "deeper";
   const std::string session = (missing / "s.json").string();
   const CliRun r = run(generate("Hello", "1", {"--session", session}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "gpt-oss-chat generate: " + session + ": save: cannot create a temporary file in " +
                        missing.string() + ": No such file or directory\n");
-  EXPECT_FALSE(fs::exists(*dir_ / "no-such"));
+  EXPECT_FALSE(fs::exists(dir_->path() / "no-such"));
 }
 
 // `--tokens X` is always a list of ids; a file is read only with --tokens-file, and only up to the
 // cap.
 TEST_F(GenerateCliTest, LogitsReadsATokenFileOnlyWhenAskedTo) {
-  const fs::path ids = *dir_ / "ids.txt", npy = *dir_ / "logits.npy";
+  const fs::path ids = dir_->path() / "ids.txt", npy = dir_->path() / "logits.npy";
   std::ofstream(ids) << "1, 2\n3\n";
-  const std::string model = (*dir_ / "tiny").string();
+  const std::string model = (dir_->path() / "tiny").string();
   auto logits = [&](const std::vector<std::string>& source) {
     std::vector<std::string> args = {"logits", "--model", model, "--out", npy.string(), "--threads", "1"};
     args.insert(args.end(), source.begin(), source.end());
@@ -276,7 +274,7 @@ TEST_F(GenerateCliTest, LogitsReadsATokenFileOnlyWhenAskedTo) {
 
 TEST_F(GenerateCliTest, RenderShowsTheHeadersTheChatWouldSendForAVersionZeroSession) {
   // Version 0 stored no system or developer message; the chat derives them from the settings.
-  const fs::path v0 = *dir_ / "v0.json";
+  const fs::path v0 = dir_->path() / "v0.json";
   std::ofstream(v0) << R"({"format": "gpt-oss-chat-session", "version": 0, "saved": "2025-08-01T12:00:00Z",
     "model": "/m", "reasoning_effort": "low", "system_prompt": "Be brief.",
     "messages": [{"role": "user", "content": "Hi"}]})";
@@ -305,7 +303,7 @@ TEST_F(GenerateCliTest, ErrorsAndUsage) {
   EXPECT_EQ(run({"render", "--help"}).exit_code, 0);
   EXPECT_EQ(run({"render"}).exit_code, 2);
 
-  const fs::path broken = *dir_ / "broken.json";
+  const fs::path broken = dir_->path() / "broken.json";
   std::ofstream(broken) << "{\n  \"format\": \"gpt-oss-chat-session\",\n  oops\n}\n";
   const CliRun r = run({"render", "--session", broken.string()});
   EXPECT_EQ(r.exit_code, 1);
@@ -316,7 +314,7 @@ TEST_F(GenerateCliTest, ErrorsAndUsage) {
   EXPECT_NE(g.err.find(": 3:3: invalid JSON"), std::string::npos) << g.err;
   EXPECT_EQ(slurp(broken), "{\n  \"format\": \"gpt-oss-chat-session\",\n  oops\n}\n");
 
-  const CliRun missing_model = run({"generate", "--model", (*dir_ / "nope").string(), "--prompt", "x"});
+  const CliRun missing_model = run({"generate", "--model", (dir_->path() / "nope").string(), "--prompt", "x"});
   EXPECT_EQ(missing_model.exit_code, 1);
 }
 

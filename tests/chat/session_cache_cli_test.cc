@@ -12,6 +12,7 @@
 #include "chat/session_store.h"
 #include "engine/test_model.h"
 #include "reference/file_bytes.h"
+#include "reference/temp_dir.h"
 
 namespace gptoss::chat {
 namespace {
@@ -29,19 +30,16 @@ struct GenerateRun {
 class SessionCacheCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "gptoss-kv-cli-test-XXXXXX").string();
-    dir_ = new fs::path(::mkdtemp(tmpl.data()));
+    dir_ = new gptoss::testing::TempDir;
     engine::TestModelOptions options;
     options.seed = 4;
-    engine::write_test_model((*dir_ / "tiny").string(), *engine::find_test_model_preset("tiny"), options);
+    engine::write_test_model((dir_->path() / "tiny").string(), *engine::find_test_model_preset("tiny"), options);
   }
   static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
+    delete dir_;  // and its folder
   }
   void SetUp() override {
-    sessions_ = *dir_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    sessions_ = dir_->path() / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(sessions_);
   }
 
@@ -49,7 +47,7 @@ class SessionCacheCliTest : public ::testing::Test {
   GenerateRun generate(const std::string& prompt, const std::string& extra = "") {
     const fs::path err = sessions_ / "stderr.txt";
     const std::string command = std::string(GPTOSS_BINARY) + " generate --model " +
-                                (*dir_ / "tiny").string() + " --prompt '" + prompt + "' --session " +
+                                (dir_->path() / "tiny").string() + " --prompt '" + prompt + "' --session " +
                                 (sessions_ / "s.json").string() + " --max-tokens 8 --temperature 0 --stats " +
                                 extra + " >/dev/null 2>" + err.string();
     const int status = std::system(command.c_str());
@@ -71,11 +69,11 @@ class SessionCacheCliTest : public ::testing::Test {
     return names;
   }
 
-  static fs::path* dir_;
+  static gptoss::testing::TempDir* dir_;
   fs::path sessions_;
 };
 
-fs::path* SessionCacheCliTest::dir_ = nullptr;
+gptoss::testing::TempDir* SessionCacheCliTest::dir_ = nullptr;
 
 TEST_F(SessionCacheCliTest, SecondRunResumesFromTheCache) {
   const GenerateRun first = generate("Hello there");

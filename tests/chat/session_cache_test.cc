@@ -15,6 +15,7 @@
 #include "chat/local_backend.h"
 #include "chat/session_store.h"
 #include "engine/test_model.h"
+#include "reference/temp_dir.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptoss::chat {
@@ -26,12 +27,11 @@ namespace special = tokenizer::special;
 class SessionCacheTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "gptoss-session-cache-test-XXXXXX").string();
-    dir_ = new fs::path(::mkdtemp(tmpl.data()));
+    dir_ = new gptoss::testing::TempDir;
     for (int i = 0; i < 2; ++i) {
       engine::TestModelOptions options;
       options.seed = 21 + i;  // same shape, other weights
-      const std::string model_dir = (*dir_ / ("model" + std::to_string(i))).string();
+      const std::string model_dir = (dir_->path() / ("model" + std::to_string(i))).string();
       engine::write_test_model(model_dir, *engine::find_test_model_preset("tiny"), options);
       models_[i] = new LocalModel(open_local_model(model_dir, {.threads = 1}));
     }
@@ -40,12 +40,10 @@ class SessionCacheTest : public ::testing::Test {
   static void TearDownTestSuite() {
     for (auto*& m : models_) delete m;
     delete tokenizer_;
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
+    delete dir_;  // and its folder
   }
   void SetUp() override {
-    sessions_ = *dir_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    sessions_ = dir_->path() / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(sessions_);
   }
 
@@ -111,13 +109,13 @@ class SessionCacheTest : public ::testing::Test {
     return m.empty() ? "" : m.back().content;
   }
 
-  static fs::path* dir_;
+  static gptoss::testing::TempDir* dir_;
   static LocalModel* models_[2];
   static std::shared_ptr<const tokenizer::Tokenizer>* tokenizer_;
   fs::path sessions_;
 };
 
-fs::path* SessionCacheTest::dir_ = nullptr;
+gptoss::testing::TempDir* SessionCacheTest::dir_ = nullptr;
 LocalModel* SessionCacheTest::models_[2] = {};
 std::shared_ptr<const tokenizer::Tokenizer>* SessionCacheTest::tokenizer_ = nullptr;
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli_run.h"
+#include "reference/temp_dir.h"
 
 namespace gptoss::ui {
 namespace {
@@ -19,16 +20,13 @@ using testing::shell_quoted;
 class GenerateModelCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "gptoss-generate-model-XXXXXX").string();
-    model_root_ = new fs::path(::mkdtemp(tmpl.data()));
+    model_root_ = new gptoss::testing::TempDir;
     const std::string cmd = shell_quoted(GPTOSS_BINARY) + " make-test-model " +
-                            shell_quoted((*model_root_ / "tiny").string()) + " --preset tiny >/dev/null 2>&1";
+                            shell_quoted((model_root_->path() / "tiny").string()) + " --preset tiny >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
   static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(*model_root_, ec);
-    delete model_root_;
+    delete model_root_;  // and its folder
   }
   void SetUp() override {
     std::string tmpl = (fs::temp_directory_path() / "gptoss-generate-home-XXXXXX").string();
@@ -44,13 +42,13 @@ class GenerateModelCliTest : public ::testing::Test {
     args.insert(args.end(), more.begin(), more.end());
     return args;
   }
-  static fs::path tiny() { return *model_root_ / "tiny"; }
+  static fs::path tiny() { return model_root_->path() / "tiny"; }
 
-  static fs::path* model_root_;
+  static gptoss::testing::TempDir* model_root_;
   std::unique_ptr<CliHome> home_;
 };
 
-fs::path* GenerateModelCliTest::model_root_ = nullptr;
+gptoss::testing::TempDir* GenerateModelCliTest::model_root_ = nullptr;
 
 // Random weights rarely end with <|return|>: the 8-token budget ends the turn (exit 3).
 bool answered(const CliRun& r) { return r.exit_code == 0 || r.exit_code == 3; }

@@ -15,6 +15,7 @@
 
 #include "engine/test_model.h"
 #include "reference/file_bytes.h"
+#include "reference/temp_dir.h"
 
 namespace gptoss::ui {
 namespace {
@@ -42,30 +43,27 @@ Npy read_npy(const fs::path& p) {
 class InspectCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "gptoss-inspect-XXXXXX").string();
-    dir_ = new fs::path(::mkdtemp(tmpl.data()));
-    engine::write_test_model((*dir_ / "tiny").string(), *engine::find_test_model_preset("tiny"), {.seed = 8});
+    dir_ = new gptoss::testing::TempDir;
+    engine::write_test_model((dir_->path() / "tiny").string(), *engine::find_test_model_preset("tiny"), {.seed = 8});
   }
   static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
+    delete dir_;  // and its folder
   }
   // Runs `gpt-oss-chat ARGS` (a shell-safe string); returns the exit code, stdout in out_, stderr in err_.
   int run(const std::string& args) {
-    const std::string command = std::string(GPTOSS_BINARY) + " " + args + " >" + (*dir_ / "out").string() +
-                                " 2>" + (*dir_ / "err").string();
+    const std::string command = std::string(GPTOSS_BINARY) + " " + args + " >" + (dir_->path() / "out").string() +
+                                " 2>" + (dir_->path() / "err").string();
     const int status = std::system(command.c_str());
-    out_ = slurp(*dir_ / "out");
-    err_ = slurp(*dir_ / "err");
+    out_ = slurp(dir_->path() / "out");
+    err_ = slurp(dir_->path() / "err");
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-  std::string model() const { return "--model " + (*dir_ / "tiny").string(); }
+  std::string model() const { return "--model " + (dir_->path() / "tiny").string(); }
 
-  static fs::path* dir_;
+  static gptoss::testing::TempDir* dir_;
   std::string out_, err_;
 };
-fs::path* InspectCli::dir_ = nullptr;
+gptoss::testing::TempDir* InspectCli::dir_ = nullptr;
 
 TEST_F(InspectCli, JsonHasEveryPartWithItsShape) {
   ASSERT_EQ(run("inspect " + model() + " --tokens 5,6,7,8,9 --positions all --top 3"), 0) << err_;
@@ -103,7 +101,7 @@ TEST_F(InspectCli, LensAtTheLastLayerAgreesWithTheLogitsCommand) {
   ASSERT_EQ(run("inspect " + model() + " --tokens 11,12,13,14 --top 2"), 0) << err_;
   const nlohmann::json j = nlohmann::json::parse(out_);
   const nlohmann::json& last = j["lens"][0]["layers"].back();
-  const fs::path npy = *dir_ / "logits.npy";
+  const fs::path npy = dir_->path() / "logits.npy";
   ASSERT_EQ(run("logits " + model() + " --tokens 11,12,13,14 --out " + npy.string()), 0) << err_;
   const Npy logits = read_npy(npy);
   const size_t V = j["model"]["vocab"];
@@ -132,7 +130,7 @@ TEST_F(InspectCli, LayerSelectionPicksThoseLayers) {
 }
 
 TEST_F(InspectCli, ArraysGoToNpyFilesBesideTheJson) {
-  const fs::path out = *dir_ / "run.json";
+  const fs::path out = dir_->path() / "run.json";
   ASSERT_EQ(
       run("inspect " + model() + " --tokens 1,2,3 --what resid,router --layers 1 --out " + out.string()), 0)
       << err_;
@@ -140,11 +138,11 @@ TEST_F(InspectCli, ArraysGoToNpyFilesBesideTheJson) {
   const int H = j["model"]["hidden"], E = j["model"]["experts"];
   EXPECT_EQ(j["resid"]["shape"], nlohmann::json({3, 1, H}));
   EXPECT_EQ(j["router_logits"]["shape"], nlohmann::json({3, 1, E}));
-  const Npy resid = read_npy(*dir_ / "run.resid.npy");
+  const Npy resid = read_npy(dir_->path() / "run.resid.npy");
   EXPECT_NE(resid.header.find("'shape': (3, 1, " + std::to_string(H) + ")"), std::string::npos)
       << resid.header;
   ASSERT_EQ(resid.data.size(), static_cast<size_t>(3 * H));
-  const Npy router = read_npy(*dir_ / "run.router.npy");
+  const Npy router = read_npy(dir_->path() / "run.router.npy");
   ASSERT_EQ(router.data.size(), static_cast<size_t>(3 * E));
   // The picked experts are the router's K largest logits.
   ASSERT_EQ(run("inspect " + model() + " --tokens 1,2,3 --what routing --layers 1"), 0) << err_;
@@ -177,7 +175,7 @@ TEST_F(InspectCli, BadInputIsAUsageErrorNamingTheFlag) {
   EXPECT_NE(err_.find("--out"), std::string::npos) << err_;
   EXPECT_EQ(run("inspect " + model() + " --tokens 1 --prompt hi"), 2);
   EXPECT_EQ(run("inspect " + model() + " --tokens 1,x"), 2);
-  EXPECT_EQ(run("inspect --model " + (*dir_ / "missing").string() + " --tokens 1"), 1);
+  EXPECT_EQ(run("inspect --model " + (dir_->path() / "missing").string() + " --tokens 1"), 1);
   EXPECT_NE(err_.find("missing"), std::string::npos) << err_;
 }
 
