@@ -171,10 +171,7 @@ chat::SessionSettings settings_from(const CliArgs& args, const chat::BackendInfo
   const int max_context = model.max_context > 0 ? model.max_context : 1 << 24;  // a server knows its own
   s.context_tokens = std::min(s.context_tokens, max_context);
   if (demo) s.max_new_tokens = kDemoReplyTokens;
-  apply_settings_flags(args, s);
-  if (args.has("--context") && s.context_tokens < kMinContext)
-    throw UsageError("--context " + std::to_string(s.context_tokens) + " is too small (expected at least " +
-                     std::to_string(kMinContext) + ": the harmony headers alone take about 100 tokens)");
+  apply_settings_flags(args, s);  // cmd_chat checked the flags before anything slow
   if (s.context_tokens > max_context) {
     throw UsageError("--context " + std::to_string(s.context_tokens) + " is more than this model's " +
                      std::to_string(max_context) + " tokens");
@@ -220,7 +217,12 @@ int cmd_chat(int argc, char** argv) {
   {
     // Every settings flag is checked before anything slow happens, against this run's default
     // reply budget (--demo's is smaller).
-    if (args.has("--context")) args.get_int("--context", 0, kMinContext, 1 << 24);
+    if (args.has("--context")) {
+      const int64_t context = args.get_int("--context", 0, 1, 1 << 24);
+      if (context < kMinContext)
+        throw UsageError("--context " + std::to_string(context) + " is too small (expected at least " +
+                         std::to_string(kMinContext) + ": the harmony headers alone take about 100 tokens)");
+    }
     chat::SessionSettings check;
     check.max_new_tokens = args.has("--demo") ? kDemoReplyTokens : kDefaultReplyTokens;
     apply_settings_flags(args, check);
