@@ -15,6 +15,7 @@
 
 #include "chat/session_store.h"
 #include "engine/test_model.h"
+#include "reference/cli_run.h"
 #include "reference/file_bytes.h"
 #include "reference/temp_dir.h"
 
@@ -23,26 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
+using gptoss::testing::CliRun;
 using gptoss::testing::slurp;
-
-// Single-quotes an argument for /bin/sh.
-std::string quoted(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) {
-    if (c == '\'') {
-      q.append("'\\''");
-    } else {
-      q.push_back(c);
-    }
-  }
-  q.push_back('\'');
-  return q;
-}
 
 class GenerateCliTest : public ::testing::Test {
  protected:
@@ -57,19 +40,7 @@ class GenerateCliTest : public ::testing::Test {
   }
 
   static CliRun run(const std::vector<std::string>& args, const std::string& stdin_bytes = "") {
-    const fs::path in = dir_->path() / "stdin", out = dir_->path() / "stdout", err = dir_->path() / "stderr";
-    std::ofstream(in, std::ios::binary) << stdin_bytes;
-    std::string command = quoted(GPTOSS_BINARY);
-    // (appends rather than operator+: GCC 12 warns falsely about the temporaries)
-    for (const auto& a : args) command.append(" ").append(quoted(a));
-    command.append(" <").append(quoted(in.string())).append(" >").append(quoted(out.string()));
-    command.append(" 2>").append(quoted(err.string()));
-    const int status = std::system(command.c_str());
-    CliRun r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return gptoss::testing::run_binary("", args, dir_->path(), stdin_bytes);
   }
   static std::vector<std::string> generate(const std::string& prompt, const std::string& seed,
                                            std::vector<std::string> more = {}) {

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli_run.h"
+#include "reference/cli_run.h"
 #include "reference/temp_dir.h"
 
 namespace gptoss::ui {

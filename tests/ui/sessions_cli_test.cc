@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "chat/session_store.h"
-#include "cli_run.h"
+#include "reference/cli_run.h"
 
 namespace gptoss::ui {
 namespace {

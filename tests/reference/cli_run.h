@@ -1,5 +1,5 @@
 // Runs the real binary as a user would from a shell, with a controlled environment, and captures
-// its exit code, stdout and stderr. Shared by the ui room's command-line tests.
+// its exit code, stdout and stderr. Shared by the command-line tests of every room.
 #pragma once
 
 #include <sys/wait.h>
@@ -12,7 +12,7 @@
 
 #include "reference/file_bytes.h"
 
-namespace gptoss::ui::testing {
+namespace gptoss::testing {
 
 struct CliRun {
   int exit_code = -1;
@@ -25,7 +25,24 @@ inline std::string shell_quoted(const std::string& arg) {
   return q.append("'");
 }
 
-using gptoss::testing::slurp;
+// `command_prefix gpt-oss-chat ARGS...` through /bin/sh with `stdin_bytes` on stdin; stdin,
+// stdout and stderr pass through files in `scratch`.
+inline CliRun run_binary(const std::string& command_prefix, const std::vector<std::string>& args,
+                         const std::filesystem::path& scratch, const std::string& stdin_bytes = "") {
+  const std::filesystem::path in = scratch / "stdin", out = scratch / "stdout", err = scratch / "stderr";
+  std::ofstream(in, std::ios::binary) << stdin_bytes;
+  std::string command = command_prefix + " " + shell_quoted(GPTOSS_BINARY);
+  // (appends rather than operator+: GCC 12 warns falsely about the temporaries)
+  for (const std::string& a : args) command.append(" ").append(shell_quoted(a));
+  command.append(" <").append(shell_quoted(in.string())).append(" >").append(shell_quoted(out.string()));
+  command.append(" 2>").append(shell_quoted(err.string()));
+  const int status = std::system(command.c_str());
+  CliRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
 
 // A private home for one test: HOME and the XDG folders in `root`, no model variables, the
 // current folder `root`/work. The environment of every run_cli in it.
@@ -48,19 +65,8 @@ struct CliHome {
   // `gpt-oss-chat ARGS...` with `stdin_bytes` on stdin.
   CliRun run(const std::vector<std::string>& args, const std::string& extra_env = "",
              const std::string& stdin_bytes = "") const {
-    const std::filesystem::path in = root / "stdin", out = root / "stdout", err = root / "stderr";
-    std::ofstream(in, std::ios::binary) << stdin_bytes;
-    std::string command = prefix(extra_env) + " " + shell_quoted(GPTOSS_BINARY);
-    for (const std::string& a : args) command.append(" ").append(shell_quoted(a));
-    command.append(" <").append(shell_quoted(in.string())).append(" >").append(shell_quoted(out.string()));
-    command.append(" 2>").append(shell_quoted(err.string()));
-    const int status = std::system(command.c_str());
-    CliRun r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return run_binary(prefix(extra_env), args, root, stdin_bytes);
   }
 };
 
-}  // namespace gptoss::ui::testing
+}  // namespace gptoss::testing
