@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "engine/bf16.h"
+#include "engine/prefetch.h"
 // Last: everything below is compiled for this copy's target.
 #include "engine/kernel_target_begin.h"
 
@@ -46,6 +47,7 @@ inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, co
     const __m512 x1 = _mm512_loadu_ps(x + c + 16);
     for (int i = 0; i < NR; ++i) {
       const uint16_t* wr = w.row(r0 + i) + c;
+      prefetch_stream(wr);  // 32 columns = one 64-byte line
       acc0[i] = _mm512_fmadd_ps(load_bf16x16(wr), x0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(load_bf16x16(wr + 16), x1, acc1[i]);
     }
@@ -59,6 +61,7 @@ inline void dot_rows(float* out, const Bf16Matrix& w, int r0, const float* x, co
   for (; c + 32 <= cols; c += 32) {
     for (int i = 0; i < NR; ++i) {
       const uint16_t* wr = w.row(r0 + i) + c;
+      prefetch_stream(wr);
       for (int a = 0; a < 4; ++a)
         acc[i][a] = _mm256_fmadd_ps(load_bf16x8(wr + 8 * a), _mm256_loadu_ps(x + c + 8 * a), acc[i][a]);
     }

@@ -6,6 +6,7 @@
 
 #include "engine/bf16.h"
 #include "engine/matvec.h"
+#include "engine/prefetch.h"
 // Last: everything below is compiled for this copy's target.
 #include "engine/kernel_target_begin.h"
 
@@ -34,6 +35,7 @@ float dot_row_q8(const int8_t* w, const float* ws, const int8_t* xq, const float
   int b = 0;
   for (; b + 2 <= blocks; b += 2) {
     const __m512i x = _mm512_loadu_si512(xq + b * kQ8Block);
+    prefetch_stream(w + b * kQ8Block);  // 64 bytes: one line per step
     const __m512i wv = _mm512_loadu_si512(w + b * kQ8Block);
     const __m512i signed_w = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(x), _mm512_setzero_si512(), wv);
     const __m512i dots = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(x), signed_w), ones);
@@ -53,6 +55,7 @@ float dot_row_q8(const int8_t* w, const float* ws, const int8_t* xq, const float
   __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
   for (int b = 0; b < blocks; ++b) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * kQ8Block));
+    if ((b & 1) == 0) prefetch_stream(w + b * kQ8Block);
     const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * kQ8Block));
     const __m256i dots =
         _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(wv, x)), ones);
@@ -158,6 +161,7 @@ GPTOSS_VNNI_TARGET float dot_row_q8_vnni(const int8_t* w, const float* ws, const
   int b = 0;
   for (; b + 2 <= blocks; b += 2) {
     const __m512i x = _mm512_loadu_si512(xq + b * kQ8Block);
+    prefetch_stream(w + b * kQ8Block);  // 64 bytes: one line per step
     const __m512i wv = _mm512_loadu_si512(w + b * kQ8Block);
     const __m512i signed_w = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(x), _mm512_setzero_si512(), wv);
     const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), signed_w);
