@@ -7,6 +7,7 @@
 #include "engine/inspect.h"
 #include "engine/kernels.h"
 #include "engine/model_impl.h"
+#include "engine/mxfp4_q8.h"
 #include "engine/q8_weights.h"
 #include "engine/rope.h"
 #include "engine/streamed_weights.h"
@@ -49,7 +50,9 @@ uint64_t activations_bytes(const Config& cfg, int max_batch, int cache_capacity,
                           (B >= 3 ? in_q8 : 0) + static_cast<uint64_t>(cache_capacity) * threads +
                           (B >= 3 ? kMatmulTileRows * std::max(H, QD) : 0) + B * K * (H + 2 * I + I + H) +
                           I;  // moe: t_split, u, h_split, y; h
-  return floats * sizeof(float) + B * K * 2 * sizeof(int) + in_q8;
+  const uint64_t moe_q8 = B * K * (mxfp4_q8_input_bytes(cfg.hidden, kMoeW1InputLevels) +
+                                   mxfp4_q8_input_bytes(cfg.intermediate, kMoeW2InputLevels));
+  return floats * sizeof(float) + B * K * 2 * sizeof(int) + in_q8 + moe_q8;
 }
 
 namespace {
@@ -138,6 +141,7 @@ uint64_t forward_f32(float* logits, LogitRows rows, const Model::Impl& model, Kv
     }
     // x = x + sum_e weight_e * W2_e swiglu(W1_e t + b1_e) + b2_e
     LayerExperts experts(model, l, a, n);  // mapped, or streamed with layer l+1's guess prefetched
+    a.moe.q8_inputs = model.precision == Precision::kFast;
     expert_bytes += moe_experts_f32(a.x.data(), experts, a.t.data(), a.expert_ids.data(), a.expert_w.data(),
                                     n, K, cfg.swiglu_limit, a.moe, kernels, threads);
     if (observer && observer->wants_residual())

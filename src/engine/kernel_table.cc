@@ -4,6 +4,7 @@
 #include "engine/matvec.h"
 #include "engine/matvec_q8.h"
 #include "engine/mxfp4.h"
+#include "engine/mxfp4_q8.h"
 #include "engine/rmsnorm.h"
 #include "engine/sum.h"
 
@@ -33,6 +34,7 @@ constexpr Kernels kKernels = {
     .matmul_q8w_f32 = matmul_q8w_f32,
     .matmul_mxfp4w_f32_rows = matmul_mxfp4w_f32_rows,
     .matmul_mxfp4w_f32 = matmul_mxfp4w_f32,
+    .matmul_mxfp4w_q8_rows = matmul_mxfp4w_q8_rows,
     .attention_f32 = attention_f32,
     .rmsnorm_bf16w_f32 = rmsnorm_bf16w_f32,
     .sum_f32 = sum_f32,
@@ -45,6 +47,7 @@ constexpr Kernels kKernelsVnni = [] {
   Kernels k = kKernels;
   k.vnni = true;
   k.matvec_q8w_q8 = matvec_q8w_q8_vnni;
+  k.matmul_mxfp4w_q8_rows = matmul_mxfp4w_q8_rows_vnni;
   return k;
 }();
 #endif

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/mxfp4.h"
+#include "engine/mxfp4_q8.h"
 
 namespace gptoss::engine {
 
@@ -53,14 +54,25 @@ MoeScratch::MoeScratch(int max_tokens, int H_, int I_, int E, int K)
       u(static_cast<size_t>(max_tokens) * K * 2 * I_),
       h(I_),
       h_split(static_cast<size_t>(max_tokens) * K * mxfp4_split_size(I_)),
-      y(static_cast<size_t>(max_tokens) * K * H_) {}
+      y(static_cast<size_t>(max_tokens) * K * H_),
+      t_q8(static_cast<size_t>(max_tokens) * K * mxfp4_q8_input_bytes(H_, kMoeW1InputLevels)),
+      h_q8(static_cast<size_t>(max_tokens) * K * mxfp4_q8_input_bytes(I_, kMoeW2InputLevels)) {}
 
 namespace {
 
+// The inputs of one expert matmul: split f32 rows, or 8-bit rows when s.q8_inputs.
+struct ExpertInputs {
+  const float* split;
+  size_t split_stride;  // floats
+  const uint8_t* q8;
+  int q8_levels;
+  size_t q8_stride;  // bytes
+};
+
 // rows x (cols) of the experts ids [n_ready] in one parallel loop over (expert, row chunk):
-// out + q0(e) * rows gets expert e applied to its picks' inputs x_split + q0(e) * x_stride.
-void experts_matmul(float* out, Mxfp4Experts ExpertView::*which, const float* x_split, size_t x_stride,
-                    const MoeScratch& s, int n_ready) {
+// out + q0(e) * rows gets expert e applied to its picks' inputs (row q0(e) on).
+void experts_matmul(float* out, Mxfp4Experts ExpertView::*which, ExpertInputs x, const MoeScratch& s,
+                    int n_ready) {
   const Mxfp4Experts& shape = s.views[0].*which;
   const int rows = shape.rows, cols = shape.cols;
   const int chunks = (rows + kMxfp4RowChunk - 1) / kMxfp4RowChunk;
@@ -73,9 +85,13 @@ void experts_matmul(float* out, Mxfp4Experts ExpertView::*which, const float* x_
     const int q0 = s.expert_start[e], ne = s.expert_count[e];
     const int r0 = (item % chunks) * kMxfp4RowChunk;
     const int r1 = r0 + kMxfp4RowChunk < rows ? r0 + kMxfp4RowChunk : rows;
-    s.kernels->matmul_mxfp4w_f32_rows(out + static_cast<size_t>(q0) * rows, w.expert_blocks(0),
-                                      w.expert_scales(0), w.expert_bias(0), rows, cols, x_split + q0 * x_stride,
-                                      ne, r0, r1);
+    float* out_e = out + static_cast<size_t>(q0) * rows;
+    if (s.q8_inputs)
+      s.kernels->matmul_mxfp4w_q8_rows(out_e, w.expert_blocks(0), w.expert_scales(0), w.expert_bias(0), rows,
+                                       cols, x.q8 + q0 * x.q8_stride, x.q8_levels, ne, r0, r1);
+    else
+      s.kernels->matmul_mxfp4w_f32_rows(out_e, w.expert_blocks(0), w.expert_scales(0), w.expert_bias(0), rows,
+                                        cols, x.split + q0 * x.split_stride, ne, r0, r1);
   }
 }
 
@@ -119,8 +135,14 @@ uint64_t moe_experts_f32(float* x, ExpertSupply& experts, const float* t, const 
     s.picks[q] = i;
     s.pick_of_slot[i] = q;
   }
-  for (int q = 0; q < n * K; ++q)
-    split_mxfp4_columns_f32(s.t_split.data() + q * Hs, t + static_cast<size_t>(s.picks[q] / K) * H, H);
+  const size_t Hq = mxfp4_q8_input_bytes(H, kMoeW1InputLevels), Iq = mxfp4_q8_input_bytes(I, kMoeW2InputLevels);
+  for (int q = 0; q < n * K; ++q) {
+    const float* tq = t + static_cast<size_t>(s.picks[q] / K) * H;
+    if (s.q8_inputs)
+      quantize_mxfp4_input_q8(s.t_q8.data() + q * Hq, tq, H, kMoeW1InputLevels);
+    else
+      split_mxfp4_columns_f32(s.t_split.data() + q * Hs, tq, H);
+  }
 
   s.threads = threads;
   s.kernels = &kernels;
@@ -132,17 +154,22 @@ uint64_t moe_experts_f32(float* x, ExpertSupply& experts, const float* t, const 
         static_cast<uint64_t>(n_ready) * (v.mlp1.expert_block_bytes() + v.mlp1.expert_scale_bytes() +
                                           v.mlp2.expert_block_bytes() + v.mlp2.expert_scale_bytes());
     // u = W1_e t + b1_e
-    experts_matmul(s.u.data(), &ExpertView::mlp1, s.t_split.data(), Hs, s, n_ready);
+    experts_matmul(s.u.data(), &ExpertView::mlp1, {s.t_split.data(), Hs, s.t_q8.data(), kMoeW1InputLevels, Hq}, s,
+                   n_ready);
     // g * sigmoid(1.702 g) * (l + 1), clamped
     for (int i = 0; i < n_ready; ++i) {
       const int e = s.ready[i];
       for (int q = s.expert_start[e]; q < s.expert_start[e + 1]; ++q) {
         swiglu_clamped_f32(s.h.data(), s.u.data() + static_cast<size_t>(q) * 2 * I, I, swiglu_limit);
-        split_mxfp4_columns_f32(s.h_split.data() + q * Is, s.h.data(), I);
+        if (s.q8_inputs)
+          quantize_mxfp4_input_q8(s.h_q8.data() + q * Iq, s.h.data(), I, kMoeW2InputLevels);
+        else
+          split_mxfp4_columns_f32(s.h_split.data() + q * Is, s.h.data(), I);
       }
     }
     // y_e = W2_e h + b2_e
-    experts_matmul(s.y.data(), &ExpertView::mlp2, s.h_split.data(), Is, s, n_ready);
+    experts_matmul(s.y.data(), &ExpertView::mlp2, {s.h_split.data(), Is, s.h_q8.data(), kMoeW2InputLevels, Iq}, s,
+                   n_ready);
     experts.give_back();
     done += n_ready;
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/kernel_targets.h"
 #include "engine/kernels.h"
 #include "engine/matvec.h"
 #include "reference/q8_reference.h"
@@ -18,19 +19,7 @@
 namespace gptoss::engine {
 namespace {
 
-std::vector<const Kernels*> runnable_variants() {
-  std::vector<const Kernels*> out;
-  for (KernelTarget t : runnable_kernel_targets()) {
-    out.push_back(&kernels_for(t));
-    if (t == KernelTarget::kAvx512 && cpu_has_vnni()) out.push_back(&kernels_for(t, /*vnni=*/false));
-  }
-  return out;
-}
-
-class MatvecQ8 : public testing::TestWithParam<const Kernels*> {
- protected:
-  const Kernels& kernels() const { return *GetParam(); }
-};
+class MatvecQ8 : public KernelVariantTest {};
 
 // A random weight matrix in 8-bit blocks: values in [-127, 127], scales 2^-10 .. 2^-3.
 struct Q8Rows {
@@ -180,11 +169,7 @@ TEST_P(MatvecQ8, MatmulBothRegimesAndTileBoundary) {
   }
 }
 
-std::string variant_name(const testing::TestParamInfo<const Kernels*>& info) {
-  return std::string(info.param->name) + (info.param->vnni ? "_vnni" : "");
-}
-
-INSTANTIATE_TEST_SUITE_P(Kernels, MatvecQ8, testing::ValuesIn(runnable_variants()), variant_name);
+GPTOSS_FOR_EACH_KERNEL_VARIANT(MatvecQ8);
 
 }  // namespace
 }  // namespace gptoss::engine
