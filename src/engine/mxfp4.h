@@ -38,8 +38,10 @@ inline void split_mxfp4_columns_f32(float* out, const float* x, int cols) {
 // Floats of one token's split input.
 inline constexpr int mxfp4_split_size(int cols) { return cols; }
 
-// Rows a parallel worker takes at a time.
-inline constexpr int kMxfp4RowChunk = 64;
+// Rows a parallel worker takes at a time. Each chunk is one weight stream that the prefetchers
+// must start again; 128 rows (184 KB of a 20b gate_up) decoded 5% faster than 64 in `exact` and 3%
+// in `fast` (Xeon, 2 threads), with as many chunks as prefill needs to balance two threads.
+inline constexpr int kMxfp4RowChunk = 128;
 
 #if defined(GPTOSS_KERNEL_NS)
 namespace GPTOSS_KERNEL_NS {
