@@ -232,6 +232,7 @@ void App::handle_keys(const std::vector<Key>& keys) {
           edit_last();
         } else {
           input_.feed(k.text);
+          if (input_.take_emptied()) replacing_last_ = false;  // thrown away, then typed anew
         }
         break;
       case KeyKind::kEditor:

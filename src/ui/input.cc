@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "ui/commands.h"
 #include "ui/history_file.h"
@@ -189,9 +190,16 @@ InputLine::~InputLine() {
 
 void InputLine::feed(std::string_view keys) {
   for (char c : keys) pending_.push_back(static_cast<unsigned char>(c));
-  while (!pending_.empty()) rl_callback_read_char();
+  while (!pending_.empty()) {
+    const bool had_text = rl_end > 0;
+    const size_t submitted = lines_.size();
+    rl_callback_read_char();
+    if (had_text && rl_end == 0 && lines_.size() == submitted) emptied_ = true;
+  }
   dirty = true;
 }
+
+bool InputLine::take_emptied() { return std::exchange(emptied_, false); }
 
 void InputLine::insert(std::string_view text) {
   std::string s(text);

@@ -39,6 +39,10 @@ class InputLine {
 
   // Whole keys for readline. Lines it completes are queued for take_line().
   void feed(std::string_view keys);
+  // Whether a key fed since the last call left the line empty without submitting it (Ctrl-U,
+  // backspacing everything), even if later keys of the same feed typed it full again: keys
+  // typed quickly arrive in one read.
+  bool take_emptied();
   // Inserts text at the cursor as typed (a paste, a newline from Alt-Enter).
   void insert(std::string_view text);
   // Throws away the line being edited (and an unfinished Ctrl-R search).
@@ -84,6 +88,7 @@ class InputLine {
   std::string history_path_;
   std::deque<unsigned char> pending_;
   std::deque<Submitted> lines_;
+  bool emptied_ = false;
   std::vector<std::string> completion_listing_;
   FILE* null_out_ = nullptr;
 };

@@ -115,6 +115,29 @@ TEST(InputLineTest, LinesAndHistoryFile) {
   std::remove((path + ".lock").c_str());  // the history file's lock (history_file.h)
 }
 
+// The chat drops "Enter replaces your last message" when the line is thrown away; keys typed
+// quickly arrive in one feed, so emptying the line must be seen even if the same feed types it
+// full again. Submitting a line or Enter on an empty one is not throwing it away.
+TEST(InputLineTest, EmptiedWithinOneFeedIsReported) {
+  InputLine input("> ", ::testing::TempDir() + "gptoss_history_emptied_" + std::to_string(::getpid()));
+  input.set_text("second question");
+  input.feed("x");
+  EXPECT_FALSE(input.take_emptied());
+  input.feed("\x15third question");  // Ctrl-U, then a new message, in one read
+  EXPECT_EQ(input.text(), "third question");
+  EXPECT_TRUE(input.take_emptied());
+  EXPECT_FALSE(input.take_emptied()) << "taken once";
+  input.feed("\r");
+  ASSERT_TRUE(input.take_line());
+  EXPECT_FALSE(input.take_emptied()) << "a submitted line is not thrown away";
+  input.feed("\r");
+  ASSERT_TRUE(input.take_line());
+  EXPECT_FALSE(input.take_emptied()) << "Enter on an empty line";
+  input.feed("ab\x7f\x7f" "c");  // backspaced to nothing, then typed again
+  EXPECT_EQ(input.text(), "c");
+  EXPECT_TRUE(input.take_emptied());
+}
+
 // Two chats at once: each appends its lines, neither drops the other's; the file is private even if
 // an older version left it world-readable.
 TEST(InputLineTest, HistoryFileIsAppendedAndPrivate) {
