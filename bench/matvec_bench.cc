@@ -33,7 +33,9 @@ struct Matrix {
 };
 
 // How many copies of a matrix of `bytes` make 1 GiB (at least 2).
-size_t copies_for_1gib(double bytes) { return std::max<size_t>(2, static_cast<size_t>((1 << 30) / bytes) + 1); }
+size_t copies_for_1gib(double bytes) {
+  return std::max<size_t>(2, static_cast<size_t>((1 << 30) / bytes) + 1);
+}
 
 void BM_matvec_bf16w_f32(benchmark::State& state, const Kernels* kernels) {
   const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1));

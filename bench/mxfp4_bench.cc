@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "engine/kernels.h"
-#include "run_benchmarks.h"
 #include "engine/mxfp4.h"
 #include "engine/mxfp4_q8.h"
+#include "run_benchmarks.h"
 
 namespace {
 

@@ -50,8 +50,9 @@ uint64_t activations_bytes(const Config& cfg, int max_batch, int cache_capacity,
                           (B >= 3 ? in_q8 : 0) + static_cast<uint64_t>(cache_capacity) * threads +
                           (B >= 3 ? kMatmulTileRows * std::max(H, QD) : 0) + B * K * (H + 2 * I + I + H) +
                           I;  // moe: t_split, u, h_split, y; h
-  const uint64_t moe_q8 = B * K * (mxfp4_q8_input_bytes(cfg.hidden, kMoeW1InputLevels) +
-                                   mxfp4_q8_input_bytes(cfg.intermediate, kMoeW2InputLevels));
+  const uint64_t moe_q8 = B * K *
+                          (mxfp4_q8_input_bytes(cfg.hidden, kMoeW1InputLevels) +
+                           mxfp4_q8_input_bytes(cfg.intermediate, kMoeW2InputLevels));
   return floats * sizeof(float) + B * K * 2 * sizeof(int) + in_q8 + moe_q8;
 }
 

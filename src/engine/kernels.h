@@ -57,9 +57,9 @@ struct Kernels {
                             int rows, int cols, const float* x_split, int n, int threads);
   // MXFP4 weights times 8-bit inputs (mxfp4_q8.h, the `fast` experts): as matmul_mxfp4w_f32_rows
   // with xq [n, mxfp4_q8_input_bytes(cols, levels)] from quantize_mxfp4_input_q8.
-  void (*matmul_mxfp4w_q8_rows)(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
-                                int rows, int cols, const uint8_t* xq, int levels, int n, int row_begin,
-                                int row_end);
+  void (*matmul_mxfp4w_q8_rows)(float* out, const uint8_t* blocks, const uint8_t* scales,
+                                const uint16_t* bias, int rows, int cols, const uint8_t* xq, int levels,
+                                int n, int row_begin, int row_end);
   // Grouped-query attention of n queries at p0.. of layer l (attention.h).
   void (*attention_f32)(float* out, const float* q, const KvCache& cache, int l, int p0, int n,
                         const float* sinks, int NH, int NKV, int D, float* scratch, int threads);

@@ -135,7 +135,8 @@ uint64_t moe_experts_f32(float* x, ExpertSupply& experts, const float* t, const 
     s.picks[q] = i;
     s.pick_of_slot[i] = q;
   }
-  const size_t Hq = mxfp4_q8_input_bytes(H, kMoeW1InputLevels), Iq = mxfp4_q8_input_bytes(I, kMoeW2InputLevels);
+  const size_t Hq = mxfp4_q8_input_bytes(H, kMoeW1InputLevels),
+               Iq = mxfp4_q8_input_bytes(I, kMoeW2InputLevels);
   for (int q = 0; q < n * K; ++q) {
     const float* tq = t + static_cast<size_t>(s.picks[q] / K) * H;
     if (s.q8_inputs)
@@ -154,8 +155,8 @@ uint64_t moe_experts_f32(float* x, ExpertSupply& experts, const float* t, const 
         static_cast<uint64_t>(n_ready) * (v.mlp1.expert_block_bytes() + v.mlp1.expert_scale_bytes() +
                                           v.mlp2.expert_block_bytes() + v.mlp2.expert_scale_bytes());
     // u = W1_e t + b1_e
-    experts_matmul(s.u.data(), &ExpertView::mlp1, {s.t_split.data(), Hs, s.t_q8.data(), kMoeW1InputLevels, Hq}, s,
-                   n_ready);
+    experts_matmul(s.u.data(), &ExpertView::mlp1,
+                   {s.t_split.data(), Hs, s.t_q8.data(), kMoeW1InputLevels, Hq}, s, n_ready);
     // g * sigmoid(1.702 g) * (l + 1), clamped
     for (int i = 0; i < n_ready; ++i) {
       const int e = s.ready[i];
@@ -168,8 +169,8 @@ uint64_t moe_experts_f32(float* x, ExpertSupply& experts, const float* t, const 
       }
     }
     // y_e = W2_e h + b2_e
-    experts_matmul(s.y.data(), &ExpertView::mlp2, {s.h_split.data(), Is, s.h_q8.data(), kMoeW2InputLevels, Iq}, s,
-                   n_ready);
+    experts_matmul(s.y.data(), &ExpertView::mlp2,
+                   {s.h_split.data(), Is, s.h_q8.data(), kMoeW2InputLevels, Iq}, s, n_ready);
     experts.give_back();
     done += n_ready;
   }

@@ -84,8 +84,9 @@ struct MoeScratch {
   std::vector<float> h;           // [I] one SwiGLU output before splitting
   std::vector<float> h_split;     // [max_tokens * K, mxfp4_split_size(I)]
   std::vector<float> y;           // [max_tokens * K, H] expert outputs
-  std::vector<uint8_t> t_q8;      // [max_tokens * K, mxfp4_q8_input_bytes(H, kMoeW1InputLevels)] expert inputs, 8-bit
-  std::vector<uint8_t> h_q8;      // [max_tokens * K, mxfp4_q8_input_bytes(I, kMoeW2InputLevels)] SwiGLU outputs, 2 levels
+  // The same inputs in 8 bits (`fast`), in mxfp4_q8_input_bytes(H or I, kMoeW1/W2InputLevels) rows:
+  std::vector<uint8_t> t_q8;  // [max_tokens * K, ...(H, kMoeW1InputLevels)] expert inputs
+  std::vector<uint8_t> h_q8;  // [max_tokens * K, ...(I, kMoeW2InputLevels)] SwiGLU outputs
 };
 
 // x[t] += sum_k weight[t, k] * y_{e(t,k)}(t[t]) for t < n, with

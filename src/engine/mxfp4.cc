@@ -102,7 +102,7 @@ inline void mxfp4_tile(float* out, const uint8_t* blocks, const uint8_t* scales,
     for (int a = 0; a < 4; ++a) acc[t][a] = _mm256_setzero_ps();
   for (int b = 0; b < nb; ++b) {
     const uint8_t* blk = row_blocks + b * kMxfp4BlockBytes;
-    if ((b & 3) == 0) prefetch_stream(blk);  // once per 64-byte line
+    if ((b & 3) == 0) prefetch_stream(blk);                          // once per 64-byte line
     const __m256 positive = _mm256_load_ps(table.v[row_scales[b]]);  // FP4[0..7] * 2^(s-127)
     __m256 w[4];  // low nibbles of bytes 0-7, high of 0-7, low of 8-15, high of 8-15
     for (int half = 0; half < 2; ++half) {

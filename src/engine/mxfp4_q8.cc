@@ -14,7 +14,12 @@ namespace {
 
 // The byte a code c stands for: 2 FP4[c] + kMxfp4Q8Offset, so that u8 x s8 dot products take it.
 constexpr int8_t kOffsetFp4[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
-static_assert(kOffsetFp4[0] == kMxfp4Q8Offset && kOffsetFp4[15] == kMxfp4Q8Offset - 12);
+constexpr bool offset_table_matches_fp4() {
+  for (int c = 0; c < 16; ++c)
+    if (kOffsetFp4[c] != 2 * kFp4[c] + kMxfp4Q8Offset) return false;
+  return true;
+}
+static_assert(offset_table_matches_fp4());
 
 // A dword of a byte-shuffle control that keeps byte k of its 128-bit lane, zero-extended.
 constexpr int pick_byte(int k) { return static_cast<int>(0xFFFFFF00u | static_cast<unsigned>(k)); }
@@ -94,7 +99,7 @@ inline void q8_tile(float* out, const uint8_t* blocks, const uint8_t* scales, co
   __m512 acc[R][NT];
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < NT; ++t) acc[i][t] = _mm512_setzero_ps();
-  auto group = [&](int g, const GroupWeights (&w)[R]) {
+  auto group = [&](int g, const GroupWeights(&w)[R]) {
     for (int t = 0; t < NT; ++t) {
       const uint8_t* x =
           xq + static_cast<size_t>(t0 + t) * stride + static_cast<size_t>(g) * kMxfp4Q8GroupBytes * kLevels;
@@ -103,14 +108,16 @@ inline void q8_tile(float* out, const uint8_t* blocks, const uint8_t* scales, co
       if constexpr (kLevels == 1) {
         for (int i = 0; i < R; ++i) {
           const __m512i sums = level_sums<kVnni>(x1, w[i]);
-          acc[i][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(w[i].scale, x_scale), acc[i][t]);
+          acc[i][t] =
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(w[i].scale, x_scale), acc[i][t]);
         }
       } else {
         const LevelInput x2 = level_input(x + kMxfp4Q8GroupBytes);
         for (int i = 0; i < R; ++i) {  // 256 q1 + q2
-          const __m512i sums =
-              _mm512_add_epi32(_mm512_slli_epi32(level_sums<kVnni>(x1, w[i]), 8), level_sums<kVnni>(x2, w[i]));
-          acc[i][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(w[i].scale, x_scale), acc[i][t]);
+          const __m512i sums = _mm512_add_epi32(_mm512_slli_epi32(level_sums<kVnni>(x1, w[i]), 8),
+                                                level_sums<kVnni>(x2, w[i]));
+          acc[i][t] =
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(w[i].scale, x_scale), acc[i][t]);
         }
       }
     }
@@ -132,7 +139,8 @@ inline void q8_tile(float* out, const uint8_t* blocks, const uint8_t* scales, co
     const int b = full * kMxfp4Q8GroupBlocks;
     GroupWeights w[R];
     for (int i = 0; i < R; ++i) {
-      const uint8_t* wb = blocks + static_cast<size_t>(r + i) * cols / 2 + static_cast<size_t>(b) * kMxfp4BlockBytes;
+      const uint8_t* wb =
+          blocks + static_cast<size_t>(r + i) * cols / 2 + static_cast<size_t>(b) * kMxfp4BlockBytes;
       w[i] = group_weights(_mm512_maskz_loadu_epi8(~0ULL >> (64 - 16 * count), wb),
                            scale_bytes(scales + static_cast<size_t>(r + i) * nb, b, count));
     }
@@ -169,7 +177,8 @@ inline void q8_tile(float* out, const uint8_t* blocks, const uint8_t* scales, co
   const int nb = cols / kMxfp4BlockCols;
   const uint8_t* row_blocks = blocks + static_cast<size_t>(r) * cols / 2;
   const uint8_t* row_scales = scales + static_cast<size_t>(r) * nb;
-  const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kOffsetFp4)));
+  const __m256i table =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kOffsetFp4)));
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   const __m256i spread = _mm256_set_epi32(pick_byte(1), pick_byte(1), pick_byte(1), pick_byte(1),  //
                                           pick_byte(0), pick_byte(0), pick_byte(0), pick_byte(0));
@@ -179,8 +188,9 @@ inline void q8_tile(float* out, const uint8_t* blocks, const uint8_t* scales, co
     const int count = nb - b < 2 ? 1 : 2;
     const uint8_t* wb = row_blocks + static_cast<size_t>(b) * kMxfp4BlockBytes;
     if ((b & 3) == 0) prefetch_stream(wb);
-    const __m256i w = count == 2 ? load256(wb)
-                                 : _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb)));
+    const __m256i w = count == 2
+                          ? load256(wb)
+                          : _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb)));
     const __m256i u_lo = _mm256_shuffle_epi8(table, _mm256_and_si256(w, nibble));
     const __m256i u_hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(w, 4), nibble));
     const __m256i s_bytes = _mm256_set1_epi32(static_cast<int>(scale_bytes(row_scales, b, count)));
@@ -201,7 +211,8 @@ inline void q8_tile(float* out, const uint8_t* blocks, const uint8_t* scales, co
   for (int t = 0; t < NT; ++t) {
     const __m128 four = _mm_add_ps(_mm256_castps256_ps128(acc[t]), _mm256_extractf128_ps(acc[t], 1));
     const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
-    out[static_cast<size_t>(t0 + t) * rows + r] = _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1))) + bv;
+    out[static_cast<size_t>(t0 + t) * rows + r] =
+        _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1))) + bv;
   }
 }
 
@@ -231,7 +242,8 @@ inline void q8_tile(float* out, const uint8_t* blocks, const uint8_t* scales, co
         const int8_t* hi = lo + 64;
         int32_t sum;
         std::memcpy(&sum, at + 192 + 16 * k, 4);
-        for (int i = 0; i < 16; ++i) sum += kOffsetFp4[blk[i] & 0x0F] * lo[i] + kOffsetFp4[blk[i] >> 4] * hi[i];
+        for (int i = 0; i < 16; ++i)
+          sum += kOffsetFp4[blk[i] & 0x0F] * lo[i] + kOffsetFp4[blk[i] >> 4] * hi[i];
         dot = dot * 256 + sum;  // 256 q1 + q2
       }
       float d;
@@ -257,12 +269,13 @@ void q8_row_tile(float* out, const uint8_t* blocks, const uint8_t* scales, const
     q8_tile<R, 2 * kTokensPerTile, kVnni, kLevels>(out, blocks, scales, bias, r, rows, cols, xq, stride, t0);
   for (; t0 + kTokensPerTile <= n; t0 += kTokensPerTile)
     q8_tile<R, kTokensPerTile, kVnni, kLevels>(out, blocks, scales, bias, r, rows, cols, xq, stride, t0);
-  for (; t0 < n; ++t0) q8_tile<R, 1, kVnni, kLevels>(out, blocks, scales, bias, r, rows, cols, xq, stride, t0);
+  for (; t0 < n; ++t0)
+    q8_tile<R, 1, kVnni, kLevels>(out, blocks, scales, bias, r, rows, cols, xq, stride, t0);
 }
 
 template <bool kVnni, int kLevels>
-void q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias, int rows, int cols,
-             const uint8_t* xq, int n, int row_begin, int row_end) {
+void q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias, int rows,
+             int cols, const uint8_t* xq, int n, int row_begin, int row_end) {
   const size_t stride = mxfp4_q8_input_bytes(cols, kLevels);
   int r = row_begin;
   // Several rows per tile pay when there are tokens to share the inputs of; one token (decode)
@@ -270,12 +283,13 @@ void q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uin
   if (n >= kTokensPerTile)
     for (; r + kTileRows <= row_end; r += kTileRows)
       q8_row_tile<kTileRows, kVnni, kLevels>(out, blocks, scales, bias, rows, cols, xq, stride, n, r);
-  for (; r < row_end; ++r) q8_row_tile<1, kVnni, kLevels>(out, blocks, scales, bias, rows, cols, xq, stride, n, r);
+  for (; r < row_end; ++r)
+    q8_row_tile<1, kVnni, kLevels>(out, blocks, scales, bias, rows, cols, xq, stride, n, r);
 }
 
 template <bool kVnni>
-void q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias, int rows, int cols,
-             const uint8_t* xq, int levels, int n, int row_begin, int row_end) {
+void q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias, int rows,
+             int cols, const uint8_t* xq, int levels, int n, int row_begin, int row_end) {
   if (levels == 2)
     q8_rows<kVnni, 2>(out, blocks, scales, bias, rows, cols, xq, n, row_begin, row_end);
   else
@@ -285,14 +299,15 @@ void q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uin
 }  // namespace
 
 void matmul_mxfp4w_q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
-                           int rows, int cols, const uint8_t* xq, int levels, int n, int row_begin, int row_end) {
+                           int rows, int cols, const uint8_t* xq, int levels, int n, int row_begin,
+                           int row_end) {
   q8_rows<false>(out, blocks, scales, bias, rows, cols, xq, levels, n, row_begin, row_end);
 }
 
 #if defined(GPTOSS_KERNEL_AVX512)
-void matmul_mxfp4w_q8_rows_vnni(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
-                                int rows, int cols, const uint8_t* xq, int levels, int n, int row_begin,
-                                int row_end) {
+void matmul_mxfp4w_q8_rows_vnni(float* out, const uint8_t* blocks, const uint8_t* scales,
+                                const uint16_t* bias, int rows, int cols, const uint8_t* xq, int levels,
+                                int n, int row_begin, int row_end) {
   q8_rows<true>(out, blocks, scales, bias, rows, cols, xq, levels, n, row_begin, row_end);
 }
 #endif

@@ -7,9 +7,9 @@
 // a third of the f32 kernel's instructions, which prefill is bound by.
 //
 // Inputs come in one or two levels. One level: x ~ d q. Two levels: x ~ d (q1 + q2 / 256), q2
-// the rounded remainder (within d / 256 of x): about 15 bits per block, for inputs with outliers (the SwiGLU output,
-// where one level took the tiny model out of the precision band). Two levels cost a second pair
-// of dot products per block and token, and nothing more per weight byte.
+// the rounded remainder (within d / 256 of x): about 15 bits per block, for inputs with outliers
+// (the SwiGLU output, where one level took the tiny model out of the precision band). Two levels
+// cost a second pair of dot products per block and token, and nothing more per weight byte.
 //
 // Layout of one token's input, per group of 4 blocks (128 columns; missing blocks of the last
 // group are zero), 256 bytes per level:
@@ -32,8 +32,8 @@ inline constexpr int kMxfp4Q8Offset = 12;       // added to 2 FP4[c] to make it 
 
 // Bytes of one token's input for `cols` columns (cols % 32 == 0) in `levels` (1 or 2) levels.
 inline constexpr size_t mxfp4_q8_input_bytes(int cols, int levels) {
-  return static_cast<size_t>((cols / 32 + kMxfp4Q8GroupBlocks - 1) / kMxfp4Q8GroupBlocks) * kMxfp4Q8GroupBytes *
-         levels;
+  return static_cast<size_t>((cols / 32 + kMxfp4Q8GroupBlocks - 1) / kMxfp4Q8GroupBlocks) *
+         kMxfp4Q8GroupBytes * levels;
 }
 
 // x [cols] (natural column order) -> out [mxfp4_q8_input_bytes(cols, levels)]. Each block of 32
@@ -47,12 +47,13 @@ namespace GPTOSS_KERNEL_NS {
 // the calling thread. W as in mxfp4.h; x~ the inputs xq [n, mxfp4_q8_input_bytes(cols, levels)].
 // A token's result does not depend on n.
 void matmul_mxfp4w_q8_rows(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
-                           int rows, int cols, const uint8_t* xq, int levels, int n, int row_begin, int row_end);
+                           int rows, int cols, const uint8_t* xq, int levels, int n, int row_begin,
+                           int row_end);
 #if defined(GPTOSS_KERNEL_AVX512)
 // The same with vpdpbusd (AVX-512 VNNI; same results, the integer sums are exact either way).
-void matmul_mxfp4w_q8_rows_vnni(float* out, const uint8_t* blocks, const uint8_t* scales, const uint16_t* bias,
-                                int rows, int cols, const uint8_t* xq, int levels, int n, int row_begin,
-                                int row_end);
+void matmul_mxfp4w_q8_rows_vnni(float* out, const uint8_t* blocks, const uint8_t* scales,
+                                const uint16_t* bias, int rows, int cols, const uint8_t* xq, int levels,
+                                int n, int row_begin, int row_end);
 #endif
 }  // namespace GPTOSS_KERNEL_NS
 #endif

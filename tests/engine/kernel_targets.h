@@ -44,7 +44,7 @@ inline std::string kernel_variant_name(const testing::TestParamInfo<const Kernel
 
 }  // namespace gptoss::engine
 
-#define GPTOSS_FOR_EACH_KERNEL_VARIANT(Suite)                                                           \
+#define GPTOSS_FOR_EACH_KERNEL_VARIANT(Suite)                                                             \
   INSTANTIATE_TEST_SUITE_P(Kernels, Suite, testing::ValuesIn(gptoss::engine::runnable_kernel_variants()), \
                            gptoss::engine::kernel_variant_name)
 

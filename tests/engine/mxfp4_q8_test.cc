@@ -13,44 +13,15 @@
 
 #include "engine/kernel_targets.h"
 #include "engine/mxfp4.h"
+#include "reference/packed_mxfp4.h"
 
 namespace gptoss::engine {
 namespace {
 
 class Mxfp4Q8Kernel : public KernelVariantTest {};
 
-constexpr double kSpecFp4[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
-
-struct Packed {
-  int rows, cols;
-  std::vector<uint8_t> blocks, scales;
-  std::vector<uint16_t> bias;
-};
-
-double weight(const Packed& w, int r, int c) {
-  const uint8_t byte = w.blocks[static_cast<size_t>(r) * w.cols / 2 + c / 2];
-  const int code = c % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
-  return std::ldexp(kSpecFp4[code], w.scales[static_cast<size_t>(r) * (w.cols / 32) + c / 32] - 127);
-}
-
-double bias_value(uint16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-Packed random_packed(int rows, int cols, std::mt19937& rng, bool with_bias) {
-  Packed w{rows, cols, std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 2),
-           std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 32), {}};
-  for (auto& b : w.blocks) b = static_cast<uint8_t>(rng());
-  for (auto& s : w.scales) s = static_cast<uint8_t>(118 + rng() % 16);
-  if (with_bias) {
-    w.bias.resize(rows);
-    for (auto& b : w.bias) b = static_cast<uint16_t>(0x3C00 + rng() % 0x400) | (rng() % 2 ? 0x8000 : 0);
-  }
-  return w;
-}
+using Packed = reference::PackedMxfp4;
+using reference::kSpecFp4;
 
 // x as the kernel sees it, from the format's definition: per 32 values d = max|x| / 127,
 // v = x (1 / d) in f32, q1 = v rounded to nearest even; two levels add (v - q1) 256 rounded,
@@ -77,11 +48,12 @@ std::vector<float> run_kernel(const Kernels& kernels, const Packed& w, const std
   const size_t stride = mxfp4_q8_input_bytes(w.cols, levels);
   std::vector<uint8_t> xq(n * stride, 0xAB);
   for (int t = 0; t < n; ++t)
-    quantize_mxfp4_input_q8(xq.data() + t * stride, x.data() + static_cast<size_t>(t) * w.cols, w.cols, levels);
+    quantize_mxfp4_input_q8(xq.data() + t * stride, x.data() + static_cast<size_t>(t) * w.cols, w.cols,
+                            levels);
   std::vector<float> out(static_cast<size_t>(n) * w.rows, -1.0f);
   kernels.matmul_mxfp4w_q8_rows(out.data(), w.blocks.data(), w.scales.data(),
-                                w.bias.empty() ? nullptr : w.bias.data(), w.rows, w.cols, xq.data(), levels, n,
-                                0, w.rows);
+                                w.bias.empty() ? nullptr : w.bias.data(), w.rows, w.cols, xq.data(), levels,
+                                n, 0, w.rows);
   return out;
 }
 
@@ -96,7 +68,7 @@ TEST_P(Mxfp4Q8Kernel, MatchesDoubleLoopAndBatchEqualsSingle) {
   for (int levels : {1, 2}) {
     for (int cols : {32, 96, 128, 160, 2880}) {
       const int rows = cols == 2880 ? 9 : 37;
-      Packed w = random_packed(rows, cols, rng, cols % 64 == 32);
+      Packed w = reference::random_packed_mxfp4(rows, cols, rng, cols % 64 == 32);
       const int n = 13;
       std::vector<float> x(static_cast<size_t>(n) * cols);
       std::normal_distribution<float> normal;
@@ -108,10 +80,10 @@ TEST_P(Mxfp4Q8Kernel, MatchesDoubleLoopAndBatchEqualsSingle) {
         const auto single = run_kernel(kernels(), w, xt, 1, levels);
         const auto xr = rounded_input(xt.data(), cols, levels);
         for (int r = 0; r < rows; ++r) {
-          double want = w.bias.empty() ? 0.0 : bias_value(w.bias[r]), magnitude = std::abs(want);
+          double want = w.bias.empty() ? 0.0 : reference::bf16_value(w.bias[r]), magnitude = std::abs(want);
           for (int c = 0; c < cols; ++c) {
-            want += weight(w, r, c) * xr[c];
-            magnitude += std::abs(weight(w, r, c) * xr[c]);
+            want += reference::mxfp4_weight(w, r, c) * xr[c];
+            magnitude += std::abs(reference::mxfp4_weight(w, r, c) * xr[c]);
           }
           const float got = out[static_cast<size_t>(t) * rows + r];
           ASSERT_NEAR(got, want, (2 * (cols / 32) + 5) * std::ldexp(magnitude, -24) + 1e-30)
@@ -193,7 +165,8 @@ TEST(Mxfp4Q8Input, TwoLevelsAre256TimesFiner) {
         double v = static_cast<int8_t>(group[at]);
         if (levels == 2) v = 256 * v + static_cast<int8_t>(group[256 + at]);
         const double got = 2.0 * scale * v;
-        EXPECT_LE(std::abs(got - x[b * 32 + c]), 1.0001 * bound + 1e-12) << "levels " << levels << " column " << b * 32 + c;
+        EXPECT_LE(std::abs(got - x[b * 32 + c]), 1.0001 * bound + 1e-12)
+            << "levels " << levels << " column " << b * 32 + c;
         if (b == 2) {
           EXPECT_EQ(got, 0.0);
         }

@@ -10,35 +10,15 @@
 #include <vector>
 
 #include "engine/kernel_targets.h"
+#include "reference/packed_mxfp4.h"
 
 namespace gptoss::engine {
 namespace {
 
 class Mxfp4Kernel : public KernelTargetTest {};
 
-// model.md: FP4 = {+0, +0.5, +1, +1.5, +2, +3, +4, +6, -0, -0.5, -1, -1.5, -2, -3, -4, -6}.
-constexpr double kSpecFp4[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
-
-struct Packed {
-  int rows, cols;
-  std::vector<uint8_t> blocks, scales;
-  std::vector<uint16_t> bias;
-};
-
-// The scalar twin: W[r, c] decoded from the bytes as model.md states it.
-double weight(const Packed& w, int r, int c) {
-  const uint8_t byte = w.blocks[static_cast<size_t>(r) * w.cols / 2 + c / 2];
-  const int code = c % 2 == 0 ? (byte & 0x0F) : (byte >> 4);  // column 2j low nibble, 2j+1 high
-  const int s = w.scales[static_cast<size_t>(r) * (w.cols / 32) + c / 32];
-  return std::ldexp(kSpecFp4[code], s - 127);
-}
-
-double bias_value(uint16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
+using Packed = reference::PackedMxfp4;
+using reference::kSpecFp4;
 
 // out via the kernel for n tokens of natural-order input x [n, cols].
 std::vector<float> run_kernel(const Kernels& kernels, const Packed& w, const std::vector<float>& x, int n,
@@ -52,21 +32,6 @@ std::vector<float> run_kernel(const Kernels& kernels, const Packed& w, const std
                             w.bias.empty() ? nullptr : w.bias.data(), w.rows, w.cols, split.data(), n,
                             threads);
   return out;
-}
-
-Packed random_packed(int rows, int cols, std::mt19937& rng, bool with_bias) {
-  Packed w{rows,
-           cols,
-           std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 2),
-           std::vector<uint8_t>(static_cast<size_t>(rows) * cols / 32),
-           {}};
-  for (auto& b : w.blocks) b = static_cast<uint8_t>(rng());
-  for (auto& s : w.scales) s = static_cast<uint8_t>(118 + rng() % 16);
-  if (with_bias) {
-    w.bias.resize(rows);
-    for (auto& b : w.bias) b = static_cast<uint16_t>(0x3C00 + rng() % 0x400) | (rng() % 2 ? 0x8000 : 0);
-  }
-  return w;
 }
 
 TEST(Mxfp4, ScaleIsTwoToTheSMinus127) {
@@ -122,7 +87,7 @@ TEST_P(Mxfp4Kernel, MatmulMatchesScalarDoubleLoop) {
   std::mt19937 rng(7);
   for (int rows : {1, 5, 64, 67}) {
     for (int cols : {32, 64, 320, 384}) {
-      Packed w = random_packed(rows, cols, rng, rows % 2 == 1);
+      Packed w = reference::random_packed_mxfp4(rows, cols, rng, rows % 2 == 1);
       const int n = 11;
       std::vector<float> x(static_cast<size_t>(n) * cols);
       std::normal_distribution<float> normal;
@@ -133,10 +98,10 @@ TEST_P(Mxfp4Kernel, MatmulMatchesScalarDoubleLoop) {
                               x.begin() + static_cast<size_t>(t + 1) * cols);
         const auto single = run_kernel(kernels(), w, xt, 1, 1);
         for (int r = 0; r < rows; ++r) {
-          double want = w.bias.empty() ? 0.0 : bias_value(w.bias[r]), magnitude = std::abs(want);
+          double want = w.bias.empty() ? 0.0 : reference::bf16_value(w.bias[r]), magnitude = std::abs(want);
           for (int c = 0; c < cols; ++c) {
-            want += weight(w, r, c) * x[static_cast<size_t>(t) * cols + c];
-            magnitude += std::abs(weight(w, r, c) * x[static_cast<size_t>(t) * cols + c]);
+            want += reference::mxfp4_weight(w, r, c) * x[static_cast<size_t>(t) * cols + c];
+            magnitude += std::abs(reference::mxfp4_weight(w, r, c) * x[static_cast<size_t>(t) * cols + c]);
           }
           const float got = out[static_cast<size_t>(t) * rows + r];
           ASSERT_NEAR(got, want, 1e-6 * magnitude + 1e-30) << rows << "x" << cols << " t=" << t << " r=" << r;
