@@ -9,6 +9,9 @@
 #include "engine/prefetch.h"
 // Last: everything below is compiled for this copy's target.
 #include "engine/kernel_target_begin.h"
+// clang-format off: inside the target region, like the code below
+#include "engine/dot_u8s8.h"
+// clang-format on
 
 namespace gptoss::engine::GPTOSS_KERNEL_NS {
 
@@ -26,11 +29,11 @@ using DotQ8 = float (*)(const int8_t* w, const float* ws, const int8_t* xq, cons
 }
 
 #if defined(GPTOSS_KERNEL_AVX512)
-// Two blocks (64 bytes) per step. vpmaddubsw multiplies unsigned by signed bytes, so the sign of
-// x moves onto w: |x| . (w * sign x). Pairs of products fit int16 (2 * 127 * 127 < 2^15);
-// vpmaddwd adds them to int32 lanes of 4 products, 8 lanes per block.
-float dot_row_q8(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, int blocks) {
-  const __m512i ones = _mm512_set1_epi16(1);
+// Two blocks (64 bytes) per step. The u8 x s8 dot products (dot_u8s8.h) take unsigned bytes on
+// one side, so the sign of x moves onto w: |x| . (w * sign x), 4 products per int32 lane, 8 lanes
+// per block. kVnni picks vpdpbusd (the VNNI table) over vpmaddubsw + vpmaddwd: the same integers.
+template <bool kVnni>
+float dot_row_q8_avx512(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, int blocks) {
   __m512 acc = _mm512_setzero_ps();
   int b = 0;
   for (; b + 2 <= blocks; b += 2) {
@@ -38,7 +41,7 @@ float dot_row_q8(const int8_t* w, const float* ws, const int8_t* xq, const float
     prefetch_stream(w + b * kQ8Block);  // 64 bytes: one line per step
     const __m512i wv = _mm512_loadu_si512(w + b * kQ8Block);
     const __m512i signed_w = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(x), _mm512_setzero_si512(), wv);
-    const __m512i dots = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(x), signed_w), ones);
+    const __m512i dots = dot_u8s8<kVnni>(_mm512_setzero_si512(), _mm512_abs_epi8(x), signed_w);
     const __m512 scale =
         _mm512_insertf32x8(_mm512_set1_ps(ws[b] * xs[b]), _mm256_set1_ps(ws[b + 1] * xs[b + 1]), 1);
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dots), scale, acc);
@@ -46,6 +49,10 @@ float dot_row_q8(const int8_t* w, const float* ws, const int8_t* xq, const float
   float sum = _mm512_reduce_add_ps(acc);
   if (b < blocks) sum += ws[b] * xs[b] * static_cast<float>(dot_block(w + b * kQ8Block, xq + b * kQ8Block));
   return sum;
+}
+
+float dot_row_q8(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, int blocks) {
+  return dot_row_q8_avx512<false>(w, ws, xq, xs, blocks);
 }
 #elif defined(GPTOSS_KERNEL_AVX2)
 // One block (32 bytes) per step, two accumulators. vpsignb moves the sign of x onto w (and zeroes
@@ -122,6 +129,13 @@ void matvec_q8w_q8(float* out, const Q8Matrix& w, const int8_t* xq, const float*
   matvec_rows<dot_row_q8>(out, w, xq, xs, bias, threads);
 }
 
+#if defined(GPTOSS_KERNEL_AVX512)
+void matvec_q8w_q8_vnni(float* out, const Q8Matrix& w, const int8_t* xq, const float* xs,
+                        const uint16_t* bias, int threads) {
+  matvec_rows<dot_row_q8_avx512<true>>(out, w, xq, xs, bias, threads);
+}
+#endif
+
 void matmul_q8w_f32(float* out, int out_stride, const Q8Matrix& w, const float* x, int n,
                     const uint16_t* bias, const Q8Scratch& scratch, float* tile, int threads) {
   const size_t cols = w.cols;
@@ -144,42 +158,3 @@ void matmul_q8w_f32(float* out, int out_stride, const Q8Matrix& w, const float* 
 }  // namespace gptoss::engine::GPTOSS_KERNEL_NS
 
 #include "engine/kernel_target_end.h"
-
-#if defined(GPTOSS_KERNEL_AVX512)
-// VNNI: one vpdpbusd does vpmaddubsw + vpmaddwd (unsigned x signed bytes, 4 products per int32
-// lane), so the same integers as dot_row_q8. Outside the target region: its target adds
-// avx512vnni, which the AVX-512 copy does not require (kernels.cc picks this body where present).
-#define GPTOSS_VNNI_TARGET \
-  __attribute__((target("avx2,fma,f16c,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
-
-namespace gptoss::engine::GPTOSS_KERNEL_NS {
-namespace {
-
-GPTOSS_VNNI_TARGET float dot_row_q8_vnni(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
-                                         int blocks) {
-  __m512 acc = _mm512_setzero_ps();
-  int b = 0;
-  for (; b + 2 <= blocks; b += 2) {
-    const __m512i x = _mm512_loadu_si512(xq + b * kQ8Block);
-    prefetch_stream(w + b * kQ8Block);  // 64 bytes: one line per step
-    const __m512i wv = _mm512_loadu_si512(w + b * kQ8Block);
-    const __m512i signed_w = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(x), _mm512_setzero_si512(), wv);
-    const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), signed_w);
-    const __m512 scale =
-        _mm512_insertf32x8(_mm512_set1_ps(ws[b] * xs[b]), _mm256_set1_ps(ws[b + 1] * xs[b + 1]), 1);
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dots), scale, acc);
-  }
-  float sum = _mm512_reduce_add_ps(acc);
-  if (b < blocks) sum += ws[b] * xs[b] * static_cast<float>(dot_block(w + b * kQ8Block, xq + b * kQ8Block));
-  return sum;
-}
-
-}  // namespace
-
-void matvec_q8w_q8_vnni(float* out, const Q8Matrix& w, const int8_t* xq, const float* xs,
-                        const uint16_t* bias, int threads) {
-  matvec_rows<dot_row_q8_vnni>(out, w, xq, xs, bias, threads);
-}
-
-}  // namespace gptoss::engine::GPTOSS_KERNEL_NS
-#endif

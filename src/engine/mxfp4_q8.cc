@@ -7,6 +7,9 @@
 #include "engine/prefetch.h"
 // Last: everything below is compiled for this copy's target.
 #include "engine/kernel_target_begin.h"
+// clang-format off: inside the target region, like the code below
+#include "engine/dot_u8s8.h"
+// clang-format on
 
 namespace gptoss::engine::GPTOSS_KERNEL_NS {
 
@@ -36,20 +39,6 @@ inline uint32_t scale_bytes(const uint8_t* row_scales, int b, int count) {
 }
 
 #if defined(GPTOSS_KERNEL_AVX512)
-
-// acc + the sums of 4 adjacent u8 x s8 products, per 32-bit lane. With VNNI one vpdpbusd, written
-// as inline assembly so that one template body serves both tables (an intrinsic would need the
-// whole body compiled for VNNI, which the AVX-512 table must not require).
-template <bool kVnni>
-inline __m512i dot_u8s8(__m512i acc, __m512i u, __m512i s) {
-  if constexpr (kVnni) {
-    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
-    return acc;
-  } else {
-    // |pair sums| <= 2 * 24 * 127 = 6096: vpmaddubsw never saturates.
-    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1)));
-  }
-}
 
 // A group's 4 weight blocks as the dot products take them: the code bytes of the low and high
 // nibbles, and 2^(s-127) per lane.
@@ -83,6 +72,8 @@ inline LevelInput level_input(const uint8_t* level) {
   return {_mm512_loadu_si512(level), _mm512_loadu_si512(level + 64), _mm512_loadu_si512(level + 192)};
 }
 
+// One level's integer sums per lane: its offset plus the low and high nibbles' dot products
+// (dot_u8s8.h; |pair sums| <= 2 * 24 * 127 = 6096, so vpmaddubsw never saturates).
 template <bool kVnni>
 inline __m512i level_sums(const LevelInput& x, const GroupWeights& w) {
   return dot_u8s8<kVnni>(dot_u8s8<kVnni>(x.offset, w.u_lo, x.lo), w.u_hi, x.hi);
