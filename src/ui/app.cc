@@ -223,7 +223,6 @@ void App::handle_keys(const std::vector<Key>& keys) {
         needs_redraw_ = true;
       }
     }
-    if (input_.empty()) replacing_last_ = false;  // the edited message was thrown away
     const bool up_edits = up_edits_last(k);
     just_answered_ = false;
     switch (k.kind) {
@@ -232,7 +231,6 @@ void App::handle_keys(const std::vector<Key>& keys) {
           edit_last();
         } else {
           input_.feed(k.text);
-          if (input_.take_emptied()) replacing_last_ = false;  // thrown away, then typed anew
         }
         break;
       case KeyKind::kEditor:
@@ -290,6 +288,9 @@ void App::handle_keys(const std::vector<Key>& keys) {
         break;
     }
     needs_redraw_ = true;
+    // The edited last message was thrown away (by this key, even if it also typed anew): what is
+    // sent next is a new message, not its replacement.
+    if (input_.take_emptied()) replacing_last_ = false;
     std::vector<std::string> matches = input_.take_completion_listing();
     if (!matches.empty()) {
       std::string line;

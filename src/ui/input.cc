@@ -208,6 +208,7 @@ void InputLine::insert(std::string_view text) {
 }
 
 void InputLine::discard() {
+  emptied_ |= rl_end > 0;
   rl_callback_sigcleanup();  // leaves an unfinished Ctrl-R search
   rl_replace_line("", 1);
   rl_point = rl_end = 0;
@@ -229,6 +230,7 @@ void InputLine::move_to_end() {
 }
 
 void InputLine::set_text(const std::string& text) {
+  emptied_ |= rl_end > 0 && text.empty();
   rl_replace_line(text.c_str(), 0);
   rl_point = rl_end;
   dirty = true;

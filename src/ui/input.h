@@ -39,9 +39,9 @@ class InputLine {
 
   // Whole keys for readline. Lines it completes are queued for take_line().
   void feed(std::string_view keys);
-  // Whether a key fed since the last call left the line empty without submitting it (Ctrl-U,
-  // backspacing everything), even if later keys of the same feed typed it full again: keys
-  // typed quickly arrive in one read.
+  // Whether the line was thrown away since the last call: emptied without being submitted, by a
+  // key (Ctrl-U, backspacing everything), discard() or set_text(""). Seen even if later keys of
+  // the same feed typed it full again: keys typed quickly arrive in one read.
   bool take_emptied();
   // Inserts text at the cursor as typed (a paste, a newline from Alt-Enter).
   void insert(std::string_view text);

@@ -117,7 +117,8 @@ TEST(InputLineTest, LinesAndHistoryFile) {
 
 // The chat drops "Enter replaces your last message" when the line is thrown away; keys typed
 // quickly arrive in one feed, so emptying the line must be seen even if the same feed types it
-// full again. Submitting a line or Enter on an empty one is not throwing it away.
+// full again. Submitting a line or Enter on an empty one is not throwing it away; discard() and
+// set_text("") on a line with text are.
 TEST(InputLineTest, EmptiedWithinOneFeedIsReported) {
   InputLine input("> ", ::testing::TempDir() + "gptoss_history_emptied_" + std::to_string(::getpid()));
   input.set_text("second question");
@@ -135,6 +136,14 @@ TEST(InputLineTest, EmptiedWithinOneFeedIsReported) {
   EXPECT_FALSE(input.take_emptied()) << "Enter on an empty line";
   input.feed("ab\x7f\x7f" "c");  // backspaced to nothing, then typed again
   EXPECT_EQ(input.text(), "c");
+  EXPECT_TRUE(input.take_emptied());
+  input.discard();  // Ctrl-C on an idle chat
+  EXPECT_TRUE(input.take_emptied());
+  input.discard();
+  EXPECT_FALSE(input.take_emptied()) << "nothing to throw away";
+  input.set_text("draft");
+  EXPECT_FALSE(input.take_emptied());
+  input.set_text("");  // an editor that came back empty
   EXPECT_TRUE(input.take_emptied());
 }
 
